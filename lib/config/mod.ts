@@ -1,0 +1,6 @@
+/** Public face of the config stage: typed settings and the state-dir layout. */
+export { ConfigError, envSchema, loadSettings, parseSettings } from "./settings.ts";
+export type { Env, S3Settings, Settings } from "./settings.ts";
+export { ensureState, statePaths } from "./state.ts";
+export type { StatePaths } from "./state.ts";
+export { atomicWriteFile } from "./atomic.ts";

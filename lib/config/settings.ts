@@ -1,0 +1,121 @@
+/**
+ * Typed workspace settings read from the environment (and CLI overrides), validated with zod.
+ * Every setting has a default that needs no running service.
+ */
+import { z } from "zod";
+
+const optionalString = z.string().trim().min(1).optional();
+
+/** Schema of every environment variable the workspace reads. */
+export const envSchema = z.object({
+  FMNIST_STATE_DIR: z.string().trim().min(1).default(".fmnist"),
+  FMNIST_SOURCE: optionalString,
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  S3_ENDPOINT: z.url().optional(),
+  S3_ACCESS_KEY: optionalString,
+  S3_SECRET_KEY: optionalString,
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+    .default("fmnist"),
+  S3_REGION: z.string().default("us-east-1"),
+  FMNIST_REMOTE: optionalString,
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(8000),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
+  FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  FMNIST_SEED: z.coerce.number().int().min(0).default(42),
+});
+
+/** Raw validated environment. */
+export type Env = z.infer<typeof envSchema>;
+
+/** S3 connection settings (present when `S3_ENDPOINT` is set). */
+export interface S3Settings {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+}
+
+/** Resolved settings used by every stage. */
+export interface Settings {
+  stateDir: string;
+  source?: string;
+  databaseUrl?: string;
+  s3?: S3Settings;
+  remote?: string;
+  redisUrl?: string;
+  port: number;
+  logLevel: Env["LOG_LEVEL"];
+  backend: Env["FMNIST_BACKEND"];
+  threads: number;
+  seed: number;
+}
+
+/** Raised when configuration is invalid; the message names each offending variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Validate an environment record and resolve it into {@link Settings}.
+ * @throws ConfigError naming every invalid variable and what it expects.
+ */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== "") cleaned[key] = v;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = i.path.join(".");
+      return `  ${name}=${JSON.stringify(cleaned[name] ?? "")}: ${i.message}`;
+    });
+    throw new ConfigError(
+      `invalid configuration:\n${lines.join("\n")}\nFix or unset these environment variables.`,
+    );
+  }
+  const e = parsed.data;
+  let s3: S3Settings | undefined;
+  if (e.S3_ENDPOINT) {
+    if (!e.S3_ACCESS_KEY || !e.S3_SECRET_KEY) {
+      throw new ConfigError(
+        "invalid configuration:\n  S3_ENDPOINT is set but S3_ACCESS_KEY and S3_SECRET_KEY are not; set both or unset S3_ENDPOINT.",
+      );
+    }
+    s3 = {
+      endpoint: e.S3_ENDPOINT,
+      accessKey: e.S3_ACCESS_KEY,
+      secretKey: e.S3_SECRET_KEY,
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+    };
+  }
+  return {
+    stateDir: e.FMNIST_STATE_DIR,
+    source: e.FMNIST_SOURCE,
+    databaseUrl: e.DATABASE_URL,
+    s3,
+    remote: e.FMNIST_REMOTE,
+    redisUrl: e.REDIS_URL,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    backend: e.FMNIST_BACKEND,
+    threads: e.FMNIST_THREADS,
+    seed: e.FMNIST_SEED,
+  };
+}
+
+/** Settings from the process environment, with optional overrides (e.g. from CLI flags). */
+export function loadSettings(overrides: Record<string, string | undefined> = {}): Settings {
+  return parseSettings({ ...Deno.env.toObject(), ...overrides });
+}

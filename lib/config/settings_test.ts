@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConfigError, parseSettings } from "./mod.ts";
+
+test("defaults need no service", () => {
+  const s = parseSettings({});
+  assert.equal(s.stateDir, ".fmnist");
+  assert.equal(s.databaseUrl, undefined);
+  assert.equal(s.s3, undefined);
+  assert.equal(s.port, 8000);
+  assert.equal(s.backend, "auto");
+});
+
+test("wrong values fail naming the variable", () => {
+  assert.throws(() => parseSettings({ PORT: "eighty" }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /PORT="eighty"/);
+    return true;
+  });
+  assert.throws(() => parseSettings({ DATABASE_URL: "mysql://x" }), /DATABASE_URL/);
+  assert.throws(() => parseSettings({ FMNIST_BACKEND: "cuda" }), /FMNIST_BACKEND/);
+});
+
+test("S3 endpoint requires credentials", () => {
+  assert.throws(() => parseSettings({ S3_ENDPOINT: "http://127.0.0.1:9000" }), /S3_ACCESS_KEY/);
+  const s = parseSettings({
+    S3_ENDPOINT: "http://127.0.0.1:9000",
+    S3_ACCESS_KEY: "a",
+    S3_SECRET_KEY: "b",
+  });
+  assert.equal(s.s3?.bucket, "fmnist");
+});
