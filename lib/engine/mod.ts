@@ -1,0 +1,9 @@
+/**
+ * Public face of the engine stage: one place that picks and prepares the tfjs backend
+ * (with correct, fast wasm training kernels) and reports what it chose.
+ */
+export { backendRequestSchema, engineInfo, engineSettingsSchema, initEngine } from "./backend.ts";
+export type { BackendRequest, EngineInfo, EngineSettings } from "./backend.ts";
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from "./kernels/register.ts";
+export { kernelProfile } from "./profile.ts";
+export type { KernelTime } from "./profile.ts";
