@@ -1,0 +1,86 @@
+/**
+ * Jupyter display of plotly figures from the Deno kernel. A figure's mime bundle carries both
+ * `application/vnd.plotly.v1+json` (rendered natively by JupyterLab's plotly renderer) and a
+ * `text/html` fallback that works in classic Jupyter and in nbconvert's HTML export with no
+ * internet. The 4.8 MB plotly.js bundle is inlined only in the first figure of the kernel session;
+ * later fallbacks reuse `window.Plotly`.
+ */
+import type { PlotlyFigure } from "./figure.ts";
+import { figureHtml } from "./html.ts";
+
+/** A Jupyter mime bundle for one figure. */
+export interface FigureBundle {
+  "application/vnd.plotly.v1+json": PlotlyFigure;
+  "text/html": string;
+  "text/plain": string;
+  [mime: string]: unknown;
+}
+
+let plotlyInlined = false;
+
+/** Forget that plotly.js was inlined, so the next bundle inlines it again (e.g. a new page). */
+export function resetPlotlyEmbedding(): void {
+  plotlyInlined = false;
+}
+
+function describe(fig: PlotlyFigure): string {
+  const title = fig.layout.title;
+  const text = typeof title === "object" && title !== null && "text" in title
+    ? String((title as { text: unknown }).text)
+    : "untitled";
+  const types = [...new Set(fig.data.map((t) => t.type))].join(", ");
+  return `<plotly figure ${JSON.stringify(text)}: ${fig.data.length} trace(s) of ${
+    types || "no type"
+  }>`;
+}
+
+/**
+ * The mime bundle of `fig`. The first call in a process inlines plotly.js into the HTML fallback
+ * (pass `includePlotly` to force either way); later calls rely on `window.Plotly`.
+ */
+export function figureBundle(
+  fig: PlotlyFigure,
+  opts: { includePlotly?: boolean; id?: string } = {},
+): FigureBundle {
+  const include = opts.includePlotly ?? !plotlyInlined;
+  const html = figureHtml(fig, { includePlotly: include, id: opts.id });
+  if (include) plotlyInlined = true;
+  return {
+    "application/vnd.plotly.v1+json": fig,
+    "text/html": html,
+    "text/plain": describe(fig),
+  };
+}
+
+/** Raised when a display function is called outside a Deno Jupyter kernel. */
+export class NotInJupyterError extends Error {
+  override name = "NotInJupyterError";
+}
+
+/** Show `fig` in the current notebook cell's output (Deno kernel only). */
+export async function displayFigure(fig: PlotlyFigure): Promise<void> {
+  let jupyter: typeof Deno.jupyter;
+  try {
+    jupyter = Deno.jupyter;
+  } catch (err) {
+    throw new NotInJupyterError(
+      `displayFigure needs a Deno Jupyter kernel (${(err as Error).message}); ` +
+        "outside notebooks render figures with figureHtml or renderHtmlPage",
+    );
+  }
+  await jupyter.display(figureBundle(fig), { raw: true });
+}
+
+/** Deno's kernel renders objects carrying this symbol through the function it holds. */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
+
+/** An object that displays as `fig` when it is a cell's last expression. */
+export interface DisplayableFigure {
+  figure: PlotlyFigure;
+  [JUPYTER_DISPLAY](): FigureBundle;
+}
+
+/** Wrap `fig` so that ending a notebook cell with it renders the figure. */
+export function displayable(fig: PlotlyFigure): DisplayableFigure {
+  return { figure: fig, [JUPYTER_DISPLAY]: () => figureBundle(fig) };
+}

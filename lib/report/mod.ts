@@ -1,0 +1,30 @@
+/**
+ * Public face of the report stage: plotly figure builders (pure, returning figure JSON), Jupyter
+ * mime bundles for the Deno kernel, and self-contained HTML pages for pipelines and validation.
+ */
+export { FigureInputError, plotlyFigureSchema } from "./figure.ts";
+export type { PlotlyFigure, PlotlyLayout, PlotlyTrace } from "./figure.ts";
+export { barChart, binCounts, heatmap, histogram, imageGrid, lineChart } from "./figures.ts";
+export type {
+  AxisTitles,
+  BarChartOptions,
+  BinnedCounts,
+  HeatmapOptions,
+  HistogramOptions,
+  ImageGridOptions,
+  LineChartOptions,
+  LineSeries,
+  Series,
+} from "./figures.ts";
+export { escapeHtml, figureHtml, renderHtmlPage, scriptJson, tableHtml } from "./html.ts";
+export type { FigureHtmlOptions, ReportBlock, ReportSection, ReportTable } from "./html.ts";
+export {
+  displayable,
+  displayFigure,
+  figureBundle,
+  JUPYTER_DISPLAY,
+  NotInJupyterError,
+  resetPlotlyEmbedding,
+} from "./display.ts";
+export type { DisplayableFigure, FigureBundle } from "./display.ts";
+export { plotlyJs, plotlyJsPath, PlotlyMissingError, plotlyScriptTag } from "./plotly_js.ts";
