@@ -1,0 +1,64 @@
+/** The server engine: Postgres via `postgres` (postgres.js), used when `DATABASE_URL` is set. */
+import postgres from "postgres";
+import type { Db, Queryable } from "./types.ts";
+import { OID, parseBytea, parseInt8 } from "./values.ts";
+
+/** Options of {@link openPostgres}. */
+export interface PostgresOptions {
+  /** `search_path` for every connection (e.g. an isolated test schema). */
+  searchPath?: string;
+  /** Pool size (default 4). */
+  max?: number;
+}
+
+type Sql = postgres.Sql<Record<string, never>>;
+type TxSql = postgres.TransactionSql<Record<string, never>>;
+
+function queryable(sql: Sql | TxSql): Queryable {
+  return {
+    async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      return Array.from(rows) as T[];
+    },
+    async exec(text: string): Promise<void> {
+      await sql.unsafe(text).simple();
+    },
+  };
+}
+
+/**
+ * Connect to Postgres at `url` (a pool; connections open lazily). Values come back exactly as
+ * from PGlite: int8 as `number`, bytea as `Uint8Array`, timestamptz as `Date`, jsonb parsed.
+ */
+export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
+  const sql = postgres(url, {
+    max: opts.max ?? 4,
+    onnotice: () => {}, // "already exists, skipping" notices are expected with IF NOT EXISTS
+    connection: opts.searchPath ? { search_path: opts.searchPath } : {},
+    types: {
+      int8: { to: OID.int8, from: [OID.int8], serialize: String, parse: parseInt8 },
+      bytea: {
+        to: OID.bytea,
+        from: [OID.bytea],
+        serialize: (x: Uint8Array) =>
+          "\\x" + Array.from(x, (b) => b.toString(16).padStart(2, "0")).join(""),
+        parse: parseBytea,
+      },
+    },
+  }) as unknown as Sql;
+  const q = queryable(sql);
+  let closed = false;
+  return {
+    kind: "postgres",
+    query: q.query,
+    exec: q.exec,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return (await sql.begin((tx) => fn(queryable(tx)))) as T;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
