@@ -1,0 +1,51 @@
+/**
+ * The HTTP application: middleware, routers and documentation composed into one
+ * {@link OpenAPIHono}. Each area lives in `routes/<area>.ts` and is mounted here.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Logger } from "../lib/log/mod.ts";
+import type { AppEnv } from "./env.ts";
+import { accessLog } from "./middleware/access_log.ts";
+import { bodyLimit } from "./middleware/body_limit.ts";
+import { errorHandler, notFoundHandler } from "./middleware/errors.ts";
+import { requestId } from "./middleware/request_id.ts";
+import { createRouter } from "./router.ts";
+import { datasetRoutes, DATASETS_BASE } from "./routes/datasets.ts";
+import { type ApiInfo, mountDocs } from "./routes/docs.ts";
+import { healthRoutes } from "./routes/health.ts";
+import type { DatasetApi } from "./services/datasets.ts";
+
+/** What the app is built from. */
+export interface AppDeps {
+  /** Logger for access-log lines and errors. */
+  log: Logger;
+  /** Data access behind `/v1/datasets` (see `createDatasetApi`). */
+  datasets: DatasetApi;
+  /** Largest accepted request body in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
+  /** Title/version written into the OpenAPI document. */
+  info?: Partial<ApiInfo>;
+}
+
+/** Default identity of the OpenAPI document. */
+export const DEFAULT_API_INFO: ApiInfo = {
+  title: "fmnist-lab",
+  version: "1.0.0",
+  description: "Fashion-MNIST workspace: dataset access (and, later, model inference).",
+};
+
+/**
+ * Build the app: request id → access log → body limit, then `/healthz`, `/v1/datasets/*`,
+ * `/openapi.json` and `/docs`; unknown routes answer a JSON 404 and every error the uniform
+ * `{error: {code, message, details?}}` shape.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.use("*", requestId(deps.log), accessLog(deps.log), bodyLimit(deps.maxBodyBytes));
+  app.route("/", healthRoutes());
+  app.route(DATASETS_BASE, datasetRoutes(deps.datasets, { basePath: DATASETS_BASE }));
+  mountDocs(app, { ...DEFAULT_API_INFO, ...deps.info });
+  app.notFound(notFoundHandler);
+  app.onError(errorHandler(deps.log));
+  return app;
+}

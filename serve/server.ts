@@ -1,0 +1,60 @@
+/** Run an app on `Deno.serve` with graceful shutdown. */
+import type { Logger } from "../lib/log/mod.ts";
+
+/** Anything with a fetch handler (a Hono app). */
+export interface FetchApp {
+  fetch(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** Stop accepting connections and wait for in-flight requests to finish. */
+  shutdown(): Promise<void>;
+  /** Resolves once the server has stopped. */
+  finished: Promise<void>;
+}
+
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** Interface to bind (default `0.0.0.0`). */
+  hostname?: string;
+  log: Logger;
+}
+
+/** Start serving `app` and resolve once it listens. */
+export function startServer(app: FetchApp, opts: StartOptions): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        port: opts.port,
+        hostname: opts.hostname ?? "0.0.0.0",
+        onListen: (addr) => {
+          const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
+          const url = `http://${host}:${addr.port}`;
+          opts.log.info("listening", { url, port: addr.port });
+          resolve({
+            url,
+            port: addr.port,
+            shutdown: () => server.shutdown(),
+            finished: server.finished,
+          });
+        },
+        onError: (err) => {
+          opts.log.error("unhandled server error", { error: err });
+          return new Response(
+            JSON.stringify({ error: { code: "internal", message: "internal error" } }),
+            { status: 500, headers: { "content-type": "application/json" } },
+          );
+        },
+      }, (req, info) => app.fetch(req, info));
+    } catch (err) {
+      reject(err);
+    }
+  });
+}

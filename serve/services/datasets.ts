@@ -1,0 +1,35 @@
+/**
+ * What the dataset routes need from the data layer, as one interface. The routes only parse
+ * input and shape output; {@link createDatasetApi} implements this on `lib/` (with a per-version
+ * in-process cache of loaded datasets).
+ */
+import type { Dataset } from "../../lib/data/types.ts";
+
+/** A JSON object as returned by the data layer (manifests, statistics). */
+export type JsonObject = { [key: string]: unknown };
+
+/** The dataset versions known to the store. */
+export interface VersionList {
+  /** Version id `latest` resolves to, or null when nothing was ingested. */
+  latest: string | null;
+  /** One entry per version (its manifest summary), newest first. */
+  versions: (JsonObject & { version: string })[];
+}
+
+/** Data access used by the dataset routes. Methods taking `version` expect a concrete id. */
+export interface DatasetApi {
+  /** All versions. */
+  listVersions(): Promise<VersionList>;
+  /** The concrete id of `version` (`latest` or an id). @throws HttpError 404 when unknown. */
+  resolve(version: string): Promise<string>;
+  /** The manifest of a version. */
+  manifest(version: string): Promise<JsonObject>;
+  /** The stored validation result of a version, or null when it was never validated. */
+  validation(version: string): Promise<JsonObject | null>;
+  /** The stored HTML validation report of a version, or null when there is none. */
+  validationHtml(version: string): Promise<string | null>;
+  /** The loaded images and labels of a version (cached in the process). */
+  dataset(version: string): Promise<Dataset>;
+  /** Per-class statistics of a version. */
+  classStats(version: string): Promise<JsonObject>;
+}
