@@ -1,0 +1,16 @@
+/** Public face of the pipeline stage: the run context, the cached step runner, progress. */
+export { openContext, REPO_MANIFEST_DIR } from "./context.ts";
+export type { ContextOptions, Ctx } from "./context.ts";
+export { lastCompletedRun, listStepRuns, runStep, stepInputHash } from "./steps.ts";
+export type {
+  StepCtx,
+  StepInfo,
+  StepOutputs,
+  StepResult,
+  StepRunRecord,
+  StepSpec,
+} from "./steps.ts";
+export { canonicalJson, hashJson } from "./canonical.ts";
+export type { Json } from "./canonical.ts";
+export { createProgress, renderBar } from "./progress.ts";
+export type { Progress, ProgressOptions } from "./progress.ts";
