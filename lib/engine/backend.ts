@@ -122,7 +122,9 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
   }
   if (!backend && (req === "wasm" || req === "auto")) {
     if (await tryWasm(threads, notes)) backend = "wasm";
-    else if (req === "wasm") throw new Error(`engine: backend "wasm" unavailable: ${notes.join("; ")}`);
+    else if (req === "wasm") {
+      throw new Error(`engine: backend "wasm" unavailable: ${notes.join("; ")}`);
+    }
   }
   if (!backend) {
     if (!(await tf.setBackend("cpu"))) throw new Error("engine: even the cpu backend failed");
@@ -175,9 +177,11 @@ export function initEngine(settings: EngineSettings = {}): Promise<EngineInfo> {
   const parsed = engineSettingsSchema.safeParse(settings);
   if (!parsed.success) {
     throw new Error(
-      `engine: invalid settings ${JSON.stringify(settings)}: ${parsed.error.issues
-        .map((i) => `${i.path.join(".")}: ${i.message}`)
-        .join("; ")}`,
+      `engine: invalid settings ${JSON.stringify(settings)}: ${
+        parsed.error.issues
+          .map((i) => `${i.path.join(".")}: ${i.message}`)
+          .join("; ")
+      }`,
     );
   }
   const { backend, threads } = parsed.data;

@@ -4,8 +4,9 @@
  * - `BatchMatMul` with a transposed operand: the stock kernel leaves XNNPACK's fast path; here
  *   the operand is transposed once and the plain product is taken.
  * - `Sum` / `Mean` over the leading axes (bias and BatchNorm gradients): the stock kernel
- *   transposes the input, then reduces; here it is one matrix product `w·X` with
- *   `X = reshape(x, [M, C])` and `w` a row of ones (or `1/M` for the mean).
+ *   transposes the input, then reduces; here it is one pass over `x` viewed as `[M, C]` rows on
+ *   the wasm heap. (Not a matrix product with a ones row: the stock XNNPACK matmul caches its
+ *   operator by the right operand's data id and aborts when one tensor is seen with two shapes.)
  */
 import {
   type KernelConfig,
@@ -15,7 +16,7 @@ import {
   util,
 } from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { filled, release, reshape, runStock, transpose } from "./wasm_ops.ts";
+import { heapF32, release, runStock, transpose } from "./wasm_ops.ts";
 
 interface KernelArgs {
   inputs: Record<string, TensorInfo>;
@@ -61,15 +62,15 @@ function reduceLeading(kernel: "Sum" | "Mean") {
     const m = util.sizeFromShape(x.shape.slice(0, k));
     const rest = x.shape.slice(k);
     const c = util.sizeFromShape(rest);
-    const x3 = reshape(backend, x, [1, m, c]);
-    const w = filled(backend, [1, 1, m], kernel === "Mean" ? 1 / m : 1);
-    const prod = runStock(backend, "BatchMatMul", { a: w, b: x3 }, {
-      transposeA: false,
-      transposeB: false,
-    });
-    const outShape = keepDims ? [...Array(k).fill(1), ...rest] : rest;
-    const out = reshape(backend, prod, outShape);
-    release(backend, x3, w, prod);
+    const out = backend.makeOutput(keepDims ? [...Array(k).fill(1), ...rest] : rest, "float32");
+    const xv = heapF32(backend, x), ov = heapF32(backend, out);
+    const acc = new Float64Array(c);
+    for (let i = 0; i < m; i++) {
+      const base = i * c;
+      for (let j = 0; j < c; j++) acc[j] += xv[base + j];
+    }
+    const scale = kernel === "Mean" ? 1 / m : 1;
+    for (let j = 0; j < c; j++) ov[j] = acc[j] * scale;
     return out;
   };
 }

@@ -82,5 +82,9 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 
 /** Kernel configs this module provides for the `wasm` backend. */
 export const poolGradKernels: KernelConfig[] = [
-  { kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: maxPoolGrad as unknown as KernelFunc },
+  {
+    kernelName: "MaxPoolGrad",
+    backendName: "wasm",
+    kernelFunc: maxPoolGrad as unknown as KernelFunc,
+  },
 ];

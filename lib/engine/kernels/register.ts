@@ -1,5 +1,10 @@
 /** Registers the engine's `wasm` training kernels (once), replacing slow or wrong stock ones. */
-import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
+import {
+  getKernel,
+  type KernelConfig,
+  registerKernel,
+  unregisterKernel,
+} from "@tensorflow/tfjs-core";
 import { convGradKernels } from "./conv_grads.ts";
 import { linearKernels } from "./linear.ts";
 import { poolGradKernels } from "./pool_grads.ts";

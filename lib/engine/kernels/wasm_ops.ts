@@ -61,10 +61,3 @@ export function transpose(backend: BackendWasm, x: TensorInfo, perm: number[]): 
 export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
-
-/** A new float32 tensor of `shape` whose every element is `value`. */
-export function filled(backend: BackendWasm, shape: number[], value: number): TensorInfo {
-  const out = backend.makeOutput(shape, "float32");
-  heapF32(backend, out).fill(value);
-  return out;
-}

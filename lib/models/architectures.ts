@@ -1,0 +1,105 @@
+/**
+ * CNN architectures for Fashion-MNIST, built from a zod-validated config and compiled with
+ * Adam and a (sparse) categorical cross-entropy loss.
+ *
+ * - `m1`: conv32(3×3, relu) → maxpool2 → conv64(3×3, relu) → maxpool2 → flatten →
+ *   dense128(relu) → dropout → dense10(softmax).
+ * - `bn_cnn`: conv32(3×3 same, relu) → BatchNorm → maxpool2 → conv64(3×3 same, relu) →
+ *   BatchNorm → maxpool2 → flatten → dense128(relu) → dropout → dense10(softmax).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+
+const common = {
+  /** Filters of the two conv blocks. */
+  filters: z.tuple([z.number().int().min(1).max(512), z.number().int().min(1).max(512)])
+    .default([32, 64]),
+  /** Units of the hidden dense layer. */
+  dense: z.number().int().min(1).max(4096).default(128),
+  /** Dropout rate before the classifier (0 disables it). */
+  dropout: z.number().min(0).max(0.95).default(0.5),
+  /** Adam learning rate. */
+  learningRate: z.number().positive().max(1).default(1e-3),
+  /** `sparse`: integer labels; `categorical`: one-hot labels. */
+  labels: z.enum(["sparse", "categorical"]).default("sparse"),
+  /** Seed of the weight initialisers (same seed → same initial weights). */
+  seed: z.number().int().min(0).optional(),
+};
+
+/** Validated model config. */
+export const modelConfigSchema = z.discriminatedUnion("arch", [
+  z.object({ arch: z.literal("m1"), ...common }).strict(),
+  z.object({ arch: z.literal("bn_cnn"), ...common }).strict(),
+]);
+/** A model config as written by callers (defaults filled by {@link parseModelConfig}). */
+export type ModelConfigInput = z.input<typeof modelConfigSchema>;
+/** A model config with every default filled. */
+export type ModelConfig = z.output<typeof modelConfigSchema>;
+
+/** Architecture names. */
+export const ARCHITECTURES = ["m1", "bn_cnn"] as const;
+
+/** Input image shape (height, width, channels) of every architecture. */
+export const INPUT_SHAPE = [28, 28, 1] as const;
+/** Number of classes. */
+export const NUM_CLASSES = 10;
+
+/**
+ * Validate a config, filling defaults.
+ * @throws Error naming each invalid field.
+ */
+export function parseModelConfig(config: unknown): ModelConfig {
+  const r = modelConfigSchema.safeParse(config);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(
+      `invalid model config ${JSON.stringify(config)}:\n${lines.join("\n")}\n` +
+        `Expected {arch: ${ARCHITECTURES.map((a) => `"${a}"`).join(" | ")}, …}.`,
+    );
+  }
+  return r.data;
+}
+
+function seeded(seed: number | undefined, offset: number) {
+  return seed === undefined ? {} : {
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + offset }),
+  };
+}
+
+/** Build and compile the model a config describes (on the current tfjs backend). */
+export function buildModel(config: ModelConfigInput): tf.LayersModel {
+  const c = parseModelConfig(config);
+  const bn = c.arch === "bn_cnn";
+  const padding = bn ? "same" : "valid";
+  const m = tf.sequential({ name: c.arch });
+  for (const [i, filters] of c.filters.entries()) {
+    m.add(tf.layers.conv2d({
+      ...(i === 0 ? { inputShape: [...INPUT_SHAPE] } : {}),
+      filters,
+      kernelSize: 3,
+      padding,
+      activation: "relu",
+      name: `conv${i + 1}`,
+      ...seeded(c.seed, i),
+    }));
+    if (bn) m.add(tf.layers.batchNormalization({ name: `bn${i + 1}` }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }));
+  }
+  m.add(tf.layers.flatten({ name: "flatten" }));
+  m.add(
+    tf.layers.dense({ units: c.dense, activation: "relu", name: "fc1", ...seeded(c.seed, 10) }),
+  );
+  if (c.dropout > 0) m.add(tf.layers.dropout({ rate: c.dropout, name: "dropout", seed: c.seed }));
+  m.add(tf.layers.dense({
+    units: NUM_CLASSES,
+    activation: "softmax",
+    name: "logits",
+    ...seeded(c.seed, 11),
+  }));
+  m.compile({
+    optimizer: tf.train.adam(c.learningRate),
+    loss: c.labels === "sparse" ? "sparseCategoricalCrossentropy" : "categoricalCrossentropy",
+    metrics: ["accuracy"],
+  });
+  return m;
+}

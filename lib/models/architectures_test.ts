@@ -1,0 +1,65 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+import { initEngine } from "../engine/mod.ts";
+import { buildModel, parseModelConfig } from "./architectures.ts";
+
+before(async () => {
+  await initEngine({ backend: "wasm" });
+});
+
+test("m1 has the issue's layers and parameter count", () => {
+  const m = buildModel({ arch: "m1" });
+  assert.deepEqual(
+    m.layers.map((l) => l.getClassName()),
+    ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"],
+  );
+  // conv 3·3·1·32+32, conv 3·3·32·64+64, dense 1600·128+128, dense 128·10+10
+  assert.equal(m.countParams(), 320 + 18496 + 204928 + 1290);
+  assert.deepEqual(m.outputs[0].shape, [null, 10]);
+  m.dispose();
+});
+
+test("bn_cnn puts BatchNorm between ReLU convs and pooling", () => {
+  const m = buildModel({ arch: "bn_cnn", dropout: 0 });
+  assert.deepEqual(
+    m.layers.map((l) => l.getClassName()),
+    [
+      "Conv2D",
+      "BatchNormalization",
+      "MaxPooling2D",
+      "Conv2D",
+      "BatchNormalization",
+      "MaxPooling2D",
+      "Flatten",
+      "Dense",
+      "Dense",
+    ],
+  );
+  const out = m.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor;
+  const sums = tf.sum(out, 1).arraySync() as number[];
+  sums.forEach((s) => assert.ok(Math.abs(s - 1) < 1e-5, "softmax rows sum to 1"));
+  out.dispose();
+  m.dispose();
+});
+
+test("same seed gives the same initial weights", () => {
+  const a = buildModel({ arch: "m1", seed: 5 }), b = buildModel({ arch: "m1", seed: 5 });
+  const wa = a.getWeights()[0].dataSync(), wb = b.getWeights()[0].dataSync();
+  assert.deepEqual(Array.from(wa), Array.from(wb));
+  a.dispose();
+  b.dispose();
+});
+
+test("bad configs fail naming the field", () => {
+  assert.throws(() => parseModelConfig({ arch: "resnet" }), /arch/);
+  assert.throws(() => parseModelConfig({ arch: "m1", dropout: 2 }), /dropout/);
+  assert.throws(() => parseModelConfig({ arch: "m1", filtrs: [1, 2] }), /filtrs/);
+  assert.equal(parseModelConfig({ arch: "bn_cnn" }).learningRate, 1e-3);
+});
+
+test("categorical labels compile with categorical cross-entropy", () => {
+  const m = buildModel({ arch: "m1", labels: "categorical" });
+  assert.equal(m.loss, "categoricalCrossentropy");
+  m.dispose();
+});
