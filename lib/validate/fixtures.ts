@@ -24,11 +24,17 @@ export function balancedLabels(numClasses: number, perClass: number): number[] {
   return Array.from({ length: numClasses * perClass }, (_, i) => i % numClasses);
 }
 
-/** Distinct, non-blank pixel pattern for image `i` (unique per `i` below 2^24). */
+/**
+ * Distinct, non-blank pixel pattern for image `i`: pixels 0–2 encode `i` (unique below 2^24),
+ * the rest are hashed values in 20..249, so distinct images are not near-duplicates either.
+ */
 export function uniquePixel(i: number, j: number): number {
   const seed = i + 1;
   if (j < 3) return ((seed >> (8 * j)) & 0xff) | (j === 0 ? 1 : 0);
-  return (seed * 31 + j * 17) % 200 + 20;
+  let h = Math.imul(seed ^ Math.imul(j + 1, 0x9e3779b9), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return 20 + ((h >>> 8) % 230);
 }
 
 /** A balanced, duplicate-free crafted dataset. */
