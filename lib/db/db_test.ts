@@ -31,7 +31,18 @@ forEachDb("timestamptz is a Date, jsonb parsed, bytea a Uint8Array", async (db) 
     new Uint8Array([0, 1, 254, 255]),
     'it\'s "quoted"',
   ]);
-  const [row] = await db.query<Record<string, unknown>>("SELECT * FROM t_val");
+  // Objects are accepted for json/jsonb parameters too, and a JSON string stays JSON text.
+  await db.query("INSERT INTO t_val (doc, note) VALUES ($1, 'object'), ($2, 'string')", [
+    doc,
+    JSON.stringify("just a string"),
+  ]);
+  const docs = await db.query(
+    "SELECT doc FROM t_val WHERE note IN ('object', 'string') ORDER BY note",
+  );
+  assert.deepEqual(docs, [{ doc }, { doc: "just a string" }]);
+  const [row] = await db.query<Record<string, unknown>>(
+    "SELECT * FROM t_val WHERE raw IS NOT NULL",
+  );
   assert.ok(row.at instanceof Date);
   assert.equal((row.at as Date).toISOString(), at.toISOString());
   assert.deepEqual(row.doc, doc);

@@ -2,6 +2,7 @@
 export type { Db, Queryable } from "./types.ts";
 export { openDb } from "./open.ts";
 export { DbLockedError, openPglite } from "./pglite.ts";
+export type { PgliteDb, PgliteOptions } from "./pglite.ts";
 export { openPostgres } from "./postgres.ts";
 export type { PostgresOptions } from "./postgres.ts";
 export {

@@ -60,21 +60,43 @@ function queryable(pg: PGlite | Transaction): Queryable {
   };
 }
 
+/** A PGlite-backed {@link Db} that can also snapshot its data directory. */
+export interface PgliteDb extends Db {
+  readonly kind: "pglite";
+  /** Snapshot of the whole data directory (uncompressed tarball), loadable via `fromSnapshot`. */
+  snapshot(): Promise<Blob>;
+}
+
+/** Options of {@link openPglite}. */
+export interface PgliteOptions {
+  /**
+   * Start from a {@link PgliteDb.snapshot} instead of an empty cluster (skips initdb; only for
+   * `memory://` databases, e.g. a migrated template shared by tests).
+   */
+  fromSnapshot?: Blob;
+}
+
 /**
  * Open PGlite at `dir` (created if missing) or `"memory://"` for a throwaway database.
  * On-disk databases are locked to this handle until {@link Db.close}.
  * @throws DbLockedError when the directory is already open elsewhere.
  */
-export async function openPglite(dir: string): Promise<Db> {
+export async function openPglite(dir: string, opts: PgliteOptions = {}): Promise<PgliteDb> {
   const memory = dir.startsWith("memory://");
   let lock: Deno.FsFile | undefined;
+  if (opts.fromSnapshot && !memory) {
+    throw new Error(`fromSnapshot needs a memory:// database, not ${dir}`);
+  }
   if (!memory) {
     await Deno.mkdir(dir, { recursive: true });
     lock = await lockDir(dir);
   }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dir, { parsers: { [OID.int8]: parseInt8 } });
+    pg = await PGlite.create(dir, {
+      parsers: { [OID.int8]: parseInt8 },
+      loadDataDir: opts.fromSnapshot,
+    });
   } catch (err) {
     lock?.close();
     throw new Error(
@@ -91,6 +113,9 @@ export async function openPglite(dir: string): Promise<Db> {
     exec: q.exec,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return pg.transaction((tx) => fn(queryable(tx)));
+    },
+    async snapshot(): Promise<Blob> {
+      return await pg.dumpDataDir("none");
     },
     async close(): Promise<void> {
       if (closed) return;

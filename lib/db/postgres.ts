@@ -1,7 +1,7 @@
 /** The server engine: Postgres via `postgres` (postgres.js), used when `DATABASE_URL` is set. */
 import postgres from "postgres";
 import type { Db, Queryable } from "./types.ts";
-import { OID, parseBytea, parseInt8 } from "./values.ts";
+import { OID, parseBytea, parseInt8, serializeJson } from "./values.ts";
 
 /** Options of {@link openPostgres}. */
 export interface PostgresOptions {
@@ -44,6 +44,9 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
           "\\x" + Array.from(x, (b) => b.toString(16).padStart(2, "0")).join(""),
         parse: parseBytea,
       },
+      // A string parameter is taken as JSON text (as PGlite does), anything else is stringified.
+      json: { to: OID.json, from: [OID.json], serialize: serializeJson, parse: JSON.parse },
+      jsonb: { to: OID.jsonb, from: [OID.jsonb], serialize: serializeJson, parse: JSON.parse },
     },
   }) as unknown as Sql;
   const q = queryable(sql);

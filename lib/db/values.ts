@@ -5,7 +5,7 @@
  */
 
 /** Type OIDs normalized here. */
-export const OID = { int8: 20, bytea: 17, int8Array: 1016 } as const;
+export const OID = { int8: 20, bytea: 17, json: 114, jsonb: 3802 } as const;
 
 /**
  * Parse an int8 text value as a JS number. Values beyond ±2^53 lose precision (this workspace
@@ -21,4 +21,9 @@ export function parseBytea(text: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
+}
+
+/** Serialize a json/jsonb parameter: strings are JSON text already, other values are stringified. */
+export function serializeJson(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
