@@ -75,7 +75,10 @@ withCtx("a run records params, metrics, tags, artifacts and lineage", async (ctx
   assert.equal(d.artifacts.length, 1);
   assert.equal(d.artifacts[0].sha256, art.sha256);
   assert.deepEqual(await loadArtifact(ctx, run.id, "model.json"), bytes);
-  await assert.rejects(loadArtifact(ctx, run.id, "nope"), /has no artifact "nope"; it has: model.json/);
+  await assert.rejects(
+    loadArtifact(ctx, run.id, "nope"),
+    /has no artifact "nope"; it has: model.json/,
+  );
 
   const hist = await getMetricHistory(ctx, run.id, "loss");
   assert.deepEqual(hist.map((p) => [p.step, p.value]), [[0, 0.9], [1, 0.5], [2, null]]);
