@@ -59,6 +59,7 @@ class CellOutputs:
         self.cell.outputs = []
         self.clear_pending = False
         self.error = None
+        self.after_idle = 0  # output messages that arrived after the kernel reported idle
 
     def add(self, msg):
         """Apply one iopub message addressed to this cell."""
@@ -171,6 +172,8 @@ class Runner:
                 last_activity = time.monotonic()
                 if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                     idle = True
+                elif idle and msg["msg_type"] in OUTPUT_MSG_TYPES:
+                    outputs.after_idle += 1
         outputs.finalize()
         if outputs.error is not None:
             raise outputs.error
@@ -188,7 +191,7 @@ class Runner:
                 "no-output", "MissingOutputError",
                 "the cell produced no output; display a result, or tag the cell "
                 f"'{NO_OUTPUT_TAG}' if it is meant to be silent")
-        return time.monotonic() - start
+        return time.monotonic() - start, outputs.after_idle
 
     def drain(self):
         """Read whatever is still in flight for earlier cells until iopub is quiet."""
@@ -235,6 +238,9 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", required=True, help="notebook to execute")
     parser.add_argument("--output", required=True, help="where to write the executed notebook")
+    parser.add_argument("--failed-output",
+                        help="where to write the partly executed notebook on failure "
+                             "(default: --output)")
     parser.add_argument("--html", help="where to write the HTML export (skipped when absent)")
     parser.add_argument("--cwd", help="kernel working directory (default: the notebook's)")
     parser.add_argument("--kernel", default="deno", help="kernel spec name")
@@ -278,14 +284,15 @@ def main(argv):
             if not cell.source.strip():
                 continue
             try:
-                seconds = runner.run_cell(index, cell)
+                seconds, after_idle = runner.run_cell(index, cell)
             except CellFailure as f:
                 failure = (index, f)
                 break
             report["cells"].append({"index": index, "execution_count": cell.execution_count,
-                                    "outputs": len(cell.outputs), "seconds": round(seconds, 3)})
+                                    "outputs": len(cell.outputs), "seconds": round(seconds, 3),
+                                    "after_idle": after_idle})
             log("cell done", notebook=args.input, cell=index, progress=f"{n}/{len(code_cells)}",
-                outputs=len(cell.outputs), seconds=round(seconds, 3))
+                outputs=len(cell.outputs), seconds=round(seconds, 3), after_idle=after_idle)
         runner.drain()
         if failure is not None:
             index, f = failure
@@ -297,7 +304,9 @@ def main(argv):
         # Counts of late-routed outputs may have grown during drain; refresh them.
         for entry in report["cells"]:
             entry["outputs"] = len(nb.cells[entry["index"]].outputs)
-        atomic_write(args.output, nbformat.writes(nb))
+        written = args.output if report["ok"] else (args.failed_output or args.output)
+        atomic_write(written, nbformat.writes(nb))
+        report["output"] = written
         if report["ok"] and args.html:
             export_html(nb, args.html)
             report["html"] = args.html
