@@ -48,7 +48,7 @@ test("openStore: FS under the state dir by default, S3 when S3_ENDPOINT is set",
   }
 });
 
-test("openStoreAt parses s3://bucket/prefix, file:// and directory locations", async () => {
+test("openStoreAt parses s3://bucket/prefix, file:// and directory locations", () => {
   const withS3 = parseSettings(s3Env());
   const a = openStoreAt("s3://remote-bucket/team/fmnist/", withS3);
   assert.ok(a instanceof S3ObjectStore);
