@@ -14,3 +14,5 @@ export { canonicalJson, hashJson } from "./canonical.ts";
 export type { Json } from "./canonical.ts";
 export { createProgress, renderBar } from "./progress.ts";
 export type { Progress, ProgressOptions } from "./progress.ts";
+export { parseCli, UsageError } from "./cli.ts";
+export type { FlagSpec, ParsedCli } from "./cli.ts";

@@ -1,0 +1,85 @@
+/**
+ * `deno task pipeline:data`: ingest Fashion-MNIST (idempotent), then validate it and compute its
+ * features. Each step is skipped when its inputs are unchanged and its outputs still present.
+ */
+import { z } from "zod";
+import { ConfigError, loadSettings } from "../lib/config/mod.ts";
+import { ingest, loadDataset } from "../lib/data/mod.ts";
+import { featuresStep } from "../lib/features/mod.ts";
+import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { validateStep } from "../lib/validate/mod.ts";
+
+const USAGE = `usage: deno task pipeline:data [--source DIR|URL] [--state-dir DIR] [--data-dir DIR]
+
+Ingest Fashion-MNIST into the object store (verifying pinned SHA-256s), write the manifest
+data/fashion-mnist.dvc.json, register the version, then validate it and build its features.
+
+  --source DIR|URL   where the four IDX .gz files are (default: FMNIST_SOURCE, then
+                     /usr/share/datasets/fashion-mnist, then the official URLs)
+  --state-dir DIR    state directory (default: FMNIST_STATE_DIR or .fmnist)
+  --data-dir DIR     manifest directory (default: the repository's data/)
+  -h, --help         show this help`;
+
+const flagsSchema = z.object({
+  source: z.string().trim().min(1, "must not be empty").optional(),
+  "state-dir": z.string().trim().min(1, "must not be empty").optional(),
+  "data-dir": z.string().trim().min(1, "must not be empty").optional(),
+  help: z.boolean().optional(),
+});
+
+async function main(argv: string[]): Promise<number> {
+  let flags: z.infer<typeof flagsSchema>;
+  try {
+    flags = parseCli(argv, {
+      source: { type: "string" },
+      "state-dir": { type: "string" },
+      "data-dir": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }, flagsSchema).flags;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`pipeline:data: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let settings;
+  try {
+    settings = loadSettings({ FMNIST_STATE_DIR: flags["state-dir"], FMNIST_SOURCE: flags.source });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`pipeline:data: ${err.message}`);
+    return 2;
+  }
+  const ctx = await openContext(settings, { manifestDir: flags["data-dir"] });
+  try {
+    const ing = await ingest(ctx);
+    console.log(
+      ing.skipped
+        ? `ingest    unchanged  version ${ing.version.slice(0, 12)} (${ing.manifestPath})`
+        : `ingest    done       version ${ing.version.slice(0, 12)} from ${ing.source} ` +
+          `(${ing.fetched} file(s) fetched) → ${ing.manifestPath}`,
+    );
+    const dataset = await loadDataset(ctx, ing.version);
+    const val = await validateStep(ctx, dataset);
+    console.log(
+      `validate  ${val.skipped ? "unchanged" : "done     "}  ${val.suite}: ` +
+        `${val.warnings.length} warning(s); report ${val.reportKey}`,
+    );
+    const feat = await featuresStep(ctx, dataset);
+    console.log(`features  ${feat.skipped ? "unchanged" : "done     "}  feature set ${feat.id}`);
+    return 0;
+  } catch (err) {
+    ctx.log.error("pipeline:data failed", { error: err });
+    console.error(`pipeline:data: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
+
+export { main };
