@@ -4,6 +4,12 @@
  */
 export { backendRequestSchema, engineInfo, engineSettingsSchema, initEngine } from "./backend.ts";
 export type { BackendRequest, EngineInfo, EngineSettings } from "./backend.ts";
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from "./kernels/register.ts";
+export {
+  MISSING_STOCK_KERNELS,
+  registerWasmTrainingKernels,
+  useWasmKernelSet,
+  WASM_TRAINING_KERNELS,
+} from "./kernels/register.ts";
+export type { WasmKernelSet } from "./kernels/register.ts";
 export { kernelProfile } from "./profile.ts";
 export type { KernelTime } from "./profile.ts";

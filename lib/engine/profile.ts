@@ -21,6 +21,7 @@ export async function kernelProfile(work: () => Promise<unknown> | unknown): Pro
   });
   const byName = new Map<string, { calls: number; ms: number }>();
   for (const k of info.kernels) {
+    if (k.name.endsWith("__op")) continue; // op wrappers, their kernel is listed too
     const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
     const e = byName.get(k.name) ?? { calls: 0, ms: 0 };
     e.calls++;

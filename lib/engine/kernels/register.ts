@@ -31,7 +31,21 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   ...linearKernels,
 ];
 
+/** Kernels the stock 4.22 wasm backend lacks entirely (training cannot run without them). */
+export const MISSING_STOCK_KERNELS: readonly string[] = [
+  "Conv2DBackpropFilter",
+  "DepthwiseConv2dNativeBackpropFilter",
+  "DepthwiseConv2dNativeBackpropInput",
+];
+
+/**
+ * Which wasm kernels serve training: `engine` (all of ours) or `stock` (the stock kernels plus
+ * only the {@link MISSING_STOCK_KERNELS}) — the latter exists to profile "before" vs "after".
+ */
+export type WasmKernelSet = "engine" | "stock";
+
 let registered: string[] | null = null;
+const stockConfigs = new Map<string, KernelConfig>();
 
 /**
  * Register the engine's wasm kernels; idempotent. Must run after `@tensorflow/tfjs-backend-wasm`
@@ -48,9 +62,27 @@ export function registerWasmTrainingKernels(): string[] {
     }
   }
   for (const cfg of WASM_TRAINING_KERNELS) {
-    if (getKernel(cfg.kernelName, "wasm")) unregisterKernel(cfg.kernelName, "wasm");
+    const old = getKernel(cfg.kernelName, "wasm");
+    if (old) {
+      stockConfigs.set(cfg.kernelName, old);
+      unregisterKernel(cfg.kernelName, "wasm");
+    }
     registerKernel(cfg);
   }
   registered = WASM_TRAINING_KERNELS.map((c) => c.kernelName);
   return registered;
+}
+
+/**
+ * Switch the kernel set serving wasm training (after {@link registerWasmTrainingKernels}).
+ * For profiling and benchmarks; the engine default is `engine`.
+ */
+export function useWasmKernelSet(set: WasmKernelSet): void {
+  registerWasmTrainingKernels();
+  for (const cfg of WASM_TRAINING_KERNELS) {
+    const stockCfg = stockConfigs.get(cfg.kernelName);
+    if (!stockCfg) continue; // missing in stock: ours serves both sets
+    unregisterKernel(cfg.kernelName, "wasm");
+    registerKernel(set === "stock" ? stockCfg : cfg);
+  }
 }
