@@ -73,16 +73,17 @@ export interface TypeCheckResult {
 }
 
 /**
- * Export `notebookPath`'s code cells to `<outDir>/<name>.ts` and type-check it with the
+ * Export `notebookPath`'s code cells to `<outDir>/<name>.ts` (relative imports resolved from
+ * `kernelCwd`, default the notebook's directory) and type-check it with the
  * repository's deno.json. (`deno cache --check` is used because `deno check` silently skips
  * files under excluded paths such as `.fmnist/`.)
  */
 export async function typeCheckNotebook(
   notebookPath: string,
-  opts: { outDir: string },
+  opts: { outDir: string; kernelCwd?: string },
 ): Promise<TypeCheckResult> {
   const nb = await readNotebook(notebookPath);
-  const exported = notebookToTs(nb, dirname(resolve(notebookPath)));
+  const exported = notebookToTs(nb, resolve(opts.kernelCwd ?? dirname(notebookPath)));
   const file = join(resolve(opts.outDir), basename(notebookPath, extname(notebookPath)) + ".ts");
   await atomicWriteFile(file, exported.source);
   const cmd = new Deno.Command(Deno.execPath(), {
