@@ -39,11 +39,13 @@ export function defaultSignature(inputShape: number[], kind: string): Signature 
 const manifestSchema = z.object({
   format: z.literal("fmnist-model/v1"),
   modelTopology: z.record(z.string(), z.unknown()),
-  weightSpecs: z.array(z.object({
-    name: z.string(),
-    shape: z.array(z.number()),
-    dtype: z.string(),
-  }).passthrough()),
+  weightSpecs: z.array(
+    z.object({
+      name: z.string(),
+      shape: z.array(z.number()),
+      dtype: z.string(),
+    }).passthrough(),
+  ),
   weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
   signature: signatureSchema,
   metrics: z.record(z.string(), z.number()),
@@ -77,11 +79,19 @@ function concatBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
 /** Serialize a model's topology and weights (no store involved). */
 export async function serializeModel(
   model: tf.LayersModel,
-): Promise<{ modelTopology: Record<string, unknown>; weightSpecs: tf.io.WeightsManifestEntry[]; weights: Uint8Array }> {
+): Promise<
+  {
+    modelTopology: Record<string, unknown>;
+    weightSpecs: tf.io.WeightsManifestEntry[];
+    weights: Uint8Array;
+  }
+> {
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler((artifacts) => {
     captured = artifacts;
-    return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } });
+    return Promise.resolve({
+      modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
+    });
   }));
   if (!captured?.modelTopology || !captured.weightSpecs || !captured.weightData) {
     throw new Error("model serialization produced no topology/weights; is it a built LayersModel?");
@@ -100,7 +110,9 @@ export function deserializeModel(
   weights: Uint8Array,
 ): Promise<tf.LayersModel> {
   const buf = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData: buf as ArrayBuffer }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology, weightSpecs, weightData: buf as ArrayBuffer }),
+  );
 }
 
 /**
@@ -110,7 +122,11 @@ export function deserializeModel(
 export async function saveModelArtifact(
   store: ObjectStore,
   model: tf.LayersModel,
-  meta: { signature: Signature; metrics?: Record<string, number>; config?: Record<string, unknown> },
+  meta: {
+    signature: Signature;
+    metrics?: Record<string, number>;
+    config?: Record<string, unknown>;
+  },
 ): Promise<ArtifactRef> {
   const ser = await serializeModel(model);
   const w = await putContent(store, ser.weights);
@@ -128,7 +144,10 @@ export async function saveModelArtifact(
 }
 
 /** Read an artifact's manifest (hash-verified). */
-export async function readArtifactManifest(store: ObjectStore, sha256: string): Promise<ArtifactManifest> {
+export async function readArtifactManifest(
+  store: ObjectStore,
+  sha256: string,
+): Promise<ArtifactManifest> {
   const bytes = await getContent(store, sha256);
   let raw: unknown;
   try {
@@ -138,7 +157,9 @@ export async function readArtifactManifest(store: ObjectStore, sha256: string): 
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`model artifact ${sha256} has an invalid manifest: ${parsed.error.issues[0]?.message}`);
+    throw new Error(
+      `model artifact ${sha256} has an invalid manifest: ${parsed.error.issues[0]?.message}`,
+    );
   }
   return parsed.data;
 }

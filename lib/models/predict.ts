@@ -21,7 +21,11 @@ export interface Probabilities {
 export function predictProbabilities(
   model: tf.LayersModel,
   set: ImageSet,
-  opts: { indices?: ArrayLike<number>; normalization: Signature["normalization"]; batchSize?: number },
+  opts: {
+    indices?: ArrayLike<number>;
+    normalization: Signature["normalization"];
+    batchSize?: number;
+  },
 ): Probabilities {
   const shape = modelInputShape(model);
   const n = opts.indices ? opts.indices.length : set.count;
