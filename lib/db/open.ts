@@ -15,6 +15,19 @@ export async function openDb(settings: Settings): Promise<Db> {
   const db = settings.databaseUrl
     ? openPostgres(settings.databaseUrl)
     : await openPglite(statePaths(settings.stateDir).pglite);
+  if (settings.databaseUrl) {
+    try {
+      await db.query("SELECT 1");
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw new Error(
+        `cannot connect to Postgres at ${redactUrl(settings.databaseUrl)}: ${
+          err instanceof Error ? err.message : String(err)
+        }; check DATABASE_URL and that the server is running (unset it to use embedded PGlite)`,
+        { cause: err },
+      );
+    }
+  }
   try {
     const { applied } = await migrate(db);
     if (applied.length > 0) log.info("database migrated", { engine: db.kind, applied });
@@ -23,4 +36,15 @@ export async function openDb(settings: Settings): Promise<Db> {
     throw err;
   }
   return db;
+}
+
+/** `url` with its password replaced by `***`, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.href;
+  } catch {
+    return "<unparseable url>";
+  }
 }

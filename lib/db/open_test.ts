@@ -95,3 +95,26 @@ test("openDb with DATABASE_URL uses Postgres and migrates it", {
     await admin.close();
   }
 });
+
+test("openDb with an unreachable DATABASE_URL fails naming it, password redacted", async () => {
+  // Grab a free port, then close it so nothing listens there.
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const url = `postgres://fmnist:s3cret@127.0.0.1:${port}/nowhere`;
+  await assert.rejects(
+    openDb(parseSettings({ FMNIST_STATE_DIR: "/nonexistent-state", DATABASE_URL: url })),
+    (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.match(
+        e.message,
+        new RegExp(
+          `cannot connect to Postgres at postgres://fmnist:\\*\\*\\*@127\\.0\\.0\\.1:${port}/nowhere`,
+        ),
+      );
+      assert.match(e.message, /check DATABASE_URL/);
+      assert.doesNotMatch(e.message, /s3cret/);
+      return true;
+    },
+  );
+});

@@ -33,6 +33,7 @@ function queryable(sql: Sql | TxSql): Queryable {
 export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
   const sql = postgres(url, {
     max: opts.max ?? 4,
+    connect_timeout: 10,
     onnotice: () => {}, // "already exists, skipping" notices are expected with IF NOT EXISTS
     connection: opts.searchPath ? { search_path: opts.searchPath } : {},
     types: {

@@ -103,3 +103,23 @@ test("copyObjects pushes missing keys FS → S3 and pulls them back, skipping pr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+test("an unreachable S3 endpoint fails with a message naming the bucket and settings", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const store = new S3ObjectStore({
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKey: "a",
+    secretKey: "b",
+    bucket: "nowhere",
+  });
+  await assert.rejects(
+    store.put("k", new Uint8Array(1)),
+    /cannot open S3 bucket nowhere: .*check S3_ENDPOINT/,
+  );
+  assert.throws(
+    () => new S3ObjectStore({ endpoint: "ftp://x", accessKey: "a", secretKey: "b", bucket: "bb" }),
+    /scheme must be http or https/,
+  );
+});
