@@ -5,8 +5,8 @@ import {
   contains,
   type Distribution,
   enumerate,
-  type ParamValue,
   type Params,
+  type ParamValue,
   type SearchSpace,
 } from "./space.ts";
 import type { z } from "zod";

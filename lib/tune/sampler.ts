@@ -1,7 +1,7 @@
 /** The sampler contract and the zod-checked sampler configurations stored with a study. */
 import { z } from "zod";
 import type { Rng } from "./rng.ts";
-import { choiceSchema, type Distribution, type ParamValue, type Params } from "./space.ts";
+import { choiceSchema, type Distribution, type Params, type ParamValue } from "./space.ts";
 import type { Direction, FrozenTrial } from "./types.ts";
 
 /** Random sampler: independent uniform draws (log-uniform for `log` distributions). */

@@ -60,9 +60,11 @@ export type Distribution = z.infer<typeof distributionSchema>;
 /** A distribution as written by a caller (defaults optional). */
 export type DistributionInput = z.input<typeof distributionSchema>;
 
-/** A declared search space: parameter name → distribution. */
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** A declared search space (zod schema). */
 export const searchSpaceSchema = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "parameter names are identifiers"),
+  z.string().regex(PARAM_NAME, "parameter names are identifiers"),
   distributionSchema,
 );
 /** A declared search space (defaults applied). */
@@ -77,6 +79,16 @@ export type Params = Record<string, ParamValue>;
 
 /** Validate a search space, throwing an error that names each bad parameter. */
 export function parseSearchSpace(input: unknown): SearchSpace {
+  if (input && typeof input === "object" && !Array.isArray(input)) {
+    const bad = Object.keys(input).filter((k) => !PARAM_NAME.test(k));
+    if (bad.length) {
+      throw new Error(
+        `invalid search space: parameter names must be identifiers (letters, digits, _ . -), got ${
+          bad.map((b) => JSON.stringify(b)).join(", ")
+        }`,
+      );
+    }
+  }
   const r = searchSpaceSchema.safeParse(input);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(space)"}: ${i.message}`);
@@ -146,11 +158,9 @@ export function toInternal(dist: FloatDist | IntDist, value: number): number {
 export function fromInternal(dist: FloatDist | IntDist, x: number): number {
   let v = dist.log ? Math.exp(x) : x;
   if (dist.type === "int") {
-    v = dist.log
-      ? Math.round(v)
-      : dist.low + Math.round((v - dist.low) / dist.step) * dist.step;
+    v = dist.log ? Math.round(v) : dist.low + Math.round((v - dist.low) / dist.step) * dist.step;
     const top = dist.log ? dist.high : dist.low + Math.floor((dist.high - dist.low) / dist.step) *
-      dist.step;
+        dist.step;
     return Math.min(Math.max(v, dist.low), top);
   }
   if (dist.step !== undefined) {

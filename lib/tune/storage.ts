@@ -14,8 +14,8 @@ import { type PrunerConfig, prunerConfigSchema } from "./pruners.ts";
 import { type SamplerConfig, samplerConfigSchema } from "./sampler.ts";
 import {
   distributionSchema,
-  paramsSchema,
   type Params,
+  paramsSchema,
   type SearchSpace,
   searchSpaceSchema,
 } from "./space.ts";
@@ -407,7 +407,11 @@ async function claimOnce(
 }
 
 /** Refresh a trial's heartbeat; false when the trial is no longer this worker's. */
-export async function heartbeat(db: Queryable, trialId: number, workerId: string): Promise<boolean> {
+export async function heartbeat(
+  db: Queryable,
+  trialId: number,
+  workerId: string,
+): Promise<boolean> {
   const rows = await db.query(
     `UPDATE tune_trials SET heartbeat_at = now()
      WHERE id = $1 AND worker_id = $2 AND state = 'running' RETURNING id`,

@@ -7,9 +7,14 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import type { Db } from "../db/mod.ts";
-import { type Logger, log as rootLog } from "../log/mod.ts";
+import { log as rootLog, type Logger } from "../log/mod.ts";
 import { gridSampler } from "./grid.ts";
-import { createPruner, type Pruner, type PrunerConfigInput, prunerConfigSchema } from "./pruners.ts";
+import {
+  createPruner,
+  type Pruner,
+  type PrunerConfigInput,
+  prunerConfigSchema,
+} from "./pruners.ts";
 import { randomSampler } from "./random.ts";
 import {
   isFixedPointSampler,
@@ -83,7 +88,11 @@ function parseStudyOptions(opts: StudyOptions) {
 }
 
 /** The sampler for a study's stored configuration. */
-export function createSampler(cfg: SamplerConfig, space: SearchSpace | null, seed: number): Sampler {
+export function createSampler(
+  cfg: SamplerConfig,
+  space: SearchSpace | null,
+  seed: number,
+): Sampler {
   switch (cfg.type) {
     case "random":
       return randomSampler();
@@ -376,7 +385,10 @@ export class Study {
 }
 
 /** The best complete trial of `trials` for `direction`, or undefined. */
-export function bestOf(trials: readonly TrialRecord[], direction: Direction): TrialRecord | undefined {
+export function bestOf(
+  trials: readonly TrialRecord[],
+  direction: Direction,
+): TrialRecord | undefined {
   let best: TrialRecord | undefined;
   for (const t of trials) {
     if (t.state !== "complete" || t.value === null) continue;
@@ -396,10 +408,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 function configKey(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
-      : x);
+  return JSON.stringify(
+    v,
+    (_k, x) =>
+      x && typeof x === "object" && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+        : x,
+  );
 }
 
 /**

@@ -31,7 +31,9 @@ export function defaultWeights(n: number): number[] {
   if (n < 25) return new Array(n).fill(1);
   const ramp = n - 25;
   const out: number[] = [];
-  for (let i = 0; i < ramp; i++) out.push(ramp === 1 ? 1 / n : 1 / n + (1 - 1 / n) * i / (ramp - 1));
+  for (let i = 0; i < ramp; i++) {
+    out.push(ramp === 1 ? 1 / n : 1 / n + (1 - 1 / n) * i / (ramp - 1));
+  }
   for (let i = 0; i < 25; i++) out.push(1);
   return out;
 }
@@ -229,7 +231,11 @@ function sampleCategoricalTpe(
   return dist.choices[best];
 }
 
-function observationsOf(trials: readonly FrozenTrial[], name: string, dist: Distribution): number[] {
+function observationsOf(
+  trials: readonly FrozenTrial[],
+  name: string,
+  dist: Distribution,
+): number[] {
   const out: number[] = [];
   for (const t of trials) {
     if (!(name in t.params)) continue;

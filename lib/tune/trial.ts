@@ -156,7 +156,13 @@ export class Trial {
 
   /** A float in [low, high] (log-uniform with `log`, on a grid with `step`). */
   suggestFloat(name: string, low: number, high: number, opts: NumericOptions = {}): number {
-    return this.suggest(name, { type: "float", low, high, log: opts.log, step: opts.step }) as number;
+    return this.suggest(name, {
+      type: "float",
+      low,
+      high,
+      log: opts.log,
+      step: opts.step,
+    }) as number;
   }
 
   /** An integer in [low, high] (every `step`-th from low, or log-uniform with `log`). */
