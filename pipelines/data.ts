@@ -3,7 +3,7 @@
  * features. Each step is skipped when its inputs are unchanged and its outputs still present.
  */
 import { z } from "zod";
-import { ConfigError, loadSettings } from "../lib/config/mod.ts";
+import { ConfigError, parseSettings } from "../lib/config/mod.ts";
 import { ingest, loadDataset } from "../lib/data/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
 import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
@@ -27,7 +27,11 @@ const flagsSchema = z.object({
   help: z.boolean().optional(),
 });
 
-async function main(argv: string[]): Promise<number> {
+/** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Promise<number> {
   let flags: z.infer<typeof flagsSchema>;
   try {
     flags = parseCli(argv, {
@@ -47,7 +51,11 @@ async function main(argv: string[]): Promise<number> {
   }
   let settings;
   try {
-    settings = loadSettings({ FMNIST_STATE_DIR: flags["state-dir"], FMNIST_SOURCE: flags.source });
+    settings = parseSettings({
+      ...env,
+      FMNIST_STATE_DIR: flags["state-dir"] ?? env.FMNIST_STATE_DIR,
+      FMNIST_SOURCE: flags.source ?? env.FMNIST_SOURCE,
+    });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`pipeline:data: ${err.message}`);
@@ -81,5 +89,3 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
-
-export { main };
