@@ -13,8 +13,8 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 export const JsonValueSchema = z.unknown().describe("any JSON value");
 
 /** Experiment and run names: printable, 1–200 chars. */
-export const NameSchema = z.string().trim().min(1).max(200).regex(
-  /^[^\u0000-\u001f]+$/,
+export const NameSchema = z.string().trim().min(1).max(200).refine(
+  (s) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20),
   "must not contain control characters",
 );
 

@@ -1,0 +1,184 @@
+/**
+ * The promotion gate: a challenger version becomes `champion` only if it beats the current
+ * champion on the held-out test set by McNemar's test at level `alpha` (and is more accurate).
+ * With no champion yet it is promoted directly. Every decision, with its numbers, is audited.
+ */
+// evaluate has no mod.ts yet; switch to "../evaluate/mod.ts" once it re-exports McNemar.
+import { compareClassifiers, type McnemarMethod } from "../evaluate/mcnemar.ts";
+import type { TrackingContext } from "../tracking/mod.ts";
+import { resolveActor } from "./actor.ts";
+import { aliasVersion, moveAlias } from "./aliases.ts";
+import { RegistryInputError, RegistryNotFoundError } from "./errors.ts";
+import { recordEvent } from "./events.ts";
+import { CHAMPION, type GateDecision, type GateOutcome } from "./schemas.ts";
+import { checkModelName, lockModel } from "./versions.ts";
+
+/** Default significance level of the gate. */
+export const GATE_ALPHA_DEFAULT = 0.05;
+
+/** Options of {@link promoteIfBetter}. */
+export interface PromoteOptions {
+  /** Registered model name. */
+  name: string;
+  /** Version number of the challenger. */
+  challenger: number;
+  /** True labels of the held-out test set. */
+  testLabels: ArrayLike<number>;
+  /** Challenger's predicted labels on the same examples. */
+  challengerPreds: ArrayLike<number>;
+  /** Champion's predicted labels; required when a champion exists. */
+  championPreds?: ArrayLike<number>;
+  /** Significance level (default 0.05). */
+  alpha?: number;
+  /** McNemar method (default `auto`: exact binomial below 25 discordant pairs). */
+  method?: McnemarMethod;
+  /** Who asks (default: `FMNIST_ACTOR`, then `USER`). */
+  actor?: string;
+  /** Free-text context recorded with the decision. */
+  note?: string;
+}
+
+function checkPreds(name: string, labels: ArrayLike<number>, preds: ArrayLike<number>): void {
+  if (preds.length !== labels.length) {
+    throw new RegistryInputError(
+      `${name} has ${preds.length} predictions for ${labels.length} test labels; ` +
+        `predict the whole held-out test set with each model`,
+    );
+  }
+}
+
+function fmt(x: number): string {
+  return x.toPrecision(4);
+}
+
+/**
+ * Decide whether `challenger` replaces the champion and move the `champion` alias if so, in one
+ * transaction (a concurrent move of the champion makes this throw AliasConflictError rather than
+ * overwrite it). Returns the decision, which is also stored as a `gate` audit event.
+ * @throws RegistryInputError for mismatched prediction lengths, a bad alpha or a missing
+ *   `championPreds`; RegistryNotFoundError for an unknown model/version.
+ */
+export async function promoteIfBetter(
+  ctx: TrackingContext,
+  opts: PromoteOptions,
+): Promise<GateDecision> {
+  const name = checkModelName(opts.name);
+  const alpha = opts.alpha ?? GATE_ALPHA_DEFAULT;
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new RegistryInputError(`alpha must be in (0, 1), got ${alpha}`);
+  }
+  const n = opts.testLabels.length;
+  if (n === 0) throw new RegistryInputError("the test set is empty: pass the held-out labels");
+  checkPreds("the challenger", opts.testLabels, opts.challengerPreds);
+  if (opts.championPreds !== undefined) {
+    checkPreds("the champion", opts.testLabels, opts.championPreds);
+  }
+  const actor = resolveActor(opts.actor);
+
+  const decision = await ctx.db.transaction(async (tx) => {
+    await lockModel(tx, name);
+    const exists = await tx.query(
+      `SELECT 1 FROM registry_versions WHERE model = $1 AND version = $2`,
+      [name, opts.challenger],
+    );
+    if (exists.length === 0) {
+      throw new RegistryNotFoundError(`model ${name} has no version ${opts.challenger}`);
+    }
+    const champion = await aliasVersion(tx, name, CHAMPION);
+    let correct = 0;
+    for (let i = 0; i < n; i++) if (opts.challengerPreds[i] === opts.testLabels[i]) correct++;
+    const base = {
+      model: name,
+      challenger: opts.challenger,
+      champion,
+      alpha,
+      n,
+      challengerAccuracy: correct / n,
+      championAccuracy: null as number | null,
+      b: null as number | null,
+      c: null as number | null,
+      method: null as "exact" | "chi2" | null,
+      statistic: null as number | null,
+      pValue: null as number | null,
+      actor,
+    };
+    let outcome: GateOutcome;
+    let reason: string;
+    if (champion === null) {
+      outcome = "promoted_no_champion";
+      reason = `no champion yet: version ${opts.challenger} promoted without a test`;
+    } else {
+      if (opts.championPreds === undefined) {
+        throw new RegistryInputError(
+          `model ${name} has champion version ${champion}: pass championPreds (its predictions ` +
+            `on the same test set) so the challenger can be tested against it`,
+        );
+      }
+      const cmp = compareClassifiers(
+        opts.testLabels,
+        opts.championPreds,
+        opts.challengerPreds,
+        { method: opts.method },
+      );
+      Object.assign(base, {
+        championAccuracy: cmp.referenceAccuracy,
+        b: cmp.test.b,
+        c: cmp.test.c,
+        method: cmp.test.method,
+        statistic: cmp.test.statistic,
+        pValue: cmp.test.pValue,
+      });
+      const nums = `b=${cmp.test.b}, c=${cmp.test.c}, p=${
+        fmt(cmp.test.pValue)
+      } (${cmp.test.method})`;
+      if (champion === opts.challenger) {
+        outcome = "already_champion";
+        reason = `version ${champion} already is the champion`;
+      } else if (cmp.test.c > cmp.test.b && cmp.test.pValue < alpha) {
+        outcome = "promoted";
+        reason =
+          `challenger ${opts.challenger} beats champion ${champion}: ${nums} < alpha=${alpha}`;
+      } else if (cmp.test.c <= cmp.test.b) {
+        outcome = "kept_champion";
+        reason =
+          `challenger ${opts.challenger} is not more accurate than champion ${champion}: ${nums}`;
+      } else {
+        outcome = "kept_champion";
+        reason =
+          `challenger ${opts.challenger} is not significantly better than champion ${champion}: ${nums} >= alpha=${alpha}`;
+      }
+    }
+    const promoted = outcome === "promoted" || outcome === "promoted_no_champion";
+    const numbers = { ...base, outcome, promoted, note: opts.note ?? null };
+    const event = await recordEvent(tx, {
+      model: name,
+      kind: "gate",
+      alias: CHAMPION,
+      fromVersion: champion,
+      toVersion: promoted ? opts.challenger : champion,
+      actor,
+      reason,
+      details: numbers,
+    });
+    if (promoted) {
+      await moveAlias(tx, {
+        name,
+        alias: CHAMPION,
+        version: opts.challenger,
+        actor,
+        reason,
+        expectedVersion: champion,
+        details: { gateEventId: event.id },
+      });
+    }
+    return { ...base, outcome, promoted, reason, eventId: event.id, at: event.at };
+  });
+  ctx.log.info("promotion gate decided", {
+    model: name,
+    challenger: decision.challenger,
+    champion: decision.champion,
+    outcome: decision.outcome,
+    pValue: decision.pValue,
+  });
+  return decision;
+}
