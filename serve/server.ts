@@ -27,34 +27,26 @@ export interface StartOptions {
   log: Logger;
 }
 
-/** Start serving `app` and resolve once it listens. */
-export function startServer(app: FetchApp, opts: StartOptions): Promise<RunningServer> {
-  return new Promise((resolve, reject) => {
-    try {
-      const server = Deno.serve({
-        port: opts.port,
-        hostname: opts.hostname ?? "0.0.0.0",
-        onListen: (addr) => {
-          const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
-          const url = `http://${host}:${addr.port}`;
-          opts.log.info("listening", { url, port: addr.port });
-          resolve({
-            url,
-            port: addr.port,
-            shutdown: () => server.shutdown(),
-            finished: server.finished,
-          });
-        },
-        onError: (err) => {
-          opts.log.error("unhandled server error", { error: err });
-          return new Response(
-            JSON.stringify({ error: { code: "internal", message: "internal error" } }),
-            { status: 500, headers: { "content-type": "application/json" } },
-          );
-        },
-      }, (req, info) => app.fetch(req, info));
-    } catch (err) {
-      reject(err);
-    }
-  });
+/**
+ * Start serving `app`; returns once the socket is bound.
+ * @throws Deno.errors.AddrInUse when the port is taken.
+ */
+export function startServer(app: FetchApp, opts: StartOptions): RunningServer {
+  const server = Deno.serve({
+    port: opts.port,
+    hostname: opts.hostname ?? "0.0.0.0",
+    onListen: () => {}, // logged below as JSON instead of Deno's plain-text banner
+    onError: (err) => {
+      opts.log.error("unhandled server error", { error: err });
+      return new Response(
+        JSON.stringify({ error: { code: "internal", message: "internal error" } }),
+        { status: 500, headers: { "content-type": "application/json" } },
+      );
+    },
+  }, (req, info) => app.fetch(req, info));
+  const addr = server.addr;
+  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+  opts.log.info("listening", { url, port: addr.port });
+  return { url, port: addr.port, shutdown: () => server.shutdown(), finished: server.finished };
 }

@@ -1,0 +1,60 @@
+/**
+ * `deno task serve`: read settings from the environment, open the run context, serve the app on
+ * `PORT`, and shut down gracefully (finish in-flight requests, close the context) on SIGINT or
+ * SIGTERM.
+ */
+import { ConfigError, loadSettings } from "../lib/config/mod.ts";
+import { createLogger } from "../lib/log/mod.ts";
+import { openContext } from "../lib/pipeline/mod.ts";
+import { createApp } from "./app.ts";
+import { startServer } from "./server.ts";
+import { createDatasetApi } from "./services/lib_datasets.ts";
+
+/** Run the service until a termination signal; resolves with the process exit code. */
+export async function main(): Promise<number> {
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger({ service: "fmnist-serve" }, { level: settings.logLevel });
+  const ctx = await openContext(settings, { log });
+  try {
+    const app = createApp({ log, datasets: createDatasetApi(ctx) });
+    let server;
+    try {
+      server = startServer(app, { port: settings.port, log });
+    } catch (err) {
+      if (err instanceof Deno.errors.AddrInUse) {
+        log.error("port in use", {
+          port: settings.port,
+          hint: "stop the other process or set PORT to a free port",
+        });
+        return 1;
+      }
+      throw err;
+    }
+    const stop = (signal: Deno.Signal) => {
+      log.info("shutting down", { signal });
+      server.shutdown().catch((err) => log.error("shutdown failed", { error: err }));
+    };
+    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((s) => [s, () => stop(s)] as const);
+    for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+    await server.finished;
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    log.info("stopped");
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}

@@ -1,0 +1,163 @@
+/**
+ * {@link DatasetApi} on `lib/`: versions and manifests from `lib/data`, validation results and
+ * reports from `lib/validate`, per-class statistics from `lib/features`. Loaded datasets and
+ * computed statistics are cached per concrete version in the process; data-layer errors become
+ * {@link HttpError}s (unknown version → 404, objects missing from the store → 503).
+ */
+import {
+  ChecksumMismatchError,
+  type Dataset,
+  DatasetUnavailableError,
+  DEFAULT_DATASET,
+  getVersion,
+  listVersions,
+  loadDataset,
+  type Manifest,
+  VersionNotFoundError,
+} from "../../lib/data/mod.ts";
+import type { Ctx } from "../../lib/pipeline/mod.ts";
+import { ObjectNotFoundError } from "../../lib/storage/mod.ts";
+import { FeaturesNotFoundError, getFeatureSet, loadClassStats } from "../../lib/features/mod.ts";
+import { listValidationRuns, validationResultSchema } from "../../lib/validate/mod.ts";
+import { HttpError, notFound } from "../errors.ts";
+import { LATEST } from "../schemas/datasets.ts";
+import { LoadCache } from "./dataset_cache.ts";
+import type { DatasetApi, JsonObject, VersionList } from "./datasets.ts";
+import { classStatRows } from "./class_stats.ts";
+
+/** Options of {@link createDatasetApi}. */
+export interface DatasetApiOptions {
+  /** Loaded datasets kept in memory (each Fashion-MNIST version is ~55 MB); default 2. */
+  cacheSize?: number;
+}
+
+const FULL_ID = /^[0-9a-f]{64}$/;
+
+/** Translate a data-layer error into an {@link HttpError}; anything else is rethrown as is. */
+export function toHttpError(err: unknown): unknown {
+  if (err instanceof HttpError) return err;
+  if (err instanceof VersionNotFoundError) return notFound(err.message);
+  if (err instanceof FeaturesNotFoundError) return notFound(err.message);
+  if (err instanceof DatasetUnavailableError) {
+    return new HttpError(503, "unavailable", err.message);
+  }
+  if (err instanceof ChecksumMismatchError) {
+    return new HttpError(500, "internal", `the object store is corrupt: ${err.message}`);
+  }
+  return err;
+}
+
+async function mapped<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw toHttpError(err);
+  }
+}
+
+/** The {@link DatasetApi} of the service, backed by the context's store and database. */
+export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): DatasetApi {
+  /** Manifests by version id: content-addressed, so an id's manifest never changes. */
+  const manifests = new Map<string, Manifest>();
+  const datasets = new LoadCache<Dataset>(
+    (id) => mapped(loadDataset(ctx, id)),
+    opts.cacheSize ?? 2,
+  );
+
+  async function manifestOf(ref: string): Promise<Manifest> {
+    const known = manifests.get(ref);
+    if (known) return known;
+    const m = await mapped(getVersion(ctx, ref));
+    manifests.set(m.version, m);
+    return m;
+  }
+
+  async function latestId(): Promise<string | null> {
+    const own = await listVersions(ctx, DEFAULT_DATASET);
+    if (own[0]) return own[0].id;
+    const any = await listVersions(ctx);
+    return any[0]?.id ?? null;
+  }
+
+  async function latestRun(id: string) {
+    const runs = await listValidationRuns(ctx.db, id);
+    return runs[0] ?? null;
+  }
+
+  async function readObject(key: string, what: string): Promise<Uint8Array> {
+    try {
+      return await ctx.store.get(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) {
+        throw new HttpError(
+          503,
+          "unavailable",
+          `${what} (${key}) is missing from the object store; re-run the data pipeline ` +
+            `(deno task pipeline:data) or pull the objects (deno task data:pull)`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  return {
+    async listVersions(): Promise<VersionList> {
+      const versions = await listVersions(ctx);
+      return {
+        latest: await latestId(),
+        versions: versions.map((v) => ({
+          version: v.id,
+          name: v.name,
+          createdAt: v.createdAt.toISOString(),
+          totalBytes: v.totalBytes,
+          source: v.source,
+          counts: v.counts,
+        })),
+      };
+    },
+
+    async resolve(version: string): Promise<string> {
+      if (version === LATEST) {
+        const id = await latestId();
+        if (id === null) {
+          throw notFound(
+            "no dataset version is registered yet; run `deno task pipeline:data` to ingest " +
+              "Fashion-MNIST",
+          );
+        }
+        return id;
+      }
+      if (FULL_ID.test(version) && manifests.has(version)) return version;
+      return (await manifestOf(version)).version;
+    },
+
+    async manifest(version: string): Promise<JsonObject> {
+      return { ...(await manifestOf(version)) };
+    },
+
+    async validation(version: string): Promise<JsonObject | null> {
+      const run = await latestRun(version);
+      if (run === null) return null;
+      const bytes = await readObject(run.resultKey, `validation result of ${version}`);
+      return { ...validationResultSchema.parse(JSON.parse(new TextDecoder().decode(bytes))) };
+    },
+
+    async validationHtml(version: string): Promise<string | null> {
+      const run = await latestRun(version);
+      if (run === null) return null;
+      return new TextDecoder().decode(
+        await readObject(run.reportKey, `validation report of ${version}`),
+      );
+    },
+
+    dataset(version: string): Promise<Dataset> {
+      return datasets.get(version);
+    },
+
+    async classStats(version: string): Promise<JsonObject> {
+      const set = await mapped(getFeatureSet(ctx, version));
+      const table = await mapped(loadClassStats(ctx, version, { id: set.id }));
+      return { version, featureSet: set.id, classes: classStatRows(table) };
+    },
+  };
+}
