@@ -1,6 +1,6 @@
 /** Public face of the db stage: the metadata database (PGlite / Postgres) and its migrations. */
 export type { Db, Queryable } from "./types.ts";
-export { openDb } from "./open.ts";
+export { openDb, redactUrl } from "./open.ts";
 export { DbLockedError, openPglite } from "./pglite.ts";
 export type { PgliteDb, PgliteOptions } from "./pglite.ts";
 export { openPostgres } from "./postgres.ts";

@@ -30,9 +30,9 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, data: Uint8Array): Promise<ObjectInfo> {
     const path = this.pathOf(key);
     const dir = dirname(path);
-    await Deno.mkdir(dir, { recursive: true });
     const tmp = join(dir, `${TMP_PREFIX}${crypto.randomUUID()}`);
     try {
+      await Deno.mkdir(dir, { recursive: true });
       const f = await Deno.open(tmp, { write: true, createNew: true });
       try {
         let off = 0;
@@ -44,7 +44,10 @@ export class FsObjectStore implements ObjectStore {
       await Deno.rename(tmp, path);
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
-      if (err instanceof Deno.errors.IsADirectory || err instanceof Deno.errors.NotADirectory) {
+      if (
+        err instanceof Deno.errors.IsADirectory || err instanceof Deno.errors.NotADirectory ||
+        err instanceof Deno.errors.AlreadyExists
+      ) {
         throw new Error(
           `cannot store ${key} in ${this.location}: a key cannot be both an object and a prefix of another key`,
           { cause: err },
@@ -130,6 +133,8 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
+/** Errors meaning "no object at this key" (a directory there is a prefix, not an object). */
 function isMissing(err: unknown): boolean {
-  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory;
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+    err instanceof Deno.errors.IsADirectory;
 }
