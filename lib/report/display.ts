@@ -6,7 +6,7 @@
  * later fallbacks reuse `window.Plotly`.
  */
 import type { PlotlyFigure } from "./figure.ts";
-import { figureHtml } from "./html.ts";
+import { figureHtml, type ReportSection, sectionHtml } from "./html.ts";
 
 /** A Jupyter mime bundle for one figure. */
 export interface FigureBundle {
@@ -57,18 +57,45 @@ export class NotInJupyterError extends Error {
   override name = "NotInJupyterError";
 }
 
-/** Show `fig` in the current notebook cell's output (Deno kernel only). */
-export async function displayFigure(fig: PlotlyFigure): Promise<void> {
-  let jupyter: typeof Deno.jupyter;
+function kernel(what: string): typeof Deno.jupyter {
   try {
-    jupyter = Deno.jupyter;
+    return Deno.jupyter;
   } catch (err) {
     throw new NotInJupyterError(
-      `displayFigure needs a Deno Jupyter kernel (${(err as Error).message}); ` +
-        "outside notebooks render figures with figureHtml or renderHtmlPage",
+      `${what} needs a Deno Jupyter kernel (${(err as Error).message}); ` +
+        "outside notebooks render with figureHtml or renderHtmlPage",
     );
   }
-  await jupyter.display(figureBundle(fig), { raw: true });
+}
+
+/** Show `fig` in the current notebook cell's output (Deno kernel only). */
+export async function displayFigure(fig: PlotlyFigure): Promise<void> {
+  await kernel("displayFigure").display(figureBundle(fig), { raw: true });
+}
+
+/** The mime bundle of a report section (tables, text; figures need plotly.js on the page). */
+export function sectionBundle(
+  section: ReportSection,
+): { "text/html": string; "text/plain": string } {
+  const plain = [
+    section.title,
+    ...section.blocks.map((b) => b.kind === "text" ? b.text : `[${b.kind}]`),
+  ];
+  return {
+    "text/html": `<div class="fmnist-section">${SECTION_CSS}${sectionHtml(section)}</div>`,
+    "text/plain": plain.join("\n"),
+  };
+}
+
+const SECTION_CSS = `<style>.fmnist-section table{border-collapse:collapse}.fmnist-section th,` +
+  `.fmnist-section td{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}` +
+  `.fmnist-section .badge{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;color:#fff}` +
+  `.fmnist-section .badge.ok{background:#2e7d32}.fmnist-section .badge.warn{background:#ef6c00}` +
+  `.fmnist-section .badge.fail{background:#c62828}</style>`;
+
+/** Show a report section (e.g. a validation summary) in the current notebook cell's output. */
+export async function displaySection(section: ReportSection): Promise<void> {
+  await kernel("displaySection").display(sectionBundle(section), { raw: true });
 }
 
 /** Deno's kernel renders objects carrying this symbol through the function it holds. */

@@ -84,6 +84,32 @@ export function tableHtml(table: ReportTable): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/**
+ * One section as HTML: `<h2>` title with status badge, then its blocks. Figures rely on
+ * `window.Plotly` being defined by the page (see {@link renderHtmlPage}); `figureId` names them.
+ */
+export function sectionHtml(
+  section: ReportSection,
+  figureId: () => string = () => `plot-${crypto.randomUUID()}`,
+): string {
+  const badge = section.status
+    ? ` <span class="badge ${section.status}">${section.status}</span>`
+    : "";
+  const blocks = section.blocks.map((b) => {
+    switch (b.kind) {
+      case "text":
+        return `<p>${escapeHtml(b.text)}</p>`;
+      case "html":
+        return b.html;
+      case "table":
+        return tableHtml(b.table);
+      case "figure":
+        return figureHtml(b.figure, { id: figureId() });
+    }
+  }).join("\n");
+  return `<section>\n<h2>${escapeHtml(section.title)}${badge}</h2>\n${blocks}\n</section>`;
+}
+
 const PAGE_CSS = `body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;` +
   `max-width:1100px;padding:0 1rem;color:#222}h1{font-size:1.6rem}h2{font-size:1.25rem;` +
   `border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}table{border-collapse:` +
@@ -104,22 +130,7 @@ export function renderHtmlPage(
 ): string {
   const hasFigure = sections.some((s) => s.blocks.some((b) => b.kind === "figure"));
   let n = 0;
-  const body = sections.map((s) => {
-    const badge = s.status ? ` <span class="badge ${s.status}">${s.status}</span>` : "";
-    const blocks = s.blocks.map((b) => {
-      switch (b.kind) {
-        case "text":
-          return `<p>${escapeHtml(b.text)}</p>`;
-        case "html":
-          return b.html;
-        case "table":
-          return tableHtml(b.table);
-        case "figure":
-          return figureHtml(b.figure, { id: `figure-${++n}` });
-      }
-    }).join("\n");
-    return `<section>\n<h2>${escapeHtml(s.title)}${badge}</h2>\n${blocks}\n</section>`;
-  }).join("\n");
+  const body = sections.map((s) => sectionHtml(s, () => `figure-${++n}`)).join("\n");
   const when = (opts.generatedAt ?? new Date()).toISOString();
   return `<!DOCTYPE html>
 <html lang="en">

@@ -16,15 +16,35 @@ export type {
   LineSeries,
   Series,
 } from "./figures.ts";
-export { escapeHtml, figureHtml, renderHtmlPage, scriptJson, tableHtml } from "./html.ts";
+export {
+  escapeHtml,
+  figureHtml,
+  renderHtmlPage,
+  scriptJson,
+  sectionHtml,
+  tableHtml,
+} from "./html.ts";
 export type { FigureHtmlOptions, ReportBlock, ReportSection, ReportTable } from "./html.ts";
 export {
   displayable,
   displayFigure,
+  displaySection,
   figureBundle,
   JUPYTER_DISPLAY,
   NotInJupyterError,
   resetPlotlyEmbedding,
+  sectionBundle,
 } from "./display.ts";
+export {
+  classBalanceChart,
+  classIntensityHeatmap,
+  classMeanImages,
+  classSampleGrid,
+  countByClass,
+  meanIntensities,
+  pixelIntensityHistogram,
+  validationSection,
+  validationTable,
+} from "./dataset.ts";
 export type { DisplayableFigure, FigureBundle } from "./display.ts";
 export { plotlyJs, plotlyJsPath, PlotlyMissingError, plotlyScriptTag } from "./plotly_js.ts";
