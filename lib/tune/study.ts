@@ -368,7 +368,7 @@ export class Study {
     } else if (state === "failed") {
       logger.warn("trial failed", { trial: claimed.number, error });
     }
-    if (tracked) await tracked.finished(state, value, trial.params);
+    if (tracked) await tracked.finished(state, value, trial.params, error);
     if (rethrow !== undefined) throw rethrow;
     const best = await this.bestTrial();
     return {

@@ -15,6 +15,7 @@ export interface TrialTracking {
     state: "complete" | "pruned" | "failed" | "lost",
     value: number | null,
     params: Params,
+    error?: string,
   ): Promise<void>;
 }
 

@@ -1,0 +1,307 @@
+/**
+ * `deno task tune`: run (or resume) a hyperparameter study on a registered objective.
+ *
+ *   deno task tune --study branin-tpe --objective branin --trials 60 --sampler tpe
+ *   deno task tune --study branin-tpe --trials 100          # resume: continue to 100 trials
+ *
+ * With DATABASE_URL (Postgres), `--workers N` spawns N worker processes (this script with
+ * `--role worker`) that share the study; any machine pointing at the same Postgres can join with
+ * `deno task tune --study NAME --trials N`. Without it (embedded PGlite, single-process) the N
+ * workers are async tasks in this process.
+ */
+import { z } from "zod";
+import { ConfigError, parseSettings, type Settings } from "../lib/config/mod.ts";
+import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import type { Ctx } from "../lib/pipeline/mod.ts";
+import {
+  createStudy,
+  type FinishedTrial,
+  getObjective,
+  getStudy,
+  listObjectives,
+  loadStudy,
+  processWorkerPrefix,
+  type Study,
+  StudyConflictError,
+  type StudyOptions,
+} from "../lib/tune/mod.ts";
+import { spawnWorkerProcesses, waitForWorkers } from "../lib/tune/processes.ts";
+import { startStudyRun, trialRunTracker } from "../lib/tune/tracking.ts";
+
+const USAGE = `usage: deno task tune --study NAME [--objective NAME] [--trials N] [--workers N]
+                      [--sampler tpe|random|grid] [--pruner none|median|asha] [--seed N]
+
+Run or resume a hyperparameter study. Rerunning with the same --study continues it (flags left
+out are taken from the stored study; flags given must match it).
+
+  --study NAME        study name (required)
+  --objective NAME    registered objective (required to create a study); see --list
+  --trials N          run until the study holds N trials in total (default 50)
+  --workers N         concurrent workers (default 1): worker processes with DATABASE_URL
+                      (Postgres), async workers in this process with embedded PGlite
+  --sampler S         tpe (default), random or grid
+  --pruner P          none (default), median or asha
+  --seed N            sampler seed (default FMNIST_SEED or 42)
+  --stale-after S     a running trial without heartbeat for S seconds is requeued (default 60)
+  --heartbeat S       heartbeat period in seconds (default 10)
+  --no-track          do not record runs in lib/tracking
+  --state-dir DIR     state directory (default: FMNIST_STATE_DIR or .fmnist)
+  --list              list the registered objectives
+  -h, --help          show this help`;
+
+const count = (what: string) =>
+  z.coerce.number({ error: `${what} must be a number` }).int(`${what} must be an integer`);
+
+const flagsSchema = z.object({
+  study: z.string().trim().regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
+    "use letters, digits, and _ . : - (starting with a letter or digit)",
+  ).optional(),
+  objective: z.string().trim().min(1).optional(),
+  trials: count("--trials").min(0).max(1_000_000).default(50),
+  workers: count("--workers").min(1).max(256).default(1),
+  sampler: z.enum(["tpe", "random", "grid"]).optional(),
+  pruner: z.enum(["none", "median", "asha"]).optional(),
+  seed: count("--seed").min(0).max(2 ** 32 - 1).optional(),
+  "stale-after": z.coerce.number().positive("must be a positive number of seconds").default(60),
+  heartbeat: z.coerce.number().positive("must be a positive number of seconds").default(10),
+  "no-track": z.boolean().default(false),
+  "state-dir": z.string().trim().min(1).optional(),
+  role: z.enum(["main", "worker"]).default("main"),
+  list: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+type Flags = z.infer<typeof flagsSchema>;
+
+/** Where the CLI writes (tests capture it). */
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+function parse(argv: string[]): Flags {
+  return parseCli(argv, {
+    study: { type: "string" },
+    objective: { type: "string" },
+    trials: { type: "string" },
+    workers: { type: "string" },
+    sampler: { type: "string" },
+    pruner: { type: "string" },
+    seed: { type: "string" },
+    "stale-after": { type: "string" },
+    heartbeat: { type: "string" },
+    "no-track": { type: "boolean" },
+    "state-dir": { type: "string" },
+    role: { type: "string" },
+    list: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, flagsSchema).flags;
+}
+
+function fmt(v: unknown): string {
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(6);
+  return JSON.stringify(v);
+}
+
+function fmtParams(p: Record<string, unknown>): string {
+  return Object.entries(p).map(([k, v]) => `${k}=${fmt(v)}`).join(" ");
+}
+
+/** The study to run: loaded when it exists (flags must agree), else created from the flags. */
+async function openStudy(ctx: Ctx, flags: Flags, seed: number): Promise<Study> {
+  const name = flags.study!;
+  const stored = await getStudy(ctx.db, name);
+  const objectiveName = flags.objective ?? stored?.objective ?? undefined;
+  if (!objectiveName) {
+    throw new UsageError(
+      `study "${name}" does not exist yet: give --objective (one of ${
+        listObjectives().map((o) => o.name).join(", ")
+      })`,
+    );
+  }
+  const def = getObjective(objectiveName);
+  if (
+    stored && flags.sampler === undefined && flags.pruner === undefined &&
+    flags.seed === undefined &&
+    (flags.objective === undefined || flags.objective === stored.objective)
+  ) {
+    return await loadStudy(ctx.db, name);
+  }
+  const opts: StudyOptions = {
+    name,
+    direction: def.direction,
+    objective: def.name,
+    space: def.space,
+    sampler: flags.sampler ? { type: flags.sampler } : stored?.sampler ?? { type: "tpe" },
+    pruner: flags.pruner ? { type: flags.pruner } : stored?.pruner ?? { type: "none" },
+    seed: flags.seed ?? stored?.seed ?? seed,
+  };
+  return await createStudy(ctx.db, opts);
+}
+
+function progressLine(t: FinishedTrial, total: number, done: number, prefix = ""): string {
+  const value = t.value === null ? "-" : fmt(t.value);
+  const best = t.best === null ? "-" : fmt(t.best);
+  const err = t.error ? `  (${t.error.slice(0, 120)})` : "";
+  return `${prefix}trial ${t.number} ${t.state} value=${value} best=${best} [${done}/${total}]  ` +
+    `${fmtParams(t.params)}${err}`;
+}
+
+/** Run the CLI; returns the exit code (2 for usage/config errors, 1 for failures). */
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+  io: Io = defaultIo,
+): Promise<number> {
+  let flags: Flags;
+  let settings: Settings;
+  try {
+    flags = parse(argv);
+    if (flags.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (flags.list) {
+      for (const o of listObjectives()) io.out(`${o.name.padEnd(18)} ${o.description}`);
+      return 0;
+    }
+    if (!flags.study) throw new UsageError("--study NAME is required");
+    settings = parseSettings({
+      ...env,
+      FMNIST_STATE_DIR: flags["state-dir"] ?? env.FMNIST_STATE_DIR,
+    });
+    if (flags.role === "worker" && !settings.databaseUrl) {
+      throw new UsageError(
+        "--role worker needs DATABASE_URL: worker processes share a study through Postgres " +
+          "(PGlite is single-process)",
+      );
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      io.err(`tune: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  const ctx = await openContext(settings);
+  try {
+    let study: Study;
+    try {
+      study = await openStudy(ctx, flags, settings.seed);
+    } catch (err) {
+      if (err instanceof UsageError || err instanceof StudyConflictError) {
+        io.err(`tune: ${err.message}`);
+        return 2;
+      }
+      if (err instanceof Error && /unknown objective|search space|grid/.test(err.message)) {
+        io.err(`tune: ${err.message}`);
+        return 2;
+      }
+      throw err;
+    }
+    const def = getObjective(study.record.objective!);
+    const track = !flags["no-track"];
+    const common = {
+      nTrials: flags.trials,
+      heartbeatMs: flags.heartbeat * 1000,
+      staleAfterMs: flags["stale-after"] * 1000,
+      logger: ctx.log,
+    };
+    const before = await study.counts();
+    const existing = Object.values(before).reduce((a, b) => a + b, 0);
+    let done = existing;
+
+    if (flags.role === "worker") {
+      // A worker process: run trials and print one progress line per trial (the parent relays).
+      await study.optimize(def.objective, {
+        ...common,
+        tracker: track ? trialRunTracker(ctx) : undefined,
+        onTrialFinished: (t) => io.out(progressLine(t, flags.trials, ++done)),
+      });
+      return 0;
+    }
+
+    const run = track ? await startStudyRun(ctx, study.record) : undefined;
+    if (run) study = await loadStudy(ctx.db, study.name); // picks up the study's run id
+    io.out(
+      `study ${study.name}: objective=${def.name} sampler=${study.record.sampler.type} ` +
+        `pruner=${study.record.pruner.type} seed=${study.record.seed} ${ctx.db.kind}; ` +
+        `${existing} trial(s) so far, target ${flags.trials}, ${flags.workers} worker(s)` +
+        (run ? `, run ${run.id.slice(0, 8)}` : ""),
+    );
+    const t0 = performance.now();
+    try {
+      if (flags.workers > 1 && ctx.db.kind === "postgres") {
+        const self = new URL(import.meta.url);
+        const args = [
+          "--role=worker",
+          `--study=${study.name}`,
+          `--trials=${flags.trials}`,
+          `--stale-after=${flags["stale-after"]}`,
+          `--heartbeat=${flags.heartbeat}`,
+          ...(flags["state-dir"] ? [`--state-dir=${flags["state-dir"]}`] : []),
+          ...(track ? [] : ["--no-track"]),
+        ];
+        io.out(`spawning ${flags.workers} worker processes (parent ${processWorkerPrefix()})`);
+        const workers = spawnWorkerProcesses({
+          script: self,
+          n: flags.workers,
+          args: () => args,
+          onLine: (i, line) => {
+            const m = /\[(\d+)\/\d+\]/.exec(line);
+            io.out(`[w${i}] ${m ? line.replace(m[0], `[${++done}/${flags.trials}]`) : line}`);
+          },
+        });
+        await waitForWorkers(workers);
+      } else {
+        if (flags.workers > 1) {
+          io.out(
+            `PGlite is single-process: running ${flags.workers} async workers in this process ` +
+              `(set DATABASE_URL=postgres://… for worker processes on one or more machines)`,
+          );
+        }
+        await study.optimize(def.objective, {
+          ...common,
+          workers: flags.workers,
+          tracker: track ? trialRunTracker(ctx) : undefined,
+          onTrialFinished: (t) => io.out(progressLine(t, flags.trials, ++done)),
+        });
+      }
+    } catch (err) {
+      await run?.fail(err);
+      throw err;
+    }
+    const counts = await study.counts();
+    const best = await study.bestTrial();
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    io.out(
+      `study ${study.name}: ${counts.complete} complete, ${counts.pruned} pruned, ` +
+        `${counts.failed} failed, ${counts.running} running, ${counts.queued} queued (${secs}s)`,
+    );
+    if (best) {
+      io.out(
+        `best trial ${best.number}: value=${fmt(best.value)}` +
+          (def.optimum !== undefined ? ` (known optimum ${fmt(def.optimum)})` : ""),
+      );
+      io.out(`best params: ${fmtParams(best.params)}`);
+      if (run) await run.logMetric("best_value", best.value!, 0);
+    } else {
+      io.out("no complete trial yet");
+    }
+    await run?.finish();
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    console.error(`tune: failed: ${err instanceof Error ? err.message : String(err)}`);
+    Deno.exit(1);
+  }
+}
