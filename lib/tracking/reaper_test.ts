@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
+import { test } from "node:test";
+import { openPglite } from "../db/mod.ts";
 import { forEachDb } from "../db/testing.ts";
 import { getRun, reapStaleRuns, RunEndedError, startRun } from "./mod.ts";
 import { testTrackingContext } from "./testing.ts";
@@ -74,5 +76,53 @@ forEachDb("reapStaleRuns marks runs of dead processes failed and spares live one
     for (const r of [live, remoteFresh, localAliveStale]) await r.finish();
   } finally {
     await ctx.close();
+  }
+});
+
+test("a run whose process crashes mid-run is reaped as failed by the next process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fmnist-crash-test-" });
+  try {
+    const dbDir = `${dir}/pglite`;
+    const mod = (p: string) => new URL(p, import.meta.url).href;
+    // The child starts a run, logs a metric, then dies without finishing it.
+    const script = `
+      import { migrate, openPglite } from ${JSON.stringify(mod("../db/mod.ts"))};
+      import { FsObjectStore } from ${JSON.stringify(mod("../storage/mod.ts"))};
+      import { createLogger } from ${JSON.stringify(mod("../log/mod.ts"))};
+      import { startRun } from ${JSON.stringify(mod("./mod.ts"))};
+      const db = await openPglite(${JSON.stringify(dbDir)});
+      await migrate(db);
+      const ctx = { db, store: new FsObjectStore(${JSON.stringify(`${dir}/objects`)}),
+        log: createLogger({}, { level: "error" }) };
+      const run = await startRun(ctx, { experiment: "crash", name: "doomed" });
+      await run.logMetric("loss", 1.5, 0);
+      console.log(run.id);
+      Deno.exit(3);`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", script],
+      stdout: "piped",
+      stderr: "piped",
+      env: { LOG_LEVEL: "error" },
+    }).output();
+    assert.equal(out.code, 3, new TextDecoder().decode(out.stderr));
+    const runId = new TextDecoder().decode(out.stdout).trim();
+
+    const db = await openPglite(dbDir);
+    const ctx = await testTrackingContext(db);
+    try {
+      assert.equal((await getRun(ctx, runId)).status, "running");
+      // Fresh heartbeat, but the process on this host is gone: reaped without waiting.
+      const { reaped } = await reapStaleRuns(ctx);
+      assert.deepEqual(reaped.map((r) => r.id), [runId]);
+      const run = await getRun(ctx, runId);
+      assert.equal(run.status, "failed");
+      assert.match(run.error ?? "", /process died/);
+      assert.equal(run.metrics.loss.last, 1.5);
+    } finally {
+      await ctx.close();
+      await db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
