@@ -1,0 +1,175 @@
+/**
+ * Train a candidate model end to end as one cached pipeline step: load the dataset version and
+ * its stored split/normalization, train with the one training loop while tracking the run,
+ * evaluate on the held-out test split, and save the model artifact and its test predictions.
+ * Re-running with the same dataset, configs and engine reuses the recorded result.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { loadDataset } from "../data/mod.ts";
+import { initEngine } from "../engine/mod.ts";
+import { classificationReport } from "../evaluate/metrics.ts";
+import { getNormalization, getSplit } from "../features/mod.ts";
+import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/architectures.ts";
+import { defaultSignature, saveModelArtifact } from "../models/artifact.ts";
+import { modelInputShape } from "../models/input.ts";
+import { argmaxClasses, predictProbabilities } from "../models/predict.ts";
+import { type Ctx, type Json, runStep } from "../pipeline/mod.ts";
+import { withRun } from "../tracking/mod.ts";
+import { parseTrainConfig, type TrainConfigInput, trainModel } from "./loop.ts";
+import { clearCheckpoint } from "./checkpoint.ts";
+
+/** Bump when the training code changes what a candidate's result means. */
+export const CANDIDATE_STEP_VERSION = 1;
+
+/** Options of {@link trainCandidate}. */
+export interface CandidateOptions {
+  /** Dataset version (or alias such as `latest`). */
+  dataset?: string;
+  /** Tracking experiment name. */
+  experiment: string;
+  model: ModelConfigInput;
+  train: TrainConfigInput;
+  /** Use at most this many training images (small runs in tests and CI notebooks). */
+  limit?: number;
+  /** Called after every epoch (live plots in notebooks). */
+  onEpochEnd?: (epoch: number, metrics: Record<string, number>) => void;
+}
+
+/** What a candidate run produced (JSON, recorded by the step runner). */
+export interface CandidateResult {
+  [key: string]: Json;
+  runId: string;
+  datasetVersion: string;
+  artifactSha256: string;
+  artifactKey: string;
+  /** Object key of the test-set predictions (one byte per image). */
+  predictionsKey: string;
+  testAccuracy: number;
+  testMacroF1: number;
+  testLogLoss: number;
+  epochs: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  backend: string;
+}
+
+/** Object key holding a model artifact's predicted classes on a dataset's test split. */
+export function predictionsKey(artifactSha256: string, datasetVersion: string): string {
+  return `predictions/${artifactSha256}/${datasetVersion}/test.u8`;
+}
+
+/** Train, evaluate and save a candidate; skipped when the same inputs already produced one. */
+export async function trainCandidate(
+  ctx: Ctx,
+  opts: CandidateOptions,
+): Promise<CandidateResult & { skipped: boolean }> {
+  const model = parseModelConfig(opts.model);
+  const train = parseTrainConfig(opts.train);
+  const dataset = await loadDataset(ctx, opts.dataset);
+  const engine = await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
+  const inputs = {
+    version: CANDIDATE_STEP_VERSION,
+    dataset: dataset.version,
+    model,
+    train,
+    limit: opts.limit ?? null,
+    backend: engine.backend,
+  } as unknown as Json;
+  const res = await runStep<CandidateResult>(ctx, {
+    name: `train.${opts.experiment}`,
+    inputs,
+    run: async (info) => {
+      const split = await getSplit(ctx, dataset.version);
+      const norm = await getNormalization(ctx, dataset.version);
+      const normalization = { scale: 1 / 255, mean: norm.mean, std: norm.std };
+      const trainIdx = opts.limit ? split.train.subarray(0, opts.limit) : split.train;
+      const valIdx = opts.limit
+        ? split.val.subarray(0, Math.max(100, Math.round(opts.limit / 9)))
+        : split.val;
+      return await withRun(ctx, {
+        experiment: opts.experiment,
+        params: { model, train, limit: opts.limit ?? null },
+        lineage: {
+          datasetVersion: dataset.version,
+          config: inputs,
+          seed: train.seed,
+          engine: {
+            name: "tfjs",
+            backend: engine.backend,
+            versions: { ...engine.versions, threads: String(engine.threads) },
+          },
+        },
+      }, async (run) => {
+        const net = buildModel(model);
+        try {
+          const checkpoint = { store: ctx.store, id: info.inputHash.slice(0, 32) };
+          const result = await trainModel({
+            model: net,
+            data: dataset.train,
+            trainIndices: trainIdx,
+            validation: { data: dataset.train, indices: valIdx },
+            normalization,
+            config: train,
+            checkpoint,
+            log: ctx.log,
+            onEpochEnd: async (epoch, metrics) => {
+              await run.logMetrics(metrics, epoch);
+              opts.onEpochEnd?.(epoch, metrics);
+            },
+          });
+          const probs = predictProbabilities(net, dataset.test, { normalization });
+          const pred = argmaxClasses(probs);
+          const report = classificationReport(
+            pred,
+            dataset.test.labels,
+            probs.classes,
+            probs.probs,
+          );
+          const testMetrics = {
+            test_accuracy: report.accuracy,
+            test_macro_f1: report.macroF1,
+            test_log_loss: report.logLoss ?? NaN,
+          };
+          await run.logMetrics(testMetrics, result.epochs);
+          const artifact = await saveModelArtifact(ctx.store, net, {
+            signature: { ...defaultSignature(modelInputShape(net), "cnn"), normalization },
+            metrics: testMetrics,
+            config: { model, train, dataset: dataset.version },
+          });
+          const pkey = predictionsKey(artifact.sha256, dataset.version);
+          await ctx.store.put(pkey, Uint8Array.from(pred));
+          await run.logArtifact(
+            "classification_report.json",
+            new TextEncoder().encode(JSON.stringify(report)),
+            "application/json",
+          );
+          await run.setTags({ artifact: artifact.sha256 });
+          await clearCheckpoint(ctx.store, checkpoint.id);
+          const out: CandidateResult = {
+            runId: run.id,
+            datasetVersion: dataset.version,
+            artifactSha256: artifact.sha256,
+            artifactKey: artifact.key,
+            predictionsKey: pkey,
+            testAccuracy: report.accuracy,
+            testMacroF1: report.macroF1,
+            testLogLoss: report.logLoss ?? NaN,
+            epochs: result.epochs,
+            trainSeconds: result.seconds,
+            imagesPerSecond: result.imagesPerSecond,
+            backend: engine.backend,
+          };
+          return { result: out, objects: [artifact.key, pkey] };
+        } finally {
+          net.dispose();
+        }
+      });
+    },
+  });
+  return { ...res.result, skipped: res.skipped };
+}
+
+/** Dispose-safe helper for notebooks: number of live tensors (to show nothing leaked). */
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

@@ -1,0 +1,71 @@
+/**
+ * End to end on a small subset: ingest the real dataset into a temp state dir, build features,
+ * train a candidate (tracked), register it, gate a second candidate, and check a rerun reuses
+ * the recorded result.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseSettings } from "../config/mod.ts";
+import { ingest, loadDataset } from "../data/mod.ts";
+import { featuresStep } from "../features/mod.ts";
+import { openContext } from "../pipeline/mod.ts";
+import { getRun, listRuns } from "../tracking/mod.ts";
+import { getAliases, listEvents } from "../registry/mod.ts";
+import { trainCandidate } from "./candidate.ts";
+import { registerCandidate } from "./promote.ts";
+
+test("candidate: train → evaluate → register → gate, and a rerun reuses results", async () => {
+  const state = await Deno.makeTempDir({ prefix: "fmnist-cand-" });
+  const manifests = await Deno.makeTempDir({ prefix: "fmnist-man-" });
+  const ctx = await openContext(
+    parseSettings({ FMNIST_STATE_DIR: state, FMNIST_BACKEND: "wasm" }),
+    {
+      manifestDir: manifests,
+    },
+  );
+  try {
+    const ing = await ingest(ctx);
+    await featuresStep(ctx, await loadDataset(ctx, ing.version));
+    const opts = {
+      experiment: "cnn-test",
+      model: { arch: "m1" as const, seed: 1 },
+      train: { epochs: 1, batchSize: 64, seed: 1 },
+      limit: 1200,
+    };
+    const a = await trainCandidate(ctx, opts);
+    assert.equal(a.skipped, false);
+    assert.ok(a.testAccuracy > 0.55 && a.testAccuracy < 1, `test accuracy ${a.testAccuracy}`);
+    const run = await getRun(ctx, a.runId);
+    assert.equal(run.status, "finished");
+    assert.ok(run.metrics.val_accuracy.count >= 1);
+
+    const reg = await registerCandidate(ctx, { name: "fmnist", candidate: a });
+    assert.equal(reg.created, true);
+    assert.equal(reg.champion, reg.version.version);
+    assert.equal(reg.decision?.promoted, true);
+
+    const again = await trainCandidate(ctx, opts);
+    assert.equal(again.skipped, true);
+    assert.equal(again.artifactSha256, a.artifactSha256);
+    const reg2 = await registerCandidate(ctx, { name: "fmnist", candidate: again });
+    assert.equal(reg2.created, false);
+    assert.equal(reg2.decision, null);
+    assert.equal((await listRuns(ctx, { experiment: "cnn-test" })).length, 1);
+
+    // A much weaker challenger (40 images) must not replace the champion.
+    const weak = await trainCandidate(ctx, {
+      ...opts,
+      limit: 40,
+      train: { ...opts.train, batchSize: 20 },
+    });
+    const reg3 = await registerCandidate(ctx, { name: "fmnist", candidate: weak });
+    assert.equal(reg3.decision?.promoted, false);
+    assert.equal((await getAliases(ctx, "fmnist")).champion, reg.version.version);
+    const events = await listEvents(ctx, "fmnist");
+    assert.ok(events.some((e) => e.kind === "gate"));
+  } finally {
+    await ctx.close();
+    await Deno.remove(state, { recursive: true });
+    await Deno.remove(manifests, { recursive: true });
+  }
+});

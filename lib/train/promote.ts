@@ -1,0 +1,102 @@
+/**
+ * Register a trained candidate in the model registry and run the promotion gate against the
+ * current champion on the held-out test set (McNemar). The champion's test predictions are
+ * read from the store, or recomputed from its artifact when missing.
+ */
+import { loadDataset } from "../data/mod.ts";
+import { loadModelArtifact } from "../models/artifact.ts";
+import { argmaxClasses, predictProbabilities } from "../models/predict.ts";
+import type { Ctx } from "../pipeline/mod.ts";
+import {
+  CHAMPION,
+  getAliases,
+  getModelVersion,
+  promoteIfBetter,
+  registerModelVersion,
+} from "../registry/mod.ts";
+import type { GateDecision, ModelVersion } from "../registry/mod.ts";
+import { readArtifactManifest } from "../models/artifact.ts";
+import { type CandidateResult, predictionsKey } from "./candidate.ts";
+
+/** Outcome of {@link registerCandidate}. */
+export interface RegisterCandidateResult {
+  version: ModelVersion;
+  /** False when this artifact was registered before. */
+  created: boolean;
+  /** The gate's decision; null when the candidate already is the champion. */
+  decision: GateDecision | null;
+  /** Champion version after the call. */
+  champion: number;
+}
+
+async function testPredictions(
+  ctx: Ctx,
+  sha256: string,
+  datasetVersion: string,
+): Promise<Uint8Array> {
+  const key = predictionsKey(sha256, datasetVersion);
+  if (await ctx.store.stat(key)) return await ctx.store.get(key);
+  const dataset = await loadDataset(ctx, datasetVersion);
+  const { model, manifest } = await loadModelArtifact(ctx.store, sha256);
+  try {
+    const pred = Uint8Array.from(
+      argmaxClasses(
+        predictProbabilities(model, dataset.test, {
+          normalization: manifest.signature.normalization,
+        }),
+      ),
+    );
+    await ctx.store.put(key, pred);
+    return pred;
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Register `candidate` under model `name` and promote it to `champion` if the gate says it beats
+ * the current champion at level `alpha` (or if there is no champion yet).
+ */
+export async function registerCandidate(
+  ctx: Ctx,
+  opts: { name: string; candidate: CandidateResult; alpha?: number; note?: string },
+): Promise<RegisterCandidateResult> {
+  const c = opts.candidate;
+  const manifest = await readArtifactManifest(ctx.store, c.artifactSha256);
+  const size = (await ctx.store.stat(c.artifactKey))?.size ?? 0;
+  const { version, created } = await registerModelVersion(ctx, {
+    name: opts.name,
+    artifact: { key: c.artifactKey, sha256: c.artifactSha256, size },
+    signature: manifest.signature,
+    metrics: {
+      test_accuracy: c.testAccuracy,
+      test_macro_f1: c.testMacroF1,
+      test_log_loss: c.testLogLoss,
+    },
+    runId: c.runId,
+    datasetVersion: c.datasetVersion,
+  });
+  const aliases = await getAliases(ctx, opts.name);
+  const championVersion = aliases[CHAMPION];
+  if (championVersion === version.version) {
+    return { version, created, decision: null, champion: championVersion };
+  }
+  const dataset = await loadDataset(ctx, c.datasetVersion);
+  const challengerPreds = await testPredictions(ctx, c.artifactSha256, c.datasetVersion);
+  let championPreds: Uint8Array | undefined;
+  if (championVersion !== undefined) {
+    const champ = await getModelVersion(ctx, opts.name, championVersion);
+    championPreds = await testPredictions(ctx, champ.sha256, c.datasetVersion);
+  }
+  const decision = await promoteIfBetter(ctx, {
+    name: opts.name,
+    challenger: version.version,
+    testLabels: dataset.test.labels,
+    challengerPreds,
+    championPreds,
+    alpha: opts.alpha,
+    note: opts.note,
+  });
+  const after = await getAliases(ctx, opts.name);
+  return { version, created, decision, champion: after[CHAMPION] };
+}
