@@ -14,7 +14,7 @@
  */
 export type { TrackingContext } from "./context.ts";
 export { errorMessage, HEARTBEAT_MS_DEFAULT, startRun, withRun } from "./runs.ts";
-export type { MetricInput, RunHandle, StartRunOptions } from "./runs.ts";
+export type { MetricBuffer, MetricInput, RunHandle, StartRunOptions } from "./runs.ts";
 export {
   bestRun,
   compareRuns,

@@ -51,6 +51,16 @@ export interface MetricInput {
   timestamp?: Date;
 }
 
+/** Queues metric points and writes them in batches (see {@link RunHandle.metricBuffer}). */
+export interface MetricBuffer {
+  /** Queue one point; writes the queue when it reaches the flush size. */
+  add(key: string, value: number, step: number): Promise<void>;
+  /** Write every queued point now. */
+  flush(): Promise<void>;
+  /** Points queued and not yet written. */
+  readonly pending: number;
+}
+
 /** A live run: log to it, then `finish()` or `fail(err)` it exactly once. */
 export interface RunHandle {
   /** Run id (UUID). */
@@ -70,6 +80,12 @@ export interface RunHandle {
   logMetrics(record: Record<string, number>, step: number): Promise<void>;
   /** Log many points in batched inserts (e.g. per-batch losses buffered over an epoch). */
   logMetricBatch(points: MetricInput[]): Promise<void>;
+  /**
+   * A buffer for high-frequency metrics (e.g. per-batch loss): `add` only queues points, which
+   * are written in one batched insert every `flushAt` points (default 1000), on `flush()`, and
+   * automatically before the run ends.
+   */
+  metricBuffer(flushAt?: number): MetricBuffer;
   /** Set (or overwrite) a tag. */
   setTag(key: string, value: string): Promise<void>;
   /** Set (or overwrite) several tags. */
@@ -306,8 +322,12 @@ export async function startRun(ctx: TrackingContext, opts: StartRunOptions): Pro
     }
   };
 
+  const buffers: MetricBuffer[] = [];
   const end = async (status: Exclude<RunStatus, "running">, error: string | null) => {
     live(`mark it ${status}`);
+    for (const b of buffers) {
+      await b.flush().catch((err) => log.warn("could not flush buffered metrics", { err }));
+    }
     ended = true;
     if (timer !== undefined) clearInterval(timer);
     if (beating !== null) await beating;
@@ -360,6 +380,34 @@ export async function startRun(ctx: TrackingContext, opts: StartRunOptions): Pro
     async logMetricBatch(points) {
       live("log metrics");
       await insertMetrics(ctx.db, id, points);
+    },
+    metricBuffer(flushAt = 1000) {
+      if (!Number.isInteger(flushAt) || flushAt < 1) {
+        throw new TrackingInputError(
+          `metricBuffer flush size must be a positive integer, got ${flushAt}`,
+        );
+      }
+      let queue: MetricInput[] = [];
+      const buf: MetricBuffer = {
+        get pending() {
+          return queue.length;
+        },
+        async add(key, value, step) {
+          live("log metrics");
+          const p = { key, value, step, timestamp: new Date() };
+          checkPoint(p);
+          queue.push(p);
+          if (queue.length >= flushAt) await buf.flush();
+        },
+        async flush() {
+          if (queue.length === 0) return;
+          const points = queue;
+          queue = [];
+          await insertMetrics(ctx.db, id, points);
+        },
+      };
+      buffers.push(buf);
+      return buf;
     },
     async setTag(key, value) {
       live("set a tag");

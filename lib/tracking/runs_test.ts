@@ -185,3 +185,17 @@ withCtx("the heartbeat timer advances heartbeat_at while the run lives", async (
   assert.ok(later > first, `heartbeat did not advance: ${first} -> ${later}`);
   await run.finish(); // also stops the timer (the test would leak an interval otherwise)
 });
+
+withCtx("a metric buffer writes in batches and is flushed when the run ends", async (ctx) => {
+  const run = await startRun(ctx, { experiment: "buf", heartbeatMs: 0 });
+  const buf = run.metricBuffer(100);
+  for (let i = 0; i < 250; i++) await buf.add("batch/loss", i, i);
+  assert.equal(buf.pending, 50);
+  assert.equal((await getMetricHistory(ctx, run.id, "batch/loss")).length, 200);
+  await assert.rejects(buf.add("batch/loss", 1, -3), /step must be an integer/);
+  await run.finish(); // flushes the last 50
+  const hist = await getMetricHistory(ctx, run.id, "batch/loss");
+  assert.deepEqual(hist.map((p) => p.value), Array.from({ length: 250 }, (_, i) => i));
+  await assert.rejects(buf.add("batch/loss", 1, 251), RunEndedError);
+  assert.throws(() => run.metricBuffer(0), /positive integer/);
+});
