@@ -38,3 +38,5 @@ export {
   stripAnsi,
 } from "./run.ts";
 export type { CellRun, NotebookRun, RunnerReport, RunNotebookOptions } from "./run.ts";
+export { listNotebooks, runNotebooks } from "./batch.ts";
+export type { NotebookBatchOptions, NotebookBatchResult, NotebookFailure } from "./batch.ts";
