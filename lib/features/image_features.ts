@@ -99,26 +99,26 @@ export function computeImageFeatures(
     for (let r = 0; r < rows; r++) {
       const rb = base + r * cols;
       let rowSum = 0;
-      let rowInk = false;
+      let rowInk = 0;
+      // Branch-free updates (conditional moves): much faster than ifs on these images.
       for (let c = 0; c < cols; c++) {
         const v = images[rb + c];
         rowSum += v;
         sumSq += v * v;
         sumX += c * v;
-        if (v > thr) {
-          ink++;
-          rowInk = true;
-          if (c < left) left = c;
-          if (c > right) right = c;
-        }
+        const isInk = v > thr ? 1 : 0;
+        rowInk += isInk;
+        left = Math.min(left, isInk ? c : cols);
+        right = Math.max(right, isInk ? c : -1);
       }
       for (let c = 0; c < half; c++) {
         const a = images[rb + c];
         const b = images[rb + cols - 1 - c];
-        diff += a > b ? a - b : b - a;
+        diff += Math.abs(a - b);
         pairSum += a + b;
       }
-      if (rowInk) {
+      ink += rowInk;
+      if (rowInk > 0) {
         if (top < 0) top = r;
         bottom = r;
       }
