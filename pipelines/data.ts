@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ConfigError, parseSettings } from "../lib/config/mod.ts";
 import { ingest, loadDataset } from "../lib/data/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
-import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { type Ctx, openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
 import { validateStep } from "../lib/validate/mod.ts";
 
 const USAGE = `usage: deno task pipeline:data [--source DIR|URL] [--state-dir DIR] [--data-dir DIR]
@@ -26,6 +26,32 @@ const flagsSchema = z.object({
   "data-dir": z.string().trim().min(1, "must not be empty").optional(),
   help: z.boolean().optional(),
 });
+
+/**
+ * The data stage: ingest (idempotent) → validate → features, printing one line per step.
+ * Returns the dataset version. Used by this entry point and by `deno task pipeline`.
+ */
+export async function runDataStage(
+  ctx: Ctx,
+  print: (line: string) => void = console.log,
+): Promise<{ version: string }> {
+  const ing = await ingest(ctx);
+  print(
+    ing.skipped
+      ? `ingest    unchanged  version ${ing.version.slice(0, 12)} (${ing.manifestPath})`
+      : `ingest    done       version ${ing.version.slice(0, 12)} from ${ing.source} ` +
+        `(${ing.fetched} file(s) fetched) → ${ing.manifestPath}`,
+  );
+  const dataset = await loadDataset(ctx, ing.version);
+  const val = await validateStep(ctx, dataset);
+  print(
+    `validate  ${val.skipped ? "unchanged" : "done     "}  ${val.suite}: ` +
+      `${val.warnings.length} warning(s); report ${val.reportKey}`,
+  );
+  const feat = await featuresStep(ctx, dataset);
+  print(`features  ${feat.skipped ? "unchanged" : "done     "}  feature set ${feat.id}`);
+  return { version: ing.version };
+}
 
 /** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */
 export async function main(
@@ -63,21 +89,7 @@ export async function main(
   }
   const ctx = await openContext(settings, { manifestDir: flags["data-dir"] });
   try {
-    const ing = await ingest(ctx);
-    console.log(
-      ing.skipped
-        ? `ingest    unchanged  version ${ing.version.slice(0, 12)} (${ing.manifestPath})`
-        : `ingest    done       version ${ing.version.slice(0, 12)} from ${ing.source} ` +
-          `(${ing.fetched} file(s) fetched) → ${ing.manifestPath}`,
-    );
-    const dataset = await loadDataset(ctx, ing.version);
-    const val = await validateStep(ctx, dataset);
-    console.log(
-      `validate  ${val.skipped ? "unchanged" : "done     "}  ${val.suite}: ` +
-        `${val.warnings.length} warning(s); report ${val.reportKey}`,
-    );
-    const feat = await featuresStep(ctx, dataset);
-    console.log(`features  ${feat.skipped ? "unchanged" : "done     "}  feature set ${feat.id}`);
+    await runDataStage(ctx);
     return 0;
   } catch (err) {
     ctx.log.error("pipeline:data failed", { error: err });

@@ -4,7 +4,6 @@
  * evaluate on the held-out test split, and save the model artifact and its test predictions.
  * Re-running with the same dataset, configs and engine reuses the recorded result.
  */
-import * as tf from "@tensorflow/tfjs";
 import { loadDataset } from "../data/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { classificationReport } from "../evaluate/metrics.ts";
@@ -167,9 +166,4 @@ export async function trainCandidate(
     },
   });
   return { ...res.result, skipped: res.skipped };
-}
-
-/** Dispose-safe helper for notebooks: number of live tensors (to show nothing leaked). */
-export function liveTensors(): number {
-  return tf.memory().numTensors;
 }

@@ -1,0 +1,24 @@
+/**
+ * Public face of the train stage: the one training loop (schedules, augmentation, class weights,
+ * early stopping, checkpoints), named recipes, and the cached candidate step that trains,
+ * evaluates, saves and registers a model through the promotion gate.
+ */
+export { parseTrainConfig, trainConfigSchema, trainModel } from "./loop.ts";
+export type {
+  EpochMetrics,
+  TrainConfig,
+  TrainConfigInput,
+  TrainOptions,
+  TrainResult,
+} from "./loop.ts";
+export { augmentBatch, augmentSchema } from "./augment.ts";
+export type { Augment, AugmentInput } from "./augment.ts";
+export { learningRateAt, scheduleSchema } from "./schedule.ts";
+export type { Schedule, ScheduleInput } from "./schedule.ts";
+export { clearCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export { CANDIDATE_STEP_VERSION, predictionsKey, trainCandidate } from "./candidate.ts";
+export type { CandidateOptions, CandidateResult } from "./candidate.ts";
+export { registerCandidate } from "./promote.ts";
+export type { RegisterCandidateResult } from "./promote.ts";
+export { recipeNameSchema, RECIPES } from "./recipes.ts";
+export type { Recipe, RecipeName } from "./recipes.ts";
