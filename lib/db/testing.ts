@@ -3,8 +3,12 @@
  * PGlite (temp dir) always; Postgres too when `FMNIST_TEST_DATABASE_URL` is set (CI sets it),
  * each test in its own schema (dropped at close) so parallel test files never collide.
  */
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { migrate } from "./migrate.ts";
+import { atomicWriteFile } from "../config/mod.ts";
+import { loadMigrations, migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 import type { Db } from "./types.ts";
@@ -27,22 +31,55 @@ export function testDatabaseUrl(): string | undefined {
 }
 
 /**
- * Per-process snapshots of an empty and of a migrated PGlite cluster: restoring one (~0.3 s)
- * is several times faster than initdb + migrations for every test.
+ * Snapshots of an empty and of a migrated PGlite cluster: restoring one (`openPglite` with
+ * `fromSnapshot`) skips initdb and migrations for every test (`deno task bench:storage` measures
+ * the gain). Built once per process and cached as a file in the OS temp dir, keyed by the PGlite
+ * build and the migrations' checksums, so parallel test processes share it.
  */
 const templates = new Map<"empty" | "migrated", Promise<Blob>>();
+
+async function templateCachePath(kind: "empty" | "migrated"): Promise<string> {
+  const parts = [import.meta.resolve("@electric-sql/pglite"), kind];
+  if (kind === "migrated") { for (const m of await loadMigrations()) parts.push(m.checksum); }
+  const key = createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 24);
+  return join(tmpdir(), "fmnist-test-cache", `pglite-${kind}-${key}.tar`);
+}
+
+async function buildTemplate(kind: "empty" | "migrated"): Promise<Blob> {
+  const db = await openPglite("memory://");
+  try {
+    if (kind === "migrated") await migrate(db);
+    return await db.snapshot();
+  } finally {
+    await db.close();
+  }
+}
+
+/** Remove cached templates of `kind` built for other migrations/PGlite builds (40 MB each). */
+async function pruneStaleTemplates(keep: string, kind: "empty" | "migrated"): Promise<void> {
+  const dir = dirname(keep);
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const path = join(dir, e.name);
+      if (e.name.startsWith(`pglite-${kind}-`) && e.name.endsWith(".tar") && path !== keep) {
+        await Deno.remove(path).catch(() => {});
+      }
+    }
+  } catch { /* cache dir unreadable: nothing to prune */ }
+}
 
 function pgliteTemplate(kind: "empty" | "migrated"): Promise<Blob> {
   let t = templates.get(kind);
   if (!t) {
     t = (async () => {
-      const db = await openPglite("memory://");
+      const path = await templateCachePath(kind);
       try {
-        if (kind === "migrated") await migrate(db);
-        return await db.snapshot();
-      } finally {
-        await db.close();
-      }
+        return new Blob([await Deno.readFile(path)]);
+      } catch { /* not cached yet */ }
+      const blob = await buildTemplate(kind);
+      await atomicWriteFile(path, new Uint8Array(await blob.arrayBuffer())).catch(() => {});
+      await pruneStaleTemplates(path, kind);
+      return blob;
     })();
     t.catch(() => templates.delete(kind));
     templates.set(kind, t);
