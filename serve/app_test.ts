@@ -6,7 +6,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseSettings } from "../lib/config/mod.ts";
-import { type Dataset, ingest, LABEL_NAMES, loadDataset } from "../lib/data/mod.ts";
+import {
+  type Dataset,
+  type ImageSet,
+  ingest,
+  LABEL_NAMES,
+  loadDataset,
+  saveDatasetVersion,
+} from "../lib/data/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { type Ctx, openContext } from "../lib/pipeline/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
@@ -324,4 +331,36 @@ test("GET /openapi.json lists every route; /docs serves Swagger UI from local fi
   }
   await expectError("/docs/assets/package.json", 404);
   await expectError("/docs/assets/..%2F..%2Fdeno.json", 404);
+});
+
+function head(set: ImageSet, n: number): ImageSet {
+  const px = set.rows * set.cols;
+  return { ...set, count: n, images: set.images.slice(0, n * px), labels: set.labels.slice(0, n) };
+}
+
+test("a derived version without validation or features: 404s that say what to run", async () => {
+  const small = await saveDatasetVersion(ctx, {
+    train: head(data.train, 50),
+    test: head(data.test, 20),
+  }, { name: "fashion-mnist-tiny" });
+  const list = await getJson("/v1/datasets");
+  assert.equal(list.latest, data.version, "latest prefers the fashion-mnist dataset");
+  assert.equal((list.versions as unknown[]).length, 2);
+
+  const detail = await getJson(`/v1/datasets/${small.version}`);
+  assert.equal(detail.validation, null);
+  assert.equal((await getJson("/v1/datasets/fashion-mnist-tiny")).version, small.version);
+  const v = await expectError(`/v1/datasets/${small.version}/validation`, 404);
+  assert.match(v.message, /no validation result.*pipeline:data/);
+  await expectError(`/v1/datasets/${small.version}/validation.html`, 404);
+  const st = await expectError(`/v1/datasets/${small.version}/stats`, 404);
+  assert.match(st.message, /features step/);
+
+  const page = await getJson(`/v1/datasets/${small.version}/samples?split=test&limit=500`);
+  assert.equal(page.total, 20);
+  assert.equal((page.items as unknown[]).length, 20);
+  await expectError(`/v1/datasets/${small.version}/images/train/50.png`, 404);
+  const res = await get(`/v1/datasets/${small.version}/images/train/49.png`);
+  const img = decodeGrayPng(new Uint8Array(await res.arrayBuffer()));
+  assert.deepEqual(img.pixels, data.train.images.subarray(49 * 784, 50 * 784));
 });

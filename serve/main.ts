@@ -23,7 +23,18 @@ export async function main(): Promise<number> {
     throw err;
   }
   const log = createLogger({ service: "fmnist-serve" }, { level: settings.logLevel });
-  const ctx = await openContext(settings, { log });
+  let ctx;
+  try {
+    ctx = await openContext(settings, { log });
+  } catch (err) {
+    log.error("cannot open the workspace", {
+      stateDir: settings.stateDir,
+      error: err,
+      hint: "check FMNIST_STATE_DIR / DATABASE_URL / S3_* and that no other process holds the " +
+        "embedded database",
+    });
+    return 1;
+  }
   try {
     const app = createApp({ log, datasets: createDatasetApi(ctx) });
     let server;

@@ -29,6 +29,11 @@ import { classStatRows } from "./class_stats.ts";
 export interface DatasetApiOptions {
   /** Loaded datasets kept in memory (each Fashion-MNIST version is ~55 MB); default 2. */
   cacheSize?: number;
+  /**
+   * How long a resolution of `latest` is reused, in ms (default 1000): a new ingest shows up
+   * within this delay, and `latest` requests do not each query the database.
+   */
+  latestTtlMs?: number;
 }
 
 const FULL_ID = /^[0-9a-f]{64}$/;
@@ -72,11 +77,27 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
     return m;
   }
 
-  async function latestId(): Promise<string | null> {
+  const latestTtlMs = opts.latestTtlMs ?? 1000;
+  let latestMemo: { at: number; id: Promise<string | null> } | null = null;
+
+  /** Newest version of the default dataset, else the newest of any; null when none. */
+  async function queryLatest(): Promise<string | null> {
     const own = await listVersions(ctx, DEFAULT_DATASET);
     if (own[0]) return own[0].id;
     const any = await listVersions(ctx);
     return any[0]?.id ?? null;
+  }
+
+  function latestId(): Promise<string | null> {
+    const now = performance.now();
+    if (latestMemo === null || now - latestMemo.at > latestTtlMs) {
+      const memo = { at: now, id: queryLatest() };
+      memo.id.catch(() => {
+        if (latestMemo === memo) latestMemo = null;
+      });
+      latestMemo = memo;
+    }
+    return latestMemo.id;
   }
 
   async function latestRun(id: string) {
@@ -103,6 +124,7 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
   return {
     async listVersions(): Promise<VersionList> {
       const versions = await listVersions(ctx);
+      latestMemo = null; // a listing is explicit: answer with the current state
       return {
         latest: await latestId(),
         versions: versions.map((v) => ({
