@@ -78,7 +78,9 @@ export interface PgliteOptions {
 
 /**
  * Open PGlite at `dir` (created if missing) or `"memory://"` for a throwaway database.
- * On-disk databases are locked to this handle until {@link Db.close}.
+ * On-disk databases are locked to this handle until {@link Db.close}. PGlite is one session:
+ * inside `transaction(fn)` run every statement on `fn`'s `tx`, never on the outer handle (it
+ * would wait for the transaction to finish).
  * @throws DbLockedError when the directory is already open elsewhere.
  */
 export async function openPglite(dir: string, opts: PgliteOptions = {}): Promise<PgliteDb> {
