@@ -29,6 +29,12 @@ function json(v: unknown): string {
   return escapeHtml(JSON.stringify(v, null, 2) ?? "null");
 }
 
+/** One-line compact JSON of `v`, cut at `max` characters. */
+function compact(v: unknown, max = 240): string {
+  const s = JSON.stringify(v) ?? "null";
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
 function row(r: ExpectationResult): string {
   const cls = r.success ? "ok" : r.severity === "critical" ? "crit" : "warn";
   const err = r.error ? `<p class="err">check error: ${escapeHtml(r.error)}</p>` : "";
@@ -40,7 +46,8 @@ function row(r: ExpectationResult): string {
 <td>${escapeHtml(r.description)}</td>
 <td>${escapeHtml(r.severity)}</td>
 <td>${badge(r)}</td>
-<td>${err}<details${r.success ? "" : " open"}><summary>observed</summary><pre>${
+<td class="find">${err}<code class="sum">${escapeHtml(compact(r.observed))}</code>
+<details${r.success ? "" : " open"}><summary>observed</summary><pre>${
     json(r.observed)
   }</pre></details>${details}</td>
 <td class="num">${r.durationMs.toFixed(1)} ms</td>
@@ -73,6 +80,7 @@ tr.ok td:first-child{border-left:4px solid #2e7d32}
 .b.pass{background:#d9f2dc}.b.crit{background:#f8d0d0}.b.warn{background:#fff1c2}
 pre{margin:.3rem 0;max-height:22rem;overflow:auto;background:#f6f6f6;padding:.4rem;font-size:12px}
 .num{text-align:right;white-space:nowrap}.err{color:#c62828}
+td.find{width:45%}code.sum{display:block;font-size:12px;color:#333;word-break:break-all}
 </style></head><body>
 <h1>Validation report: ${escapeHtml(result.suite)}</h1>
 <div class="meta">subject <code>${escapeHtml(result.subject)}</code> · started ${

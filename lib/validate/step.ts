@@ -16,7 +16,7 @@ import { runSuite } from "./run.ts";
 import { type ValidationResult, validationResultSchema } from "./types.ts";
 
 /** Bump when the suite's code changes what it computes, so stored results are not reused. */
-export const VALIDATE_STEP_VERSION = 1;
+export const VALIDATE_STEP_VERSION = 2;
 
 /** Summary returned by {@link validateStep} (also the step's recorded result). */
 export const validateStepResultSchema = z.object({
