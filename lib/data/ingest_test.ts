@@ -131,3 +131,28 @@ test("a corrupt source fails naming the file, leaves no manifest or version; a r
     assert.equal((await listVersions(ctx)).length, 1);
   });
 });
+
+test("ingest from an http(s) source retries a flaky server and verifies every file", async () => {
+  await withCtx(async (ctx) => {
+    const hits = new Map<string, number>();
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const name = new URL(req.url).pathname.split("/").pop() ?? "";
+      const n = (hits.get(name) ?? 0) + 1;
+      hits.set(name, n);
+      if (n === 1) return new Response("try again", { status: 503 });
+      const file = await Deno.open(join(DEBIAN_DIR, name)).catch(() => null);
+      return file ? new Response(file.readable) : new Response("no", { status: 404 });
+    });
+    try {
+      const base = `http://127.0.0.1:${server.addr.port}/fashion`;
+      const r = await ingest(ctx, { source: base, fetch: { backoffMs: 5 } });
+      assert.equal(r.fetched, 4);
+      assert.equal(r.source, `url:${base}/`);
+      assert.deepEqual([...hits.values()], [2, 2, 2, 2]);
+      const m = await readManifestFile(r.manifestPath);
+      assert.deepEqual(m?.source, { kind: "url", location: `${base}/` });
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
