@@ -8,6 +8,8 @@ export type { FeatureColumn, ImageFeatureOptions, ImageFeatures } from "./image_
 export { featureFrame, ID_COLUMNS, TABLE_COLUMNS } from "./table.ts";
 export type { Subset } from "./table.ts";
 export { classStats } from "./class_stats.ts";
+export { FeatureColumnError, toFeatureMatrix } from "./matrix.ts";
+export type { FeatureMatrix } from "./matrix.ts";
 export { normalizationStats } from "./normalization.ts";
 export type { NormalizationStats } from "./normalization.ts";
 export { mulberry32, SplitOptionsError, stratifiedSplit } from "./split.ts";
