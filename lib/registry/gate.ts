@@ -4,7 +4,7 @@
  * With no champion yet it is promoted directly. Every decision, with its numbers, is audited.
  */
 // evaluate has no mod.ts yet; switch to "../evaluate/mod.ts" once it re-exports McNemar.
-import { compareClassifiers, type McnemarMethod } from "../evaluate/mcnemar.ts";
+import { compareClassifiers, type McnemarMethod } from "../evaluate/mod.ts";
 import type { TrackingContext } from "../tracking/mod.ts";
 import { resolveActor } from "./actor.ts";
 import { aliasVersion, moveAlias } from "./aliases.ts";

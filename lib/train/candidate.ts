@@ -6,7 +6,7 @@
  */
 import { loadDataset } from "../data/mod.ts";
 import { initEngine } from "../engine/mod.ts";
-import { classificationReport } from "../evaluate/metrics.ts";
+import { classificationReport } from "../evaluate/mod.ts";
 import { getNormalization, getSplit } from "../features/mod.ts";
 import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/architectures.ts";
 import { defaultSignature, saveModelArtifact } from "../models/artifact.ts";

@@ -12,7 +12,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Signature } from "../models/artifact.ts";
 import { gatherNormalized, inputTensor, modelInputShape } from "../models/input.ts";
 import { argmaxClasses, predictProbabilities } from "../models/predict.ts";
-import { accuracy, logLoss } from "../evaluate/metrics.ts";
+import { accuracy, logLoss } from "../evaluate/mod.ts";
 import { createProgress } from "../pipeline/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
 import { augmentBatch, augmentSchema } from "./augment.ts";

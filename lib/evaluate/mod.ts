@@ -1,0 +1,4 @@
+/** Public face of the evaluate stage: classification metrics and McNemar's paired test. */
+export { accuracy, classificationReport, logLoss } from "./metrics.ts";
+export type { ClassificationReport, ClassMetrics } from "./metrics.ts";
+export * from "./mcnemar.ts";
