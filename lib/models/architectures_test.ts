@@ -52,7 +52,8 @@ test("same seed gives the same initial weights", () => {
 });
 
 test("bad configs fail naming the field", () => {
-  assert.throws(() => parseModelConfig({ arch: "resnet" }), /arch/);
+  assert.throws(() => parseModelConfig({ arch: "vgg" }), /arch/);
+  assert.throws(() => parseModelConfig({ arch: "mlp", hidden: [] }), /hidden/);
   assert.throws(() => parseModelConfig({ arch: "m1", dropout: 2 }), /dropout/);
   assert.throws(() => parseModelConfig({ arch: "m1", filtrs: [1, 2] }), /filtrs/);
   assert.equal(parseModelConfig({ arch: "bn_cnn" }).learningRate, 1e-3);
@@ -61,5 +62,29 @@ test("bad configs fail naming the field", () => {
 test("categorical labels compile with categorical cross-entropy", () => {
   const m = buildModel({ arch: "m1", labels: "categorical" });
   assert.equal(m.loss, "categoricalCrossentropy");
+  m.dispose();
+});
+
+test("logreg and mlp baselines have the expected parameter counts", () => {
+  const lr = buildModel({ arch: "logreg" });
+  assert.equal(lr.countParams(), 784 * 10 + 10);
+  const mlp = buildModel({ arch: "mlp", hidden: [256, 128] });
+  assert.equal(mlp.countParams(), 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+  lr.dispose();
+  mlp.dispose();
+});
+
+test("resnet has residual adds, downsamples, and fits a batch on wasm", async () => {
+  const m = buildModel({ arch: "resnet", widths: [8, 16], seed: 3, learningRate: 1e-2 });
+  const names = m.layers.map((l) => l.getClassName());
+  assert.equal(names.filter((n) => n === "Add").length, 2);
+  assert.ok(names.includes("GlobalAveragePooling2D"));
+  const x = tf.randomUniform([16, 28, 28, 1], 0, 1, "float32", 1);
+  const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 10), "float32");
+  const h = await m.fit(x, y, { epochs: 8, batchSize: 16, verbose: 0 });
+  const loss = h.history.loss as number[];
+  assert.ok(loss.at(-1)! < loss[0], `loss ${loss}`);
+  x.dispose();
+  y.dispose();
   m.dispose();
 });
