@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
-import { readIdxGz } from "../lib/data/idx.ts";
+import { readIdxGz } from "../lib/data/mod.ts";
 import { initEngine, kernelProfile, type KernelTime, useWasmKernelSet } from "../lib/engine/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 
