@@ -117,5 +117,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
 
 /** Settings from the process environment, with optional overrides (e.g. from CLI flags). */
 export function loadSettings(overrides: Record<string, string | undefined> = {}): Settings {
-  return parseSettings({ ...Deno.env.toObject(), ...overrides });
+  const env: Record<string, string | undefined> = Deno.env.toObject();
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = v;
+  return parseSettings(env);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, parseSettings } from "./mod.ts";
+import { ConfigError, loadSettings, parseSettings } from "./mod.ts";
 
 test("defaults need no service", () => {
   const s = parseSettings({});
@@ -29,4 +29,14 @@ test("S3 endpoint requires credentials", () => {
     S3_SECRET_KEY: "b",
   });
   assert.equal(s.s3?.bucket, "fmnist");
+});
+
+test("loadSettings ignores undefined overrides and applies defined ones", () => {
+  Deno.env.set("FMNIST_STATE_DIR", "/tmp/from-env");
+  try {
+    assert.equal(loadSettings({ FMNIST_STATE_DIR: undefined }).stateDir, "/tmp/from-env");
+    assert.equal(loadSettings({ FMNIST_STATE_DIR: "/tmp/flag" }).stateDir, "/tmp/flag");
+  } finally {
+    Deno.env.delete("FMNIST_STATE_DIR");
+  }
 });

@@ -1,4 +1,4 @@
-/** Structured JSON logging (one line per event, to stderr) and a progress reporter. */
+/** Structured JSON logging: one line per event, to stderr (progress bars: `lib/pipeline`). */
 
 /** Log levels in increasing severity. */
 export type Level = "debug" | "info" | "warn" | "error";
