@@ -375,11 +375,13 @@ async function claimOnce(
     };
   }
   await lockStudy(tx, studyId);
-  const total = await tx.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM tune_trials WHERE study_id = $1",
+  const total = await tx.query<{ n: number; next: number }>(
+    `SELECT count(*)::int AS n, coalesce(max(number), -1)::int + 1 AS next
+     FROM tune_trials WHERE study_id = $1`,
     [studyId],
   );
   if (Number(total[0].n) >= opts.maxTrials) return null;
+  const number = Number(total[0].next);
   let gridIndex: number | null = null;
   let fixed: Params = {};
   if (opts.gridSize !== undefined) {
@@ -395,7 +397,6 @@ async function claimOnce(
     gridIndex = k;
     fixed = gridPoint(k);
   }
-  const number = await nextNumber(tx, studyId);
   const rows = await tx.query<{ id: number }>(
     `INSERT INTO tune_trials (study_id, number, state, fixed_params, params, grid_index,
        worker_id, heartbeat_at, started_at, attempts)
@@ -493,4 +494,39 @@ export async function countRunningElsewhere(
     [studyId, prefix],
   );
   return Number(rows[0].n);
+}
+
+/** The best complete trial of a study for `direction`, or undefined (one indexed query). */
+export async function bestTrial(
+  db: Queryable,
+  studyId: number,
+  direction: Direction,
+): Promise<TrialRecord | undefined> {
+  const order = direction === "minimize" ? "ASC" : "DESC";
+  const rows = await db.query(
+    `SELECT ${TRIAL_COLUMNS} FROM tune_trials
+     WHERE study_id = $1 AND state = 'complete' AND value IS NOT NULL
+     ORDER BY value ${order}, number ASC LIMIT 1`,
+    [studyId],
+  );
+  return rows.length ? toTrial(rows[0]) : undefined;
+}
+
+/**
+ * Finished (complete, pruned or failed) trials of a study that are not in `known` — finished
+ * trials never change, so callers cache them and fetch only the new ones.
+ */
+export async function loadFinishedTrialsExcept(
+  db: Queryable,
+  studyId: number,
+  known: Iterable<number>,
+): Promise<TrialRecord[]> {
+  const rows = await db.query(
+    `SELECT ${TRIAL_COLUMNS} FROM tune_trials
+     WHERE study_id = $1 AND state IN ('complete', 'pruned', 'failed')
+       AND number NOT IN (SELECT jsonb_array_elements_text($2::text::jsonb)::int)
+     ORDER BY number`,
+    [studyId, json([...known])],
+  );
+  return rows.map(toTrial);
 }

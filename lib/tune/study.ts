@@ -25,6 +25,7 @@ import {
 } from "./sampler.ts";
 import { parseSearchSpace, type SearchSpace, type SearchSpaceInput } from "./space.ts";
 import {
+  bestTrial,
   claimTrial,
   countRunningElsewhere,
   countTrials,
@@ -32,6 +33,7 @@ import {
   getStudy,
   heartbeat,
   insertStudy,
+  loadFinishedTrialsExcept,
   loadTrials,
   requeueStaleTrials,
   type StudyRecord,
@@ -140,7 +142,7 @@ export interface FinishedTrial {
   workerId: string;
   attempts: number;
   error?: string;
-  /** Best complete value of the study after this trial (across all workers), if any. */
+  /** Best complete value known to this worker after this trial (others may have found better). */
   best: number | null;
 }
 
@@ -170,6 +172,8 @@ export class Study {
   /** Its pruner. */
   readonly pruner: Pruner;
   readonly #db: Db;
+  /** Finished trials seen so far (they never change), by number. */
+  readonly #finished = new Map<number, TrialRecord>();
 
   /** @internal Use {@link createStudy} / {@link loadStudy}. */
   constructor(db: Db, record: StudyRecord) {
@@ -200,8 +204,8 @@ export class Study {
   }
 
   /** The best complete trial, or undefined. */
-  async bestTrial(): Promise<TrialRecord | undefined> {
-    return bestOf(await this.trials(), this.direction);
+  bestTrial(): Promise<TrialRecord | undefined> {
+    return bestTrial(this.#db, this.record.id, this.direction);
   }
 
   /** Requeue running trials whose heartbeat is older than `staleAfterMs`; returns their numbers. */
@@ -244,6 +248,13 @@ export class Study {
     };
   }
 
+  /** Finished trials, fetching only those not seen before. */
+  async #finishedTrials(): Promise<TrialRecord[]> {
+    const fresh = await loadFinishedTrialsExcept(this.#db, this.record.id, this.#finished.keys());
+    for (const t of fresh) this.#finished.set(t.number, t);
+    return [...this.#finished.values()].sort((a, b) => a.number - b.number);
+  }
+
   async #workerLoop(
     objective: Objective,
     opts: OptimizeOptions,
@@ -256,8 +267,14 @@ export class Study {
     const heartbeatMs = opts.heartbeatMs ?? 10_000;
     const staleAfterMs = opts.staleAfterMs ?? 60_000;
     const grid = isFixedPointSampler(this.sampler) ? this.sampler : undefined;
+    // Stale trials are looked for at most every staleAfterMs/4 (and whenever idle).
+    let lastRequeueCheck = -Infinity;
     while (!opts.signal?.aborted) {
-      const requeued = await requeueStaleTrials(this.#db, this.record.id, staleAfterMs);
+      let requeued: number[] = [];
+      if (performance.now() - lastRequeueCheck >= staleAfterMs / 4) {
+        lastRequeueCheck = performance.now();
+        requeued = await requeueStaleTrials(this.#db, this.record.id, staleAfterMs);
+      }
       if (requeued.length) {
         logger.warn("requeued stale trials (their worker stopped sending heartbeats)", {
           trials: requeued,
@@ -274,6 +291,7 @@ export class Study {
         if (opts.waitForRunning === false) return;
         const elsewhere = await countRunningElsewhere(this.#db, this.record.id, prefix);
         if (elsewhere === 0) return;
+        lastRequeueCheck = -Infinity;
         // Other processes still run trials: wait, in case one dies and its trial is requeued.
         await sleep(Math.min(1000, heartbeatMs, staleAfterMs / 2), opts.signal);
         continue;
@@ -291,7 +309,7 @@ export class Study {
     logger: Logger,
   ): Promise<FinishedTrial> {
     const db = this.#db;
-    const history = await loadTrials(db, this.record.id);
+    const history = await this.#finishedTrials();
     const tracked = opts.tracker
       ? await opts.tracker.trialStarted(this.record, {
         id: claimed.id,
@@ -370,7 +388,11 @@ export class Study {
     }
     if (tracked) await tracked.finished(state, value, trial.params, error);
     if (rethrow !== undefined) throw rethrow;
-    const best = await this.bestTrial();
+    // Best known to this worker: finished trials seen at start, plus this one.
+    const best = bestOf(
+      state === "complete" ? [...history, { state, value } as TrialRecord] : history,
+      this.direction,
+    );
     return {
       number: claimed.number,
       state,

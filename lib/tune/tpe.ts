@@ -116,6 +116,7 @@ function numericMixture(
   const maxSigma = priorSigma;
   const minSigma = cfg.considerMagicClip ? priorSigma / Math.min(100, 1 + mus.length) : 1e-12;
   sigmas = sigmas.map((s) => Math.min(Math.max(s, minSigma, 1e-12), Math.max(maxSigma, 1e-12)));
+  sigmas[sigmas.length - 1] = Math.max(priorSigma, 1e-12); // the prior keeps the full range
   const total = weights.reduce((a, b) => a + b, 0);
   const logWeights = weights.map((w) => Math.log(w / total));
   const logNorms = mus.map((mu, i) => {
