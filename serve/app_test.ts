@@ -364,3 +364,31 @@ test("a derived version without validation or features: 404s that say what to ru
   const img = decodeGrayPng(new Uint8Array(await res.arrayBuffer()));
   assert.deepEqual(img.pixels, data.train.images.subarray(49 * 784, 50 * 784));
 });
+
+test("an unexpected error is a JSON 500 that hides the message and logs it with the request id", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({}, { level: "info", sink: (l) => lines.push(JSON.parse(l)) });
+  const app = createApp({ log, datasets: createDatasetApi(ctx) });
+  app.get("/boom", () => {
+    throw new Error("secret internals");
+  });
+  const s = startServer(app, { port: 0, hostname: "127.0.0.1", log });
+  try {
+    const res = await fetch(`${s.url}/boom`, { headers: { "x-request-id": "boom-1" } });
+    assert.equal(res.status, 500);
+    const body = await res.json();
+    assert.equal(body.error.code, "internal");
+    assert.ok(!body.error.message.includes("secret"));
+    assert.match(body.error.message, /boom-1/);
+    assert.equal(res.headers.get("x-request-id"), "boom-1");
+    const logged = lines.find((l) => l.msg === "unhandled error");
+    assert.ok(logged);
+    assert.equal(logged.request_id, "boom-1");
+    assert.equal((logged.error as { message: string }).message, "secret internals");
+    const access = lines.find((l) => l.msg === "http request" && l.request_id === "boom-1");
+    assert.equal(access?.level, "error");
+    assert.equal(access?.status, 500);
+  } finally {
+    await s.shutdown();
+  }
+});

@@ -3,7 +3,8 @@
  * result (JSON and HTML), paged samples, PNG images and per-class statistics.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { LABEL_NAMES } from "../../lib/data/types.ts";
+import { LABEL_NAMES, manifestSchema } from "../../lib/data/mod.ts";
+import type { ValidationResult } from "../../lib/validate/mod.ts";
 import type { AppEnv } from "../env.ts";
 import { ErrorBodySchema, notFound } from "../errors.ts";
 import { encodeGrayPng } from "../png.ts";
@@ -13,10 +14,11 @@ import {
   LATEST,
   SamplesPageSchema,
   SamplesQuerySchema,
+  ValidationResultDocSchema,
   ValidationSummarySchema,
   VersionParamsSchema,
 } from "../schemas/datasets.ts";
-import type { DatasetApi, JsonObject } from "../services/datasets.ts";
+import type { DatasetApi } from "../services/datasets.ts";
 import { imagePixels, pageSamples } from "../services/samples.ts";
 import { createRouter } from "../router.ts";
 
@@ -32,7 +34,17 @@ const errors = {
   400: json(ErrorBodySchema, "Invalid parameters"),
   404: json(ErrorBodySchema, "Unknown version or resource"),
 };
-const anyObject = z.record(z.string(), z.unknown());
+const ClassStatsSchema = z
+  .object({
+    version: z.string(),
+    featureSet: z.string().openapi({
+      description: "id of the feature set the statistics come from",
+    }),
+    classes: z.array(
+      z.looseObject({ split: z.string(), label: z.number().int(), labelName: z.string() }),
+    ).openapi({ description: "one row per split × label, with the feature means" }),
+  })
+  .openapi("ClassStats");
 
 const listRoute = createRoute({
   method: "get",
@@ -63,7 +75,7 @@ const getRoute = createRoute({
       z
         .object({
           version: z.string(),
-          manifest: anyObject,
+          manifest: manifestSchema,
           validation: ValidationSummarySchema.nullable(),
         })
         .openapi("DatasetVersion"),
@@ -79,7 +91,7 @@ const validationRoute = createRoute({
   tags: TAGS,
   summary: "Validation result of a version (JSON)",
   request: { params: VersionParamsSchema },
-  responses: { 200: json(anyObject, "The full validation result"), ...errors },
+  responses: { 200: json(ValidationResultDocSchema, "The full validation result"), ...errors },
 });
 
 const validationHtmlRoute = createRoute({
@@ -121,7 +133,7 @@ const statsRoute = createRoute({
   tags: TAGS,
   summary: "Per-class statistics of a version",
   request: { params: VersionParamsSchema },
-  responses: { 200: json(anyObject, "Per-class statistics"), ...errors },
+  responses: { 200: json(ClassStatsSchema, "Per-class statistics"), ...errors },
 });
 
 /** Cache policy: content under a concrete version never changes; `latest` may move. */
@@ -131,12 +143,11 @@ function cacheControl(requested: string): string {
 
 /** The summary fields of a validation result shown with its version, or null without one. */
 export function validationSummary(
-  result: JsonObject | null,
+  result: ValidationResult | null,
 ): z.infer<typeof ValidationSummarySchema> | null {
   if (result === null) return null;
-  const parsed = ValidationSummarySchema.safeParse(result);
-  if (!parsed.success) return null;
-  return parsed.data;
+  const { suite, success, startedAt, stats, criticalFailures, warnings } = result;
+  return { suite, success, startedAt, stats, criticalFailures, warnings };
 }
 
 /** Options of {@link datasetRoutes}. */

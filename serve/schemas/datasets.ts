@@ -1,5 +1,6 @@
 /** zod/OpenAPI schemas of the dataset routes' parameters, queries and responses. */
 import { z } from "@hono/zod-openapi";
+import { expectationResultSchema, validationResultSchema } from "../../lib/validate/mod.ts";
 import { SCALE_MAX, SCALE_MIN } from "../png.ts";
 
 /** Alias accepted wherever a version id is, meaning the newest ingested version. */
@@ -137,3 +138,19 @@ export const ValidationSummarySchema = z
     warnings: z.array(z.string()),
   })
   .openapi("ValidationSummary");
+
+/**
+ * The validation result as documented in OpenAPI: `lib/validate`'s schema with the recursive
+ * JSON fields (`observed`, `details`) widened to `unknown`, which the document generator cannot
+ * expand.
+ */
+export const ValidationResultDocSchema = validationResultSchema
+  .extend({
+    results: z.array(
+      expectationResultSchema.extend({
+        observed: z.unknown().openapi({ description: "measured values (any JSON)" }),
+        details: z.unknown().optional().openapi({ description: "supporting evidence (any JSON)" }),
+      }),
+    ),
+  })
+  .openapi("ValidationResult");

@@ -3,9 +3,11 @@
  * input and shape output; {@link createDatasetApi} implements this on `lib/` (with a per-version
  * in-process cache of loaded datasets).
  */
-import type { Dataset } from "../../lib/data/types.ts";
+import type { Dataset, Manifest } from "../../lib/data/mod.ts";
+import type { ValidationResult } from "../../lib/validate/mod.ts";
+import type { ClassStatRow } from "./class_stats.ts";
 
-/** A JSON object as returned by the data layer (manifests, statistics). */
+/** A JSON object as returned by the data layer. */
 export type JsonObject = { [key: string]: unknown };
 
 /** The dataset versions known to the store. */
@@ -16,6 +18,15 @@ export interface VersionList {
   versions: (JsonObject & { version: string })[];
 }
 
+/** Per-class statistics of a version. */
+export interface ClassStats {
+  version: string;
+  /** Id of the feature set the statistics were computed from. */
+  featureSet: string;
+  /** One row per split × label. */
+  classes: ClassStatRow[];
+}
+
 /** Data access used by the dataset routes. Methods taking `version` expect a concrete id. */
 export interface DatasetApi {
   /** All versions. */
@@ -23,13 +34,13 @@ export interface DatasetApi {
   /** The concrete id of `version` (`latest` or an id). @throws HttpError 404 when unknown. */
   resolve(version: string): Promise<string>;
   /** The manifest of a version. */
-  manifest(version: string): Promise<JsonObject>;
+  manifest(version: string): Promise<Manifest>;
   /** The stored validation result of a version, or null when it was never validated. */
-  validation(version: string): Promise<JsonObject | null>;
+  validation(version: string): Promise<ValidationResult | null>;
   /** The stored HTML validation report of a version, or null when there is none. */
   validationHtml(version: string): Promise<string | null>;
   /** The loaded images and labels of a version (cached in the process). */
   dataset(version: string): Promise<Dataset>;
   /** Per-class statistics of a version. */
-  classStats(version: string): Promise<JsonObject>;
+  classStats(version: string): Promise<ClassStats>;
 }

@@ -18,11 +18,15 @@ import {
 import type { Ctx } from "../../lib/pipeline/mod.ts";
 import { ObjectNotFoundError } from "../../lib/storage/mod.ts";
 import { FeaturesNotFoundError, getFeatureSet, loadClassStats } from "../../lib/features/mod.ts";
-import { listValidationRuns, validationResultSchema } from "../../lib/validate/mod.ts";
+import {
+  listValidationRuns,
+  type ValidationResult,
+  validationResultSchema,
+} from "../../lib/validate/mod.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { LATEST } from "../schemas/datasets.ts";
 import { LoadCache } from "./dataset_cache.ts";
-import type { DatasetApi, JsonObject, VersionList } from "./datasets.ts";
+import type { ClassStats, DatasetApi, VersionList } from "./datasets.ts";
 import { classStatRows } from "./class_stats.ts";
 
 /** Options of {@link createDatasetApi}. */
@@ -153,15 +157,15 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
       return (await manifestOf(version)).version;
     },
 
-    async manifest(version: string): Promise<JsonObject> {
-      return { ...(await manifestOf(version)) };
+    manifest(version: string): Promise<Manifest> {
+      return manifestOf(version);
     },
 
-    async validation(version: string): Promise<JsonObject | null> {
+    async validation(version: string): Promise<ValidationResult | null> {
       const run = await latestRun(version);
       if (run === null) return null;
       const bytes = await readObject(run.resultKey, `validation result of ${version}`);
-      return { ...validationResultSchema.parse(JSON.parse(new TextDecoder().decode(bytes))) };
+      return validationResultSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
     },
 
     async validationHtml(version: string): Promise<string | null> {
@@ -176,7 +180,7 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
       return datasets.get(version);
     },
 
-    async classStats(version: string): Promise<JsonObject> {
+    async classStats(version: string): Promise<ClassStats> {
       const set = await mapped(getFeatureSet(ctx, version));
       const table = await mapped(loadClassStats(ctx, version, { id: set.id }));
       return { version, featureSet: set.id, classes: classStatRows(table) };
