@@ -2,7 +2,7 @@
  * Per-image features computed in one typed-array pass per image: intensity statistics, ink
  * ratio, ink bounding box, left–right symmetry and the intensity-weighted centre of mass.
  */
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 
 /** Names of the per-image feature columns, in table order. */
 export const FEATURE_COLUMNS = [

@@ -1,5 +1,5 @@
 /** Global pixel normalization statistics (mean/std of pixels scaled to [0, 1]). */
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 
 /** Mean and population std of all pixels / 255, and how many pixels they cover. */
 export interface NormalizationStats {

@@ -1,6 +1,6 @@
 /** The per-image feature table (polars) of a whole dataset: identity columns + features. */
 import pl from "nodejs-polars";
-import type { Dataset, ImageSet, SplitName } from "../data/types.ts";
+import type { Dataset, ImageSet, SplitName } from "../data/mod.ts";
 import {
   computeImageFeatures,
   FEATURE_COLUMNS,

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { getContent, type ObjectStore, putContent } from "../storage/mod.ts";
-import { LABEL_NAMES } from "../data/types.ts";
+import { LABEL_NAMES } from "../data/mod.ts";
 
 /** What a model expects as input and what its outputs mean. */
 export const signatureSchema = z.object({

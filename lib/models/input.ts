@@ -1,6 +1,6 @@
 /** Turning pixel bytes into model input tensors according to a model signature. */
 import * as tf from "@tensorflow/tfjs";
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 import type { Signature } from "./artifact.ts";
 
 /**

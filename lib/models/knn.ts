@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 import type { Signature } from "./artifact.ts";
 import { gatherNormalized } from "./input.ts";
 import type { Probabilities } from "./predict.ts";

@@ -1,4 +1,7 @@
-/** Public face of the models stage: architectures (later: baselines, artifacts, signatures). */
+/**
+ * Public face of the models stage: architectures (CNNs and pixel baselines), k-NN, model
+ * artifacts with signatures, input preparation and batched prediction.
+ */
 export {
   ARCHITECTURES,
   buildModel,
@@ -8,3 +11,18 @@ export {
   parseModelConfig,
 } from "./architectures.ts";
 export type { ModelConfig, ModelConfigInput } from "./architectures.ts";
+export {
+  defaultSignature,
+  deserializeModel,
+  loadModelArtifact,
+  readArtifactManifest,
+  saveModelArtifact,
+  serializeModel,
+  signatureSchema,
+} from "./artifact.ts";
+export type { ArtifactManifest, ArtifactRef, Signature } from "./artifact.ts";
+export { gatherNormalized, inputTensor, modelInputShape } from "./input.ts";
+export { argmaxClasses, predictProbabilities } from "./predict.ts";
+export type { Probabilities } from "./predict.ts";
+export { fitKnn, knnConfigSchema } from "./knn.ts";
+export type { KnnConfigInput, KnnModel } from "./knn.ts";

@@ -1,6 +1,6 @@
 /** Batched inference over image sets. */
 import * as tf from "@tensorflow/tfjs";
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 import type { Signature } from "./artifact.ts";
 import { gatherNormalized, inputTensor, modelInputShape } from "./input.ts";
 

@@ -8,10 +8,10 @@ import { loadDataset } from "../data/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { classificationReport } from "../evaluate/mod.ts";
 import { getNormalization, getSplit } from "../features/mod.ts";
-import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/architectures.ts";
-import { defaultSignature, saveModelArtifact } from "../models/artifact.ts";
-import { modelInputShape } from "../models/input.ts";
-import { argmaxClasses, predictProbabilities } from "../models/predict.ts";
+import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/mod.ts";
+import { defaultSignature, saveModelArtifact } from "../models/mod.ts";
+import { modelInputShape } from "../models/mod.ts";
+import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import { type Ctx, type Json, runStep } from "../pipeline/mod.ts";
 import { withRun } from "../tracking/mod.ts";
 import { parseTrainConfig, type TrainConfigInput, trainModel } from "./loop.ts";
@@ -131,7 +131,7 @@ export async function trainCandidate(
           };
           await run.logMetrics(testMetrics, result.epochs);
           const artifact = await saveModelArtifact(ctx.store, net, {
-            signature: { ...defaultSignature(modelInputShape(net), "cnn"), normalization },
+            signature: { ...defaultSignature(modelInputShape(net), model.arch), normalization },
             metrics: testMetrics,
             config: { model, train, dataset: dataset.version },
           });

@@ -6,12 +6,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 import { mulberry32 } from "../features/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Signature } from "../models/artifact.ts";
-import { gatherNormalized, inputTensor, modelInputShape } from "../models/input.ts";
-import { argmaxClasses, predictProbabilities } from "../models/predict.ts";
+import type { Signature } from "../models/mod.ts";
+import { gatherNormalized, inputTensor, modelInputShape } from "../models/mod.ts";
+import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import { accuracy, logLoss } from "../evaluate/mod.ts";
 import { createProgress } from "../pipeline/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";

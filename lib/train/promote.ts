@@ -4,8 +4,8 @@
  * read from the store, or recomputed from its artifact when missing.
  */
 import { loadDataset } from "../data/mod.ts";
-import { loadModelArtifact } from "../models/artifact.ts";
-import { argmaxClasses, predictProbabilities } from "../models/predict.ts";
+import { loadModelArtifact } from "../models/mod.ts";
+import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
 import {
   CHAMPION,
@@ -15,7 +15,7 @@ import {
   registerModelVersion,
 } from "../registry/mod.ts";
 import type { GateDecision, ModelVersion } from "../registry/mod.ts";
-import { readArtifactManifest } from "../models/artifact.ts";
+import { readArtifactManifest } from "../models/mod.ts";
 import { type CandidateResult, predictionsKey } from "./candidate.ts";
 
 /** Outcome of {@link registerCandidate}. */

@@ -4,7 +4,7 @@
  * seconds-long run for tests and CI notebooks.
  */
 import { z } from "zod";
-import type { ModelConfigInput } from "../models/architectures.ts";
+import type { ModelConfigInput } from "../models/mod.ts";
 import type { TrainConfigInput } from "./loop.ts";
 
 /** A model + training recipe, optionally on a subset of the training images. */

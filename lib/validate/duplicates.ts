@@ -1,5 +1,5 @@
 /** Exact-duplicate detection within one image set and across two (train/test leakage). */
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 import { hashImages, sameImage } from "./image_hash.ts";
 
 /** A group of indices (ascending) whose images are byte-identical. */

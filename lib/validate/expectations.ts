@@ -3,7 +3,7 @@
  * duplicates within and across splits, and per-class intensity bands. Each factory returns a
  * declarative {@link Expectation}; {@link datasetSuite} assembles them from a config.
  */
-import type { Dataset, ImageSet, SplitName } from "../data/types.ts";
+import type { Dataset, ImageSet, SplitName } from "../data/mod.ts";
 import type { DatasetSuiteConfig } from "./config.ts";
 import { findCrossDuplicates, findDuplicates } from "./duplicates.ts";
 import { imageStats } from "./image_stats.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Dataset } from "../data/types.ts";
+import type { Dataset } from "../data/mod.ts";
 import { parseSuiteConfig, SuiteConfigError } from "./config.ts";
 import {
   datasetSuite,

@@ -3,7 +3,7 @@
  * only a candidate match: callers confirm with {@link sameImage} so collisions never report a
  * false duplicate.
  */
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 
 /** Bytes of one image of `set`. */
 export function imageSize(set: ImageSet): number {

@@ -1,5 +1,5 @@
 /** Per-image pixel summaries shared by several expectations (computed once per image set). */
-import type { ImageSet } from "../data/types.ts";
+import type { ImageSet } from "../data/mod.ts";
 
 /** Sum, minimum and maximum of each image's pixels. */
 export interface ImageStats {

@@ -5,7 +5,7 @@
  * the step runner: unchanged (version, config) pairs are not re-validated.
  */
 import { z } from "zod";
-import type { Dataset } from "../data/types.ts";
+import type { Dataset } from "../data/mod.ts";
 import type { Queryable } from "../db/mod.ts";
 import { hashJson, type Json, runStep, type StepCtx } from "../pipeline/mod.ts";
 import { parseSuiteConfig } from "./config.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Dataset } from "../data/types.ts";
+import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
 import type { Db } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
