@@ -1,8 +1,10 @@
 /**
  * {@link DatasetApi} on `lib/`: versions and manifests from `lib/data`, validation results and
- * reports from `lib/validate`, per-class statistics from `lib/features`. Loaded datasets and
- * computed statistics are cached per concrete version in the process; data-layer errors become
- * {@link HttpError}s (unknown version → 404, objects missing from the store → 503).
+ * reports from `lib/validate`, per-class statistics from `lib/features`. Manifests and loaded
+ * datasets are cached per concrete version id in the process (so an image request by id costs no
+ * database query); `latest` is re-resolved after a short TTL. Data-layer errors become
+ * {@link HttpError}s (unknown version or missing features → 404, objects missing from the
+ * store → 503).
  */
 import {
   ChecksumMismatchError,
@@ -39,8 +41,6 @@ export interface DatasetApiOptions {
    */
   latestTtlMs?: number;
 }
-
-const FULL_ID = /^[0-9a-f]{64}$/;
 
 /** Translate a data-layer error into an {@link HttpError}; anything else is rethrown as is. */
 export function toHttpError(err: unknown): unknown {
@@ -153,7 +153,6 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
         }
         return id;
       }
-      if (FULL_ID.test(version) && manifests.has(version)) return version;
       return (await manifestOf(version)).version;
     },
 
