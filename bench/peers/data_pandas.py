@@ -76,12 +76,14 @@ def duplicates_within(images, labels):
 
 def cross_duplicates(train, test, train_labels, test_labels):
     a, b = row_keys(train), row_keys(test)
-    keys = np.concatenate([a, b])
-    _, inverse = np.unique(keys, return_inverse=True)
-    train_ids = pd.Series(np.arange(len(a))).groupby(inverse[:len(a)], group_keys=False).apply(list)
-    hits = [(j, train_ids[g]) for j, g in enumerate(inverse[len(a):]) if g in train_ids.index]
-    conflicts = sum(any(train_labels[i] != test_labels[j] for i in m) for j, m in hits)
-    return {"matches": len(hits), "labelConflicts": int(conflicts)}
+    _, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    train_groups, test_groups = inverse[:len(a)], inverse[len(a):]
+    hit = np.flatnonzero(np.isin(test_groups, train_groups))
+    conflicts = 0
+    for j in hit:  # only the (rare) matches are visited one by one
+        same = np.flatnonzero(train_groups == test_groups[j])
+        conflicts += bool((train_labels[same] != test_labels[j]).any())
+    return {"matches": int(len(hit)), "labelConflicts": int(conflicts)}
 
 
 def validate(ds):
@@ -95,7 +97,7 @@ def validate(ds):
         out_of_domain = int((labels >= 10).sum())
         counts = np.bincount(labels, minlength=10)
         balance = float(np.abs(counts - n / 10).max() / (n / 10))
-        df = pd.DataFrame({"label": labels, "mean": flat.mean(axis=1) / 255.0})
+        df = pd.DataFrame({"label": labels, "mean": flat.sum(axis=1) / (flat.shape[1] * 255.0)})
         class_means = df.groupby("label")["mean"].mean()
         in_bands = all(lo <= class_means[k] <= hi for k, (lo, hi) in enumerate(BANDS))
         out[split] = {
@@ -112,12 +114,16 @@ def validate(ds):
 
 
 def image_features(images):
+    """Tuned numpy: integer accumulators, no full-size float64 copies of the images."""
     n, rows, cols = images.shape
-    x = images.astype(np.float64)
     size = rows * cols
-    total = x.sum(axis=(1, 2))
+    row_sums = images.sum(axis=2, dtype=np.int64)
+    col_sums = images.sum(axis=1, dtype=np.int64)
+    total = row_sums.sum(axis=1)
+    u16 = images.astype(np.uint16)  # 255² fits in uint16
+    sum_sq = (u16 * u16).sum(axis=(1, 2), dtype=np.int64)
     mean = total / size
-    std = np.sqrt(np.maximum(0.0, (x * x).sum(axis=(1, 2)) / size - mean * mean)) / 255.0
+    std = np.sqrt(np.maximum(0.0, sum_sq / size - mean * mean)) / 255.0
     ink = images > INK_THRESHOLD
     ink_count = ink.sum(axis=(1, 2))
     any_row, any_col = ink.any(axis=2), ink.any(axis=1)
@@ -127,15 +133,14 @@ def image_features(images):
     left = np.where(has, any_col.argmax(axis=1), -1)
     right = np.where(has, cols - 1 - any_col[:, ::-1].argmax(axis=1), -1)
     half = cols // 2
-    a, b = x[:, :, :half], x[:, :, ::-1][:, :, :half]
-    diff = np.abs(a - b).sum(axis=(1, 2))
-    pair = (a + b).sum(axis=(1, 2))
+    a = images[:, :, :half].astype(np.int16)
+    b = images[:, :, ::-1][:, :, :half].astype(np.int16)
+    diff = np.abs(a - b).sum(axis=(1, 2), dtype=np.int64)
+    pair = (a + b).sum(axis=(1, 2), dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         symmetry = np.where(pair > 0, 1 - diff / pair, 1.0)
-        cy = np.where(total > 0, (x.sum(axis=2) * np.arange(rows)).sum(axis=1) / total,
-                      (rows - 1) / 2)
-        cx = np.where(total > 0, (x.sum(axis=1) * np.arange(cols)).sum(axis=1) / total,
-                      (cols - 1) / 2)
+        cy = np.where(total > 0, row_sums @ np.arange(rows) / total, (rows - 1) / 2)
+        cx = np.where(total > 0, col_sums @ np.arange(cols) / total, (cols - 1) / 2)
     return pd.DataFrame({
         "mean_intensity": mean / 255.0, "std_intensity": std, "ink_ratio": ink_count / size,
         "bbox_top": top.astype(np.int16), "bbox_left": left.astype(np.int16),
