@@ -249,6 +249,10 @@ export async function main(
           script: self,
           n: flags.workers,
           args: () => args,
+          // The children see exactly this invocation's settings (DATABASE_URL, state dir…).
+          env: Object.fromEntries(
+            Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+          ),
           onLine: (i, line) => {
             const m = /\[(\d+)\/\d+\]/.exec(line);
             io.out(`[w${i}] ${m ? line.replace(m[0], `[${++done}/${flags.trials}]`) : line}`);
