@@ -7,10 +7,17 @@ import { z } from "zod";
 import { ConfigError, parseSettings } from "../lib/config/mod.ts";
 import { reapStaleRuns } from "../lib/tracking/mod.ts";
 import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
-import { recipeNameSchema, RECIPES, registerCandidate, trainCandidate } from "../lib/train/mod.ts";
+import {
+  recipeNameSchema,
+  RECIPES,
+  registerCandidate,
+  runBaselines,
+  trainCandidate,
+} from "../lib/train/mod.ts";
 import { runDataStage } from "./data.ts";
 
-const USAGE = `usage: deno task pipeline [--recipe default|quick] [--epochs N] [--limit N]
+const USAGE =
+  `usage: deno task pipeline [--recipe default|quick] [--epochs N] [--limit N] [--baselines]
                           [--model NAME] [--alpha A] [--source DIR|URL] [--state-dir DIR]
 
 Runs ingest → validate → features → train → evaluate → register on embedded defaults
@@ -20,6 +27,7 @@ Steps whose inputs are unchanged are skipped.
   --recipe NAME     training recipe (default: default; quick = 1 epoch on 2,000 images)
   --epochs N        override the recipe's epochs
   --limit N         train on at most N images
+  --baselines       also train/evaluate the logistic regression, MLP and k-NN baselines
   --model NAME      registered model name (default: fmnist)
   --alpha A         significance level of the promotion gate (default: 0.05)
   --source DIR|URL  dataset source (default: FMNIST_SOURCE, Debian package, official URLs)
@@ -33,6 +41,7 @@ const flagsSchema = z.object({
   limit: positiveInt.optional(),
   model: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "use a-z, 0-9, _ and -").default("fmnist"),
   alpha: z.coerce.number().gt(0).lt(1).default(0.05),
+  baselines: z.boolean().optional(),
   source: z.string().trim().min(1).optional(),
   "state-dir": z.string().trim().min(1).optional(),
   help: z.boolean().optional(),
@@ -52,6 +61,7 @@ export async function main(
       limit: { type: "string" },
       model: { type: "string" },
       alpha: { type: "string" },
+      baselines: { type: "boolean" },
       source: { type: "string" },
       "state-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -83,6 +93,22 @@ export async function main(
     await reapStaleRuns(ctx);
     const { version } = await runDataStage(ctx);
     const recipe = RECIPES[flags.recipe];
+    if (flags.baselines) {
+      const quick = flags.recipe === "quick";
+      for (
+        const b of await runBaselines(ctx, {
+          dataset: version,
+          limit: flags.limit ?? recipe.limit,
+          testLimit: quick ? 1000 : undefined,
+          epochs: quick ? 1 : undefined,
+        })
+      ) {
+        console.log(
+          `baseline  ${b.skipped ? "unchanged" : "done     "}  ${b.name.padEnd(6)} test accuracy ` +
+            `${b.testAccuracy.toFixed(4)} (${b.seconds.toFixed(0)} s, run ${b.runId.slice(0, 8)})`,
+        );
+      }
+    }
     const cand = await trainCandidate(ctx, {
       dataset: version,
       experiment: flags.model,

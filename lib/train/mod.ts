@@ -22,3 +22,5 @@ export { registerCandidate } from "./promote.ts";
 export type { RegisterCandidateResult } from "./promote.ts";
 export { recipeNameSchema, RECIPES } from "./recipes.ts";
 export type { Recipe, RecipeName } from "./recipes.ts";
+export { BASELINE_RECIPES, baselineNameSchema, knnBaseline, runBaselines } from "./baselines.ts";
+export type { BaselineName, BaselineResult } from "./baselines.ts";
