@@ -31,12 +31,17 @@ export function expectNoMissingValues(
         let nonFinite = 0;
         const examples: number[] = [];
         if (isFloat(col.dtype)) {
-          const values = col.toArray() as (number | null)[];
-          for (let i = 0; i < values.length; i++) {
-            const v = values[i];
-            if (v !== null && !Number.isFinite(v)) {
-              nonFinite++;
-              if (examples.length < maxExamples) examples.push(i);
+          // Count in polars; only walk the values when there is something to point at.
+          const e = pl.col(name);
+          nonFinite = Number(
+            frame.select(e.isNan().or(e.isInfinite()).cast(pl.UInt32).sum().alias("n"))
+              .getColumn("n").get(0) ?? 0,
+          );
+          if (nonFinite > 0) {
+            const values = col.toArray() as (number | null)[];
+            for (let i = 0; i < values.length && examples.length < maxExamples; i++) {
+              const v = values[i];
+              if (v !== null && !Number.isFinite(v)) examples.push(i);
             }
           }
         }
