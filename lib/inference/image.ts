@@ -1,0 +1,360 @@
+/**
+ * Image input: decode a PNG or JPEG of any size and colour and turn it into a 28×28
+ * Fashion-MNIST-style image (light object on a black background, values in 0..1).
+ *
+ * The steps, in order:
+ * 1. **Decode** with `pngjs` / `jpeg-js` (format from the magic bytes, not the content type);
+ *    dimensions are checked before decoding so huge images are refused cheaply.
+ * 2. **Grayscale**: luminance `0.299 R + 0.587 G + 0.114 B`. Transparent pixels are composited
+ *    onto a backdrop that contrasts with the opaque content (white behind dark objects, black
+ *    behind light ones), so a cut-out on a transparent background keeps its silhouette.
+ * 3. **Invert if the background is light**: the background level is the median of a thin border
+ *    ring; above mid-grey the image is inverted so the object is light on dark, as in the dataset.
+ * 4. **Remove the background**: subtract the background level, then zero everything below a
+ *    noise threshold estimated from the border (4 × its robust standard deviation).
+ * 5. **Crop** to the bounding box of the object, found on a box-blurred copy (so isolated noise
+ *    pixels are ignored) at 10 % of the blurred maximum (or the noise threshold, if larger).
+ * 6. **Resize** so the longer side is `fit` pixels (default 20), keeping the aspect ratio, by area
+ *    averaging (exact fractional coverage), then stretch contrast so the brightest pixel is 1.
+ * 7. **Centre** in a 28×28 frame like MNIST: the centre of mass goes to the frame centre (clamped
+ *    so the object stays inside), or the bounding-box centre with `centre: "box"`.
+ */
+// @ts-types="@types/pngjs"
+import { PNG } from "pngjs";
+import jpeg from "jpeg-js";
+import { Buffer } from "node:buffer";
+import { IMAGE_PIXELS, IMAGE_SIDE } from "./instances.ts";
+
+/** Raised for input that is not a decodable, usable image; the message says what to send. */
+export class ImageInputError extends Error {
+  override name = "ImageInputError";
+}
+
+/** Image formats the service decodes. */
+export type ImageFormat = "png" | "jpeg";
+
+/** A decoded image as 8-bit RGBA. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** `width * height * 4` bytes, row-major RGBA. */
+  data: Uint8Array;
+}
+
+/** Options of {@link preprocessImage}. */
+export interface PreprocessOptions {
+  /** Longer side of the object inside the 28×28 frame (1..28, default 20 like MNIST). */
+  fit?: number;
+  /** `mass` (default, like MNIST) or `box`: what is centred in the frame. */
+  centre?: "mass" | "box";
+  /** Largest accepted image in pixels (default 40 million). */
+  maxPixels?: number;
+}
+
+/** What preprocessing did, for logs and tests. */
+export interface PreprocessInfo {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Whether the image was inverted (light background). */
+  inverted: boolean;
+  /** Background level (0..255) after inversion, subtracted from every pixel. */
+  background: number;
+  /** Object bounding box in source pixels, `[x0, y0, x1, y1)`. */
+  box: [number, number, number, number];
+}
+
+/** A preprocessed image: 784 values in 0..1 and what was done. */
+export interface PreprocessedImage {
+  pixels: Float32Array;
+  info: PreprocessInfo;
+}
+
+/** Default largest accepted image (pixels). */
+export const DEFAULT_MAX_PIXELS = 40_000_000;
+
+/** The format of `bytes` from its magic number, or null. */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
+  if (
+    bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e &&
+    bytes[3] === 0x47
+  ) return "png";
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+    return "jpeg";
+  }
+  return null;
+}
+
+/** PNG dimensions from the IHDR chunk (without decoding). */
+function pngSize(bytes: Uint8Array): { width: number; height: number } {
+  if (bytes.length < 24) throw new ImageInputError("truncated PNG: no IHDR chunk");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: dv.getUint32(16), height: dv.getUint32(20) };
+}
+
+/**
+ * Decode a PNG or JPEG into RGBA.
+ * @throws ImageInputError for unknown formats, corrupt data, empty or oversized images.
+ */
+export function decodeImage(
+  bytes: Uint8Array,
+  maxPixels: number = DEFAULT_MAX_PIXELS,
+): { format: ImageFormat; image: RgbaImage } {
+  const format = sniffImageFormat(bytes);
+  if (!format) {
+    throw new ImageInputError(
+      "the body is not a PNG or JPEG image (unrecognised magic bytes); send image/png or " +
+        "image/jpeg, or JSON instances",
+    );
+  }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let image: RgbaImage;
+  try {
+    if (format === "png") {
+      const { width, height } = pngSize(bytes);
+      checkSize(width, height, maxPixels);
+      const png = PNG.sync.read(buf);
+      image = {
+        width: png.width,
+        height: png.height,
+        data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
+      };
+    } else {
+      const out = jpeg.decode(buf, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: maxPixels / 1e6,
+        maxMemoryUsageInMB: Math.max(64, Math.ceil((maxPixels * 8) / 1e6)),
+      });
+      image = { width: out.width, height: out.height, data: out.data };
+    }
+  } catch (err) {
+    if (err instanceof ImageInputError) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ImageInputError(`cannot decode the ${format.toUpperCase()} image: ${why}`);
+  }
+  checkSize(image.width, image.height, maxPixels);
+  if (image.data.length < image.width * image.height * 4) {
+    throw new ImageInputError(`the ${format.toUpperCase()} image decoded to too few bytes`);
+  }
+  return { format, image };
+}
+
+function checkSize(width: number, height: number, maxPixels: number): void {
+  if (width < 1 || height < 1) throw new ImageInputError(`the image is empty (${width}×${height})`);
+  if (width * height > maxPixels) {
+    throw new ImageInputError(
+      `the image is ${width}×${height} = ${width * height} pixels, over the ${maxPixels} limit; ` +
+        "send a smaller image",
+    );
+  }
+}
+
+/** Luminance (0..255) of an RGBA image, transparent parts composited on a contrasting backdrop. */
+export function toGray(img: RgbaImage): Float32Array {
+  const n = img.width * img.height;
+  const d = img.data;
+  const gray = new Float32Array(n);
+  let opaqueSum = 0;
+  let opaqueWeight = 0;
+  let transparent = false;
+  for (let i = 0; i < n; i++) {
+    const y = 0.299 * d[i * 4] + 0.587 * d[i * 4 + 1] + 0.114 * d[i * 4 + 2];
+    const a = d[i * 4 + 3] / 255;
+    gray[i] = y;
+    if (a < 1) transparent = true;
+    opaqueSum += y * a;
+    opaqueWeight += a;
+  }
+  if (!transparent) return gray;
+  // Dark content goes on white, light content on black, so the silhouette keeps its contrast.
+  const backdrop = opaqueWeight > 0 && opaqueSum / opaqueWeight < 128 ? 255 : 0;
+  for (let i = 0; i < n; i++) {
+    const a = d[i * 4 + 3] / 255;
+    gray[i] = gray[i] * a + backdrop * (1 - a);
+  }
+  return gray;
+}
+
+/** Values on a border ring `ring` pixels wide. */
+function borderValues(g: Float32Array, w: number, h: number, ring: number): Float32Array {
+  const out: number[] = [];
+  for (let y = 0; y < h; y++) {
+    const edgeRow = y < ring || y >= h - ring;
+    for (let x = 0; x < w; x++) {
+      if (edgeRow || x < ring || x >= w - ring) out.push(g[y * w + x]);
+    }
+  }
+  return Float32Array.from(out);
+}
+
+function median(v: Float32Array): number {
+  if (v.length === 0) return 0;
+  const s = Float32Array.from(v).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Robust standard deviation (1.4826 × median absolute deviation). */
+function robustStd(v: Float32Array): number {
+  const m = median(v);
+  return 1.4826 * median(v.map((x) => Math.abs(x - m)));
+}
+
+/** Box blur with radius `r` (integral image). */
+function boxBlur(g: Float32Array, w: number, h: number, r: number): Float32Array {
+  if (r <= 0) return g;
+  const ii = new Float64Array((w + 1) * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) {
+      row += g[y * w + x];
+      ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
+    }
+  }
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
+      const s = ii[y1 * (w + 1) + x1] - ii[y0 * (w + 1) + x1] - ii[y1 * (w + 1) + x0] +
+        ii[y0 * (w + 1) + x0];
+      out[y * w + x] = s / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return out;
+}
+
+/**
+ * Resample a `w×h` region to `ow×oh` by area averaging: each output pixel is the mean of the
+ * source area it covers, with fractional edge weights (upscaling degrades to nearest sampling).
+ */
+export function resizeArea(
+  src: Float32Array,
+  w: number,
+  h: number,
+  ow: number,
+  oh: number,
+): Float32Array {
+  const out = new Float32Array(ow * oh);
+  const sx = w / ow, sy = h / oh;
+  for (let oy = 0; oy < oh; oy++) {
+    const fy0 = oy * sy, fy1 = fy0 + sy;
+    for (let ox = 0; ox < ow; ox++) {
+      const fx0 = ox * sx, fx1 = fx0 + sx;
+      let sum = 0, area = 0;
+      for (let y = Math.floor(fy0); y < Math.min(h, Math.ceil(fy1)); y++) {
+        const wy = Math.min(fy1, y + 1) - Math.max(fy0, y);
+        if (wy <= 0) continue;
+        for (let x = Math.floor(fx0); x < Math.min(w, Math.ceil(fx1)); x++) {
+          const wx = Math.min(fx1, x + 1) - Math.max(fx0, x);
+          if (wx <= 0) continue;
+          sum += src[y * w + x] * wx * wy;
+          area += wx * wy;
+        }
+      }
+      out[oy * ow + ox] = area > 0 ? sum / area : 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Turn grayscale pixels (0..255, any size) into a 28×28 image in 0..1 (steps 3–7 of the module
+ * doc).
+ * @throws ImageInputError when no object stands out from the background.
+ */
+export function preprocessGray(
+  gray: Float32Array,
+  width: number,
+  height: number,
+  opts: PreprocessOptions = {},
+): { pixels: Float32Array; inverted: boolean; background: number; box: PreprocessInfo["box"] } {
+  const fit = opts.fit ?? 20;
+  if (!Number.isInteger(fit) || fit < 1 || fit > IMAGE_SIDE) {
+    throw new RangeError(`fit must be an integer in 1..${IMAGE_SIDE}, got ${fit}`);
+  }
+  const w = width, h = height;
+  const ring = Math.max(1, Math.round(Math.min(w, h) * 0.02));
+  const inverted = median(borderValues(gray, w, h, ring)) > 127.5;
+  const g = inverted ? gray.map((v) => 255 - v) : Float32Array.from(gray);
+  const border = borderValues(g, w, h, ring);
+  const background = median(border);
+  const noise = Math.max(2, 4 * robustStd(border));
+  for (let i = 0; i < g.length; i++) {
+    const v = g[i] - background;
+    g[i] = v > noise ? v : 0;
+  }
+  const blurred = boxBlur(g, w, h, Math.max(0, Math.round(Math.min(w, h) / 150)));
+  let peak = 0;
+  for (const v of blurred) if (v > peak) peak = v;
+  if (peak <= 0) {
+    throw new ImageInputError(
+      "no object found: the image is uniform after background removal; send a photo of one " +
+        "garment on a plain background",
+    );
+  }
+  const t = Math.max(0.1 * peak, Math.min(noise, 0.5 * peak));
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (blurred[y * w + x] > t) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  const crop = new Float32Array(bw * bh);
+  for (let y = 0; y < bh; y++) crop.set(g.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + bw), y * bw);
+  const scale = fit / Math.max(bw, bh);
+  const ow = Math.max(1, Math.round(bw * scale)), oh = Math.max(1, Math.round(bh * scale));
+  const small = resizeArea(crop, bw, bh, ow, oh);
+  let max = 0;
+  for (const v of small) if (v > max) max = v;
+  if (max <= 0) throw new ImageInputError("no object found after resizing; send a larger object");
+  let mass = 0, mx = 0, my = 0;
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const v = (small[y * ow + x] /= max);
+      mass += v;
+      mx += v * (x + 0.5);
+      my += v * (y + 0.5);
+    }
+  }
+  const [cx, cy] = opts.centre === "box" ? [ow / 2, oh / 2] : [mx / mass, my / mass];
+  const clamp = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
+  const left = clamp(Math.round(IMAGE_SIDE / 2 - cx), IMAGE_SIDE - ow);
+  const top = clamp(Math.round(IMAGE_SIDE / 2 - cy), IMAGE_SIDE - oh);
+  const pixels = new Float32Array(IMAGE_PIXELS);
+  for (let y = 0; y < oh; y++) {
+    pixels.set(small.subarray(y * ow, (y + 1) * ow), (top + y) * IMAGE_SIDE + left);
+  }
+  return { pixels, inverted, background, box: [x0, y0, x1 + 1, y1 + 1] };
+}
+
+/**
+ * Decode and preprocess an image file (PNG or JPEG bytes) into a 28×28 input in 0..1.
+ * @throws ImageInputError for undecodable, oversized or blank images.
+ */
+export function preprocessImage(
+  bytes: Uint8Array,
+  opts: PreprocessOptions = {},
+): PreprocessedImage {
+  const { format, image } = decodeImage(bytes, opts.maxPixels);
+  const gray = toGray(image);
+  const r = preprocessGray(gray, image.width, image.height, opts);
+  return {
+    pixels: r.pixels,
+    info: {
+      format,
+      width: image.width,
+      height: image.height,
+      inverted: r.inverted,
+      background: r.background,
+      box: r.box,
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Public face of the inference stage: the model pool (versions, aliases refreshed without
+ * restart), micro-batching, JSON and image input parsing, the prediction cache (LRU / Redis),
+ * Prometheus metrics, and the hooks (prediction sink, version resolver) that logging and A/B
+ * work plug into.
+ *
+ * ```ts
+ * const inf = createInference(ctx, { redisUrl: settings.redisUrl });
+ * await warmChampions(inf);
+ * const r = await inf.service.predict({ model: "fmnist", ref: { kind: "default" },
+ *   batch: parseInstances(body), requestId });
+ * ```
+ */
+export { checkBatchLimits, MicroBatcher } from "./batcher.ts";
+export type { BatcherOptions, BatchLimits, BatchRunner } from "./batcher.ts";
+export { guardedCache, LruCache, predictionKey, RedisCache } from "./cache.ts";
+export type { PredictionCache, RedisCacheOptions } from "./cache.ts";
+export {
+  decodeImage,
+  DEFAULT_MAX_PIXELS,
+  ImageInputError,
+  preprocessGray,
+  preprocessImage,
+  resizeArea,
+  sniffImageFormat,
+  toGray,
+} from "./image.ts";
+export type {
+  ImageFormat,
+  PreprocessedImage,
+  PreprocessInfo,
+  PreprocessOptions,
+  RgbaImage,
+} from "./image.ts";
+export {
+  DEFAULT_MAX_INSTANCES,
+  IMAGE_PIXELS,
+  IMAGE_SIDE,
+  InstanceSchema,
+  instancesBodySchema,
+  packInstances,
+  parseInstances,
+} from "./instances.ts";
+export type { InstancesBody, PixelBatch } from "./instances.ts";
+export { createInferenceMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
+export type { InferenceMetrics } from "./metrics.ts";
+export { describeRef, ModelLoadError, ModelNotFoundError, ModelPool } from "./pool.ts";
+export type { LoadedInfo, LoadedModel, ModelLease, ModelPoolOptions, VersionRef } from "./pool.ts";
+export { InferenceService, inputHash } from "./service.ts";
+export type {
+  InferenceServiceOptions,
+  Prediction,
+  PredictRequest,
+  PredictResult,
+} from "./service.ts";
+export {
+  checkReadiness,
+  createInference,
+  inferenceOptionsSchema,
+  warmChampions,
+} from "./setup.ts";
+export type {
+  CheckResult,
+  Inference,
+  InferenceOptions,
+  InferenceOptionsInput,
+  Readiness,
+} from "./setup.ts";
+export { MemorySink } from "./sink.ts";
+export type {
+  PredictionRecord,
+  PredictionSink,
+  Resolution,
+  ResolveRequest,
+  VersionResolver,
+} from "./sink.ts";

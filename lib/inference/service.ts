@@ -1,0 +1,202 @@
+/**
+ * The predict path: resolve the version (hook), hold the loaded model, look each instance up in
+ * the prediction cache, run the misses through the micro-batcher, store them, count them and
+ * hand one record per instance to the prediction sink.
+ */
+import { createHash } from "node:crypto";
+import type { Logger } from "../log/mod.ts";
+import { type PredictionCache, predictionKey } from "./cache.ts";
+import { IMAGE_PIXELS, type PixelBatch } from "./instances.ts";
+import type { InferenceMetrics } from "./metrics.ts";
+import type { ModelPool, VersionRef } from "./pool.ts";
+import type { PredictionRecord, PredictionSink, VersionResolver } from "./sink.ts";
+
+/** One instance's prediction. */
+export interface Prediction {
+  label: string;
+  class_id: number;
+  /** Class probabilities indexed by class id. */
+  probabilities: number[];
+}
+
+/** The answer to a predict request. */
+export interface PredictResult {
+  predictions: Prediction[];
+  model: { name: string; version: number };
+  /** A/B arm chosen by the resolver, if any. */
+  arm?: string;
+  /** How many instances were served from the cache. */
+  cached: number;
+}
+
+/** A predict request. */
+export interface PredictRequest {
+  model: string;
+  ref: VersionRef;
+  batch: PixelBatch;
+  requestId: string;
+  clientKey?: string;
+  /** `performance.now()` when the request arrived (latency in sink records); default now. */
+  startedAt?: number;
+}
+
+/** Options of {@link InferenceService}. */
+export interface InferenceServiceOptions {
+  pool: ModelPool;
+  cache: PredictionCache;
+  metrics: InferenceMetrics;
+  log: Logger;
+  sink?: PredictionSink;
+  resolver?: VersionResolver;
+}
+
+/** sha256 (hex) of one instance's float32 pixels. */
+export function inputHash(pixels: Float32Array): string {
+  return createHash("sha256")
+    .update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
+    .digest("hex");
+}
+
+/** Serves predictions; see the module doc. */
+export class InferenceService {
+  readonly pool: ModelPool;
+  readonly cache: PredictionCache;
+  readonly metrics: InferenceMetrics;
+  #sink?: PredictionSink;
+  #resolver?: VersionResolver;
+  readonly #log: Logger;
+
+  constructor(opts: InferenceServiceOptions) {
+    this.pool = opts.pool;
+    this.cache = opts.cache;
+    this.metrics = opts.metrics;
+    this.#sink = opts.sink;
+    this.#resolver = opts.resolver;
+    this.#log = opts.log;
+  }
+
+  /** Replace the prediction sink (e.g. once the log writer is ready). */
+  setSink(sink: PredictionSink | undefined): void {
+    this.#sink = sink;
+  }
+
+  /** Replace the version resolver (e.g. when an A/B config changes). */
+  setResolver(resolver: VersionResolver | undefined): void {
+    this.#resolver = resolver;
+  }
+
+  /**
+   * Predict every instance of `req.batch`.
+   * @throws ModelNotFoundError / ModelLoadError / RegistryInputError from the pool.
+   */
+  async predict(req: PredictRequest): Promise<PredictResult> {
+    const started = req.startedAt ?? performance.now();
+    let ref = req.ref;
+    let arm: string | undefined;
+    if (ref.kind === "default" && this.#resolver) {
+      const r = await this.#resolver.resolve({
+        model: req.model,
+        requestId: req.requestId,
+        clientKey: req.clientKey,
+      });
+      if (r) {
+        ref = r.ref;
+        arm = r.arm;
+      }
+    }
+    const lease = await this.pool.acquire(req.model, ref);
+    try {
+      const m = lease.model;
+      const n = req.batch.count;
+      const classes = m.labels.length;
+      const hashes: string[] = new Array(n);
+      const keys: string[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        hashes[i] = inputHash(
+          req.batch.pixels.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS),
+        );
+        keys[i] = predictionKey(m.name, m.version, m.sha256, hashes[i]);
+      }
+      const probs: (Float32Array | null)[] = await this.cache.getMany(keys);
+      const missing: number[] = [];
+      for (let i = 0; i < n; i++) if (!probs[i] || probs[i]!.length !== classes) missing.push(i);
+      if (missing.length > 0) {
+        let input = req.batch.pixels;
+        if (missing.length !== n) {
+          input = new Float32Array(missing.length * IMAGE_PIXELS);
+          missing.forEach((src, j) =>
+            input.set(
+              req.batch.pixels.subarray(src * IMAGE_PIXELS, (src + 1) * IMAGE_PIXELS),
+              j * IMAGE_PIXELS,
+            )
+          );
+        }
+        const out = await m.predict(input, missing.length);
+        const fresh: [string, Float32Array][] = [];
+        missing.forEach((i, j) => {
+          const p = out.slice(j * classes, (j + 1) * classes);
+          probs[i] = p;
+          fresh.push([keys[i], p]);
+        });
+        // Not awaited: a slow cache must not hold up the answer (errors are counted).
+        void this.cache.setMany(fresh);
+      }
+      const now = performance.now();
+      const at = new Date().toISOString();
+      const missingSet = new Set(missing);
+      const predictions: Prediction[] = [];
+      const records: PredictionRecord[] = [];
+      const version = String(m.version);
+      for (let i = 0; i < n; i++) {
+        const p = probs[i]!;
+        let best = 0;
+        for (let c = 1; c < classes; c++) if (p[c] > p[best]) best = c;
+        const label = m.labels[best];
+        predictions.push({ label, class_id: best, probabilities: Array.from(p) });
+        this.metrics.predictions.inc({ model: m.name, version, class: label });
+        records.push({
+          requestId: req.requestId,
+          index: i,
+          model: m.name,
+          version: m.version,
+          inputHash: hashes[i],
+          classId: best,
+          label,
+          confidence: p[best],
+          latencyMs: now - started,
+          cached: !missingSet.has(i),
+          ...(arm === undefined ? {} : { arm }),
+          at,
+        });
+      }
+      this.#emit(records);
+      return {
+        predictions,
+        model: { name: m.name, version: m.version },
+        ...(arm === undefined ? {} : { arm }),
+        cached: n - missing.length,
+      };
+    } finally {
+      lease.release();
+    }
+  }
+
+  #emit(records: PredictionRecord[]): void {
+    const sink = this.#sink;
+    if (!sink) return;
+    try {
+      const r = sink.record(records);
+      if (r instanceof Promise) {
+        r.catch((err) => this.#log.error("prediction sink failed", { error: err }));
+      }
+    } catch (err) {
+      this.#log.error("prediction sink failed", { error: err });
+    }
+  }
+
+  /** Release models and cache connections. */
+  async close(): Promise<void> {
+    this.pool.close();
+    await this.cache.close();
+  }
+}

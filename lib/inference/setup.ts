@@ -1,0 +1,162 @@
+/**
+ * Assemble the inference service from a workspace context and options (zod-validated): metrics,
+ * prediction cache (Redis with `REDIS_URL`, else an in-process LRU), model pool and service; and
+ * the readiness check behind `GET /readyz`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import type { Logger } from "../log/mod.ts";
+import { listModels } from "../registry/mod.ts";
+import type { TrackingContext } from "../tracking/mod.ts";
+import { guardedCache, LruCache, type PredictionCache, RedisCache } from "./cache.ts";
+import { createInferenceMetrics, type InferenceMetrics } from "./metrics.ts";
+import { ModelPool } from "./pool.ts";
+import { InferenceService } from "./service.ts";
+import type { PredictionSink, VersionResolver } from "./sink.ts";
+
+/** Tunables of the inference service. */
+export const inferenceOptionsSchema = z.object({
+  /** Redis URL of the prediction cache; unset → in-process LRU. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
+  /** LRU capacity in predictions (0 disables caching). */
+  lruEntries: z.number().int().min(0).default(10_000),
+  /** Largest micro-batch in instances. */
+  maxBatch: z.number().int().min(1).max(4096).default(64),
+  /** Longest wait for a micro-batch to fill, in ms. */
+  maxWaitMs: z.number().min(0).max(1000).default(2),
+  /** Seconds an alias resolution is trusted. */
+  aliasTtlSeconds: z.number().min(0).max(3600).default(1),
+  /** Most model versions loaded at once. */
+  maxLoaded: z.number().int().min(1).max(256).default(8),
+  /** Collect default process metrics (CPU, memory, event loop). */
+  processMetrics: z.boolean().default(true),
+});
+/** Inference options as callers write them. */
+export type InferenceOptionsInput = z.input<typeof inferenceOptionsSchema>;
+/** Inference options with defaults filled. */
+export type InferenceOptions = z.output<typeof inferenceOptionsSchema>;
+
+/** Everything {@link createInference} builds. */
+export interface Inference {
+  service: InferenceService;
+  pool: ModelPool;
+  cache: PredictionCache;
+  metrics: InferenceMetrics;
+  /** The context it serves from (registry + object store). */
+  ctx: TrackingContext;
+  /** Release models and connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Build the inference service over `ctx`.
+ * @throws Error naming invalid options.
+ */
+export function createInference(
+  ctx: TrackingContext,
+  input: InferenceOptionsInput = {},
+  hooks: { log?: Logger; sink?: PredictionSink; resolver?: VersionResolver } = {},
+): Inference {
+  const parsed = inferenceOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid inference options: ${
+        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+      }`,
+    );
+  }
+  const o = parsed.data;
+  const log = hooks.log ?? ctx.log;
+  const metrics = createInferenceMetrics({
+    numTensors: () => tf.memory().numTensors,
+    collectDefault: o.processMetrics,
+  });
+  const raw: PredictionCache = o.redisUrl
+    ? new RedisCache(o.redisUrl, { log })
+    : new LruCache(o.lruEntries);
+  const cache = guardedCache(raw, metrics);
+  const pool = new ModelPool({
+    ctx,
+    metrics,
+    log,
+    aliasTtlSeconds: o.aliasTtlSeconds,
+    maxLoaded: o.maxLoaded,
+    batch: { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs },
+  });
+  const service = new InferenceService({
+    pool,
+    cache,
+    metrics,
+    log,
+    sink: hooks.sink,
+    resolver: hooks.resolver,
+  });
+  return { service, pool, cache, metrics, ctx, close: () => service.close() };
+}
+
+/** Load the champion of every registered model (startup). Returns the models it tried. */
+export async function warmChampions(inf: Inference): Promise<string[]> {
+  const names = (await listModels(inf.ctx)).filter((m) => m.aliases.champion !== undefined)
+    .map((m) => m.name);
+  await inf.pool.warm(names);
+  return names;
+}
+
+/** One dependency's state in a readiness report. */
+export interface CheckResult {
+  ok: boolean;
+  detail?: string;
+}
+
+/** Readiness of the service. */
+export interface Readiness {
+  ready: boolean;
+  checks: {
+    models: CheckResult & { loaded: number };
+    db: CheckResult;
+    store: CheckResult;
+    cache: CheckResult & { backend: string };
+  };
+}
+
+async function check(f: () => Promise<unknown>): Promise<CheckResult> {
+  try {
+    await f();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Check dependencies: at least one model loaded (when any model has a champion), the database
+ * answers, the object store lists, the cache pings. A down Redis makes the service not ready
+ * for routing purposes but predictions still succeed (cache bypassed).
+ */
+export async function checkReadiness(inf: Inference): Promise<Readiness> {
+  const [db, store, cacheOk] = await Promise.all([
+    check(() => inf.ctx.db.query("SELECT 1")),
+    check(() => inf.ctx.store.list("models/__readyz__")),
+    inf.cache.ping().catch(() => false),
+  ]);
+  const loaded = inf.pool.loaded().length;
+  let models: CheckResult & { loaded: number } = { ok: loaded > 0, loaded };
+  if (loaded === 0 && db.ok) {
+    const champions = (await listModels(inf.ctx).catch(() => [])).filter((m) =>
+      m.aliases.champion !== undefined
+    );
+    models = champions.length === 0
+      ? { ok: true, loaded, detail: "no model has a champion yet; nothing to load" }
+      : { ok: false, loaded, detail: "champions exist but none is loaded yet" };
+  }
+  const cache = {
+    ok: cacheOk,
+    backend: inf.cache.backend,
+    ...(cacheOk ? {} : { detail: `${inf.cache.backend} cache unreachable (bypassed)` }),
+  };
+  return {
+    ready: models.ok && db.ok && store.ok && cache.ok,
+    checks: { models, db, store, cache },
+  };
+}
