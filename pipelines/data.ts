@@ -48,7 +48,7 @@ export async function runDataStage(
     `validate  ${val.skipped ? "unchanged" : "done     "}  ${val.suite}: ` +
       `${val.warnings.length} warning(s); report ${val.reportKey}`,
   );
-  const feat = await featuresStep(ctx, dataset);
+  const feat = await featuresStep(ctx, dataset, { seed: ctx.settings.seed });
   print(`features  ${feat.skipped ? "unchanged" : "done     "}  feature set ${feat.id}`);
   return { version: ing.version };
 }
