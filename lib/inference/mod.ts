@@ -56,6 +56,8 @@ export type {
 export {
   checkReadiness,
   createInference,
+  inferenceEnvSchema,
+  inferenceOptionsFromEnv,
   inferenceOptionsSchema,
   warmChampions,
 } from "./setup.ts";

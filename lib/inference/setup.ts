@@ -160,3 +160,57 @@ export async function checkReadiness(inf: Inference): Promise<Readiness> {
     checks: { models, db, store, cache },
   };
 }
+
+const envNumber = z.string().trim().regex(/^[0-9]+(\.[0-9]+)?$/, "must be a non-negative number")
+  .transform(Number).optional();
+
+/** Environment variables tuning the inference service (all optional). */
+export const inferenceEnvSchema = z.object({
+  REDIS_URL: z.string().optional(),
+  FMNIST_MAX_BATCH: envNumber,
+  FMNIST_MAX_WAIT_MS: envNumber,
+  FMNIST_ALIAS_TTL_S: envNumber,
+  FMNIST_CACHE_ENTRIES: envNumber,
+  FMNIST_MAX_LOADED: envNumber,
+});
+
+/**
+ * Inference options from environment variables: `REDIS_URL`, `FMNIST_MAX_BATCH`,
+ * `FMNIST_MAX_WAIT_MS`, `FMNIST_ALIAS_TTL_S`, `FMNIST_CACHE_ENTRIES`, `FMNIST_MAX_LOADED`.
+ * @throws Error naming each invalid variable.
+ */
+export function inferenceOptionsFromEnv(
+  env: Record<string, string | undefined>,
+): InferenceOptionsInput {
+  const picked = Object.fromEntries(
+    Object.keys(inferenceEnvSchema.shape).filter((k) => env[k] !== undefined && env[k] !== "")
+      .map((k) => [k, env[k]]),
+  );
+  const r = inferenceEnvSchema.safeParse(picked);
+  if (!r.success) {
+    throw new Error(
+      `invalid inference settings: ${
+        r.error.issues.map((i) => `${i.path.join(".")}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`)
+          .join("; ")
+      }`,
+    );
+  }
+  const e = r.data;
+  const opts: InferenceOptionsInput = {
+    redisUrl: e.REDIS_URL,
+    maxBatch: e.FMNIST_MAX_BATCH,
+    maxWaitMs: e.FMNIST_MAX_WAIT_MS,
+    aliasTtlSeconds: e.FMNIST_ALIAS_TTL_S,
+    lruEntries: e.FMNIST_CACHE_ENTRIES,
+    maxLoaded: e.FMNIST_MAX_LOADED,
+  };
+  const parsed = inferenceOptionsSchema.safeParse(opts);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid inference settings: ${
+        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+      }`,
+    );
+  }
+  return opts;
+}

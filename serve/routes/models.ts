@@ -1,0 +1,283 @@
+/**
+ * Model routes under `/v1/models`: list models, describe one (versions, aliases, signature,
+ * metrics), and predict with the champion, a version or an alias. Prediction bodies are JSON
+ * instances, `multipart/form-data` image files (`file`), or a raw `image/png` / `image/jpeg`.
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import {
+  ImageInputError,
+  IMAGE_PIXELS,
+  type Inference,
+  ModelLoadError,
+  ModelNotFoundError,
+  packInstances,
+  type PixelBatch,
+  preprocessImage,
+  type PreprocessOptions,
+  type VersionRef,
+} from "../../lib/inference/mod.ts";
+import {
+  listModels,
+  listModelVersions,
+  type ModelVersion,
+  RegistryInputError,
+  RegistryNotFoundError,
+} from "../../lib/registry/mod.ts";
+import type { AppEnv } from "../env.ts";
+import { badRequest, ErrorBodySchema, HttpError, notFound } from "../errors.ts";
+import { createRouter } from "../router.ts";
+import {
+  AliasParamsSchema,
+  ModelDetailSchema,
+  ModelSummarySchema,
+  NameParamsSchema,
+  PredictFormSchema,
+  predictJsonSchema,
+  PredictResponseSchema,
+  RawImageSchema,
+  SignatureSchema,
+  VersionParamsSchema,
+} from "../schemas/models.ts";
+
+/** Where the model router is mounted by default. */
+export const MODELS_BASE = "/v1/models";
+
+/** Header carrying a client key for sticky A/B assignment (passed to the version resolver). */
+export const CLIENT_KEY_HEADER = "x-client-key";
+
+/** Options of {@link modelRoutes}. */
+export interface ModelRoutesOptions {
+  /** Largest number of instances (JSON) or files (multipart) per request (default 256). */
+  maxInstances?: number;
+  /** Image preprocessing options (fit box, centring). */
+  image?: PreprocessOptions;
+}
+
+const TAGS = ["models"];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const errorResponses = {
+  400: json(ErrorBodySchema, "Invalid parameters or input (bad shape, NaN, out of range, bad image)"),
+  404: json(ErrorBodySchema, "Unknown model, version or alias"),
+  413: json(ErrorBodySchema, "Body too large"),
+  415: json(ErrorBodySchema, "Unsupported content type"),
+  503: json(ErrorBodySchema, "The model cannot be loaded"),
+};
+
+function predictBody(maxInstances: number) {
+  return {
+    description: "Images to classify: JSON instances, multipart files, or one raw image",
+    required: false,
+    content: {
+      "application/json": { schema: predictJsonSchema(maxInstances) },
+      "multipart/form-data": { schema: PredictFormSchema },
+      "image/png": { schema: RawImageSchema },
+      "image/jpeg": { schema: RawImageSchema },
+    },
+  };
+}
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: TAGS,
+  summary: "List registered models",
+  responses: {
+    200: json(z.object({ models: z.array(ModelSummarySchema) }).openapi("ModelList"), "Models"),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{name}",
+  tags: TAGS,
+  summary: "Describe a model: versions, aliases, signature and metrics",
+  request: { params: NameParamsSchema },
+  responses: { 200: json(ModelDetailSchema, "The model"), ...errorResponses },
+});
+
+const PREDICT_DESCRIPTION = "Images are decoded (PNG/JPEG), converted to grayscale, inverted " +
+  "when the background is light, cropped to the object, resized to fit 20×20 keeping the aspect " +
+  "ratio and centred (by mass) in 28×28, like MNIST. JSON instances are used as given.";
+
+function predictRoutes(maxInstances: number) {
+  const common = {
+    method: "post" as const,
+    tags: TAGS,
+    description: PREDICT_DESCRIPTION,
+    responses: {
+      200: json(PredictResponseSchema, "One prediction per instance"),
+      ...errorResponses,
+    },
+  };
+  const body = predictBody(maxInstances);
+  return {
+    byDefault: createRoute({
+      ...common,
+      path: "/{name}/predict",
+      summary: "Predict with the champion (or the version an A/B resolver picks)",
+      request: { params: NameParamsSchema, body },
+    }),
+    byVersion: createRoute({
+      ...common,
+      path: "/{name}/versions/{version}/predict",
+      summary: "Predict with a version",
+      request: { params: VersionParamsSchema, body },
+    }),
+    byAlias: createRoute({
+      ...common,
+      path: "/{name}/aliases/{alias}/predict",
+      summary: "Predict with the version an alias points at",
+      request: { params: AliasParamsSchema, body },
+    }),
+  };
+}
+
+/** Router serving `/v1/models/*` from an {@link Inference}. */
+export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): OpenAPIHono<AppEnv> {
+  const maxInstances = opts.maxInstances ?? 256;
+  const app = createRouter();
+
+  app.openapi(listRoute, async (c) => {
+    const models = await listModels(inf.ctx);
+    const loaded = inf.pool.loaded();
+    return c.json({
+      models: models.map((m) => ({
+        name: m.name,
+        description: m.description,
+        created_at: m.createdAt,
+        latest_version: m.latestVersion,
+        aliases: m.aliases,
+        loaded_versions: loaded.filter((l) => l.name === m.name).map((l) => l.version).sort(),
+      })),
+    }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { name } = c.req.valid("param");
+    const model = (await listModels(inf.ctx)).find((m) => m.name === name);
+    if (!model) throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
+    const versions = await listModelVersions(inf.ctx, name);
+    const loaded = new Set(inf.pool.loaded().filter((l) => l.name === name).map((l) => l.version));
+    const head = versions.find((v) => v.version === model.aliases.champion) ?? versions.at(-1);
+    return c.json({
+      name,
+      description: model.description,
+      created_at: model.createdAt,
+      aliases: model.aliases,
+      signature: head ? signatureOf(head) : null,
+      metrics: head?.metrics ?? {},
+      versions: versions.map((v) => ({
+        version: v.version,
+        sha256: v.sha256,
+        size: v.size,
+        created_at: v.createdAt,
+        created_by: v.createdBy,
+        aliases: v.aliases,
+        metrics: v.metrics,
+        signature: signatureOf(v),
+        run_id: v.runId,
+        dataset_version: v.datasetVersion,
+        loaded: loaded.has(v.version),
+      })),
+    }, 200);
+  });
+
+  const handle = async (c: Context<AppEnv>, name: string, ref: VersionRef) => {
+    const started = performance.now();
+    const batch = await readBatch(c, maxInstances, opts.image);
+    try {
+      const r = await inf.service.predict({
+        model: name,
+        ref,
+        batch,
+        requestId: c.get("requestId"),
+        clientKey: c.req.header(CLIENT_KEY_HEADER) || undefined,
+        startedAt: started,
+      });
+      if (r.arm !== undefined) c.header("x-ab-arm", r.arm);
+      c.header("x-model-version", `${r.model.name}@${r.model.version}`);
+      return c.json({ predictions: r.predictions, model: r.model }, 200);
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  };
+
+  const routes = predictRoutes(maxInstances);
+  app.openapi(
+    routes.byDefault,
+    (c) => handle(c, c.req.valid("param").name, { kind: "default" }),
+  );
+  app.openapi(routes.byVersion, (c) => {
+    const p = c.req.valid("param");
+    return handle(c, p.name, { kind: "version", version: p.version });
+  });
+  app.openapi(routes.byAlias, (c) => {
+    const p = c.req.valid("param");
+    return handle(c, p.name, { kind: "alias", alias: p.alias });
+  });
+  return app;
+}
+
+function signatureOf(v: ModelVersion): z.infer<typeof SignatureSchema> | null {
+  const r = SignatureSchema.safeParse(v.signature);
+  return r.success ? r.data : null;
+}
+
+/** Read the request body into packed pixels according to its content type. */
+async function readBatch(
+  c: Context<AppEnv>,
+  maxInstances: number,
+  image: PreprocessOptions | undefined,
+): Promise<PixelBatch> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type === "application/json" || type.endsWith("+json")) {
+    const body = (c.req as unknown as { valid(t: "json"): { instances: unknown[] } }).valid("json");
+    return packInstances(body.instances);
+  }
+  let files: Uint8Array[];
+  if (type === "multipart/form-data") {
+    const form = (c.req as unknown as { valid(t: "form"): { file: File | File[] } }).valid("form");
+    const list = Array.isArray(form.file) ? form.file : [form.file];
+    if (list.length > maxInstances) {
+      throw badRequest(`send at most ${maxInstances} files per request, got ${list.length}`);
+    }
+    files = await Promise.all(list.map(async (f) => new Uint8Array(await f.arrayBuffer())));
+  } else if (type === "image/png" || type === "image/jpeg") {
+    files = [new Uint8Array(await c.req.arrayBuffer())];
+  } else {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      `unsupported content type ${JSON.stringify(type || "(none)")}; send application/json ` +
+        "instances, multipart/form-data with a file field, image/png or image/jpeg",
+    );
+  }
+  const pixels = new Float32Array(files.length * IMAGE_PIXELS);
+  files.forEach((bytes, i) => {
+    if (bytes.length === 0) throw badRequest(`image ${i} is empty; send a PNG or JPEG file`);
+    try {
+      pixels.set(preprocessImage(bytes, image).pixels, i * IMAGE_PIXELS);
+    } catch (err) {
+      if (err instanceof ImageInputError) {
+        throw badRequest(files.length > 1 ? `image ${i}: ${err.message}` : err.message);
+      }
+      throw err;
+    }
+  });
+  return { count: files.length, pixels };
+}
+
+/** Inference errors → HTTP errors (unknown ones pass through as 500s). */
+export function toHttpError(err: unknown): unknown {
+  if (err instanceof HttpError) return err;
+  if (err instanceof ModelNotFoundError || err instanceof RegistryNotFoundError) {
+    return notFound(err.message);
+  }
+  if (err instanceof RegistryInputError) return badRequest(err.message);
+  if (err instanceof ModelLoadError) return new HttpError(503, "unavailable", err.message);
+  return err;
+}
