@@ -14,6 +14,10 @@ import { datasetRoutes, DATASETS_BASE } from "./routes/datasets.ts";
 import { type ApiInfo, mountDocs } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import type { DatasetApi } from "./services/datasets.ts";
+import type { Inference } from "../lib/inference/mod.ts";
+import { httpMetrics } from "./middleware/http_metrics.ts";
+import { MODELS_BASE, modelRoutes, type ModelRoutesOptions } from "./routes/models.ts";
+import { opsRoutes } from "./routes/ops.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -25,6 +29,10 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Title/version written into the OpenAPI document. */
   info?: Partial<ApiInfo>;
+  /** Model serving behind `/v1/models`, `/readyz` and `/metrics` (see `createInference`). */
+  inference?: Inference;
+  /** Options of the model routes (instance limit, image preprocessing). */
+  models?: ModelRoutesOptions;
 }
 
 /** Default identity of the OpenAPI document. */
@@ -41,9 +49,14 @@ export const DEFAULT_API_INFO: ApiInfo = {
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
+  if (deps.inference) app.use("*", httpMetrics(deps.inference.metrics));
   app.use("*", requestId(deps.log), accessLog(deps.log), bodyLimit(deps.maxBodyBytes));
   app.route("/", healthRoutes());
   app.route(DATASETS_BASE, datasetRoutes(deps.datasets, { basePath: DATASETS_BASE }));
+  if (deps.inference) {
+    app.route("/", opsRoutes(deps.inference));
+    app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
+  }
   mountDocs(app, { ...DEFAULT_API_INFO, ...deps.info });
   app.notFound(notFoundHandler);
   app.onError(errorHandler(deps.log));

@@ -9,6 +9,13 @@ import { openContext } from "../lib/pipeline/mod.ts";
 import { createApp } from "./app.ts";
 import { startServer } from "./server.ts";
 import { createDatasetApi } from "./services/lib_datasets.ts";
+import { initEngine } from "../lib/engine/mod.ts";
+import {
+  createInference,
+  type Inference,
+  inferenceOptionsFromEnv,
+  warmChampions,
+} from "../lib/inference/mod.ts";
 
 /** Run the service until a termination signal; resolves with the process exit code. */
 export async function main(): Promise<number> {
@@ -35,8 +42,21 @@ export async function main(): Promise<number> {
     });
     return 1;
   }
+  let inference: Inference | undefined;
   try {
-    const app = createApp({ log, datasets: createDatasetApi(ctx) });
+    let inferenceOpts;
+    try {
+      inferenceOpts = inferenceOptionsFromEnv(Deno.env.toObject());
+    } catch (err) {
+      log.error("bad inference settings", { error: err });
+      return 2;
+    }
+    await initEngine(settings);
+    inference = createInference(ctx, inferenceOpts, { log });
+    const warming = inference;
+    // Champions load in the background; /readyz answers 503 until they are in.
+    warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
+    const app = createApp({ log, datasets: createDatasetApi(ctx), inference });
     let server;
     try {
       server = startServer(app, { port: settings.port, log });
@@ -62,6 +82,7 @@ export async function main(): Promise<number> {
     log.info("stopped");
     return 0;
   } finally {
+    await inference?.close();
     await ctx.close();
   }
 }
