@@ -10,12 +10,14 @@
  *    behind light ones), so a cut-out on a transparent background keeps its silhouette.
  * 3. **Invert if the background is light**: the background level is the median of a thin border
  *    ring; above mid-grey the image is inverted so the object is light on dark, as in the dataset.
- * 4. **Remove the background**: subtract the background level, then zero everything below a
- *    noise threshold estimated from the border (4 × its robust standard deviation).
- * 5. **Crop** to the bounding box of the object, found on a box-blurred copy (so isolated noise
- *    pixels are ignored) at 10 % of the blurred maximum (or the noise threshold, if larger).
+ * 4. **Remove the background**: subtract the background level. A noise threshold is estimated
+ *    from the border (4 × its robust standard deviation).
+ * 5. **Crop** to the bounding box of the object: pixels above the noise threshold, located on a
+ *    box-blurred copy (so isolated noise pixels are ignored) at 10 % of the blurred maximum.
  * 6. **Resize** so the longer side is `fit` pixels (default 20), keeping the aspect ratio, by area
- *    averaging (exact fractional coverage), then stretch contrast so the brightest pixel is 1.
+ *    averaging (exact fractional coverage) of the signed background difference — so noise
+ *    averages out and faint parts of the garment survive — then clamp negatives to 0 and
+ *    stretch contrast so the brightest pixel is 1.
  * 7. **Centre** in a 28×28 frame like MNIST: the centre of mass goes to the frame centre (clamped
  *    so the object stays inside), or the bounding-box centre with `centre: "box"`.
  */
@@ -281,11 +283,14 @@ export function preprocessGray(
   const border = borderValues(g, w, h, ring);
   const background = median(border);
   const noise = Math.max(2, 4 * robustStd(border));
+  // `g`: signed difference from the background (noise averages out when resizing);
+  // `on`: the same with everything under the noise threshold zeroed (to find the object).
+  const on = new Float32Array(g.length);
   for (let i = 0; i < g.length; i++) {
-    const v = g[i] - background;
-    g[i] = v > noise ? v : 0;
+    const v = (g[i] -= background);
+    on[i] = v > noise ? v : 0;
   }
-  const blurred = boxBlur(g, w, h, Math.max(0, Math.round(Math.min(w, h) / 150)));
+  const blurred = boxBlur(on, w, h, Math.max(0, Math.round(Math.min(w, h) / 150)));
   let peak = 0;
   for (const v of blurred) if (v > peak) peak = v;
   if (peak <= 0) {
@@ -306,14 +311,32 @@ export function preprocessGray(
       }
     }
   }
+  // The blur widens the box by its radius: tighten it to the pixels that are really on.
+  let tx0 = x1, ty0 = y1, tx1 = x0, ty1 = y0;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      if (on[y * w + x] > 0) {
+        if (x < tx0) tx0 = x;
+        if (x > tx1) tx1 = x;
+        if (y < ty0) ty0 = y;
+        if (y > ty1) ty1 = y;
+      }
+    }
+  }
+  if (tx1 >= tx0 && ty1 >= ty0) [x0, y0, x1, y1] = [tx0, ty0, tx1, ty1];
   const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
   const crop = new Float32Array(bw * bh);
-  for (let y = 0; y < bh; y++) crop.set(g.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + bw), y * bw);
+  for (let y = 0; y < bh; y++) {
+    crop.set(g.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + bw), y * bw);
+  }
   const scale = fit / Math.max(bw, bh);
   const ow = Math.max(1, Math.round(bw * scale)), oh = Math.max(1, Math.round(bh * scale));
   const small = resizeArea(crop, bw, bh, ow, oh);
   let max = 0;
-  for (const v of small) if (v > max) max = v;
+  for (let i = 0; i < small.length; i++) {
+    if (small[i] < 0) small[i] = 0;
+    else if (small[i] > max) max = small[i];
+  }
   if (max <= 0) throw new ImageInputError("no object found after resizing; send a larger object");
   let mass = 0, mx = 0, my = 0;
   for (let y = 0; y < oh; y++) {

@@ -36,8 +36,8 @@ export {
   DEFAULT_MAX_INSTANCES,
   IMAGE_PIXELS,
   IMAGE_SIDE,
-  InstanceSchema,
   instancesBodySchema,
+  InstanceSchema,
   packInstances,
   parseInstances,
 } from "./instances.ts";

@@ -190,7 +190,9 @@ export function inferenceOptionsFromEnv(
   if (!r.success) {
     throw new Error(
       `invalid inference settings: ${
-        r.error.issues.map((i) => `${i.path.join(".")}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`)
+        r.error.issues.map((i) =>
+          `${i.path.join(".")}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`
+        )
           .join("; ")
       }`,
     );

@@ -15,9 +15,10 @@ export function httpMetrics(metrics: InferenceMetrics): MiddlewareHandler<AppEnv
       await next();
     } finally {
       const path = c.req.routePath;
-      const route = !path || path === "*" || path === "/*" || c.res.status === 404 && path.endsWith("*")
-        ? "unmatched"
-        : path;
+      const route =
+        !path || path === "*" || path === "/*" || c.res.status === 404 && path.endsWith("*")
+          ? "unmatched"
+          : path;
       const labels = { method: c.req.method, route, status: String(c.res.status) };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);

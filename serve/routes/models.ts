@@ -6,8 +6,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
-  ImageInputError,
   IMAGE_PIXELS,
+  ImageInputError,
   type Inference,
   ModelLoadError,
   ModelNotFoundError,
@@ -60,7 +60,10 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
 });
 const errorResponses = {
-  400: json(ErrorBodySchema, "Invalid parameters or input (bad shape, NaN, out of range, bad image)"),
+  400: json(
+    ErrorBodySchema,
+    "Invalid parameters or input (bad shape, NaN, out of range, bad image)",
+  ),
   404: json(ErrorBodySchema, "Unknown model, version or alias"),
   413: json(ErrorBodySchema, "Body too large"),
   415: json(ErrorBodySchema, "Unsupported content type"),
@@ -159,7 +162,9 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
   app.openapi(getRoute, async (c) => {
     const { name } = c.req.valid("param");
     const model = (await listModels(inf.ctx)).find((m) => m.name === name);
-    if (!model) throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
+    if (!model) {
+      throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
+    }
     const versions = await listModelVersions(inf.ctx, name);
     const loaded = new Set(inf.pool.loaded().filter((l) => l.name === name).map((l) => l.version));
     const head = versions.find((v) => v.version === model.aliases.champion) ?? versions.at(-1);

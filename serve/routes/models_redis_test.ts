@@ -97,7 +97,10 @@ test("redis cache: a repeated input is a hit; Redis down → still 200, bypass c
     assert.deepEqual(await second.json(), a);
     let text = await (await fetch(`${server.url}/metrics`)).text();
     assert.equal(metricValue(text, "fmnist_cache_hits_total", { backend: "redis" }), 1);
-    assert.equal(metricValue(text, "fmnist_cache_errors_total", { backend: "redis", op: "get" }), 0);
+    assert.equal(
+      metricValue(text, "fmnist_cache_errors_total", { backend: "redis", op: "get" }),
+      0,
+    );
     assert.equal((await (await fetch(`${server.url}/readyz`)).json()).checks.cache.ok, true);
 
     redis.proc.kill("SIGKILL");

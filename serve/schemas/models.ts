@@ -12,7 +12,9 @@ import {
 function checkedBy(schema: z.ZodType<string>) {
   return z.string().superRefine((v, ctx) => {
     const r = schema.safeParse(v);
-    if (!r.success) ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
+    if (!r.success) {
+      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
+    }
   });
 }
 
@@ -35,7 +37,10 @@ export const VersionParamsSchema = NameParamsSchema.extend({
 
 /** `{name}/aliases/{alias}` path parameters. */
 export const AliasParamsSchema = NameParamsSchema.extend({
-  alias: checkedBy(AliasSchema).openapi({ param: { name: "alias", in: "path" }, example: "champion" }),
+  alias: checkedBy(AliasSchema).openapi({
+    param: { name: "alias", in: "path" },
+    example: "champion",
+  }),
 });
 
 /** JSON prediction body (validated strictly by the inference stage's checks). */
