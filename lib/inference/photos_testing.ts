@@ -54,7 +54,7 @@ function coverage(
 export function garmentPhotoJpeg(
   img: Uint8Array,
   opts: { width?: number; height?: number; seed?: number; quality?: number } = {},
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const w = opts.width ?? 640, h = opts.height ?? 480;
   const rnd = seededRandom(opts.seed ?? 1);
   const size = Math.round(Math.min(w, h) * 0.7);
@@ -79,14 +79,14 @@ export function garmentPhotoJpeg(
     }
   }
   const out = jpeg.encode({ width: w, height: h, data: Buffer.from(data) }, opts.quality ?? 85);
-  return new Uint8Array(out.data);
+  return Uint8Array.from(out.data);
 }
 
 /** A `w×h` colour PNG with alpha: the garment in `rgb`, opaque where it is, transparent around. */
 export function garmentCutoutPng(
   img: Uint8Array,
   opts: { width?: number; height?: number; rgb?: [number, number, number] } = {},
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const w = opts.width ?? 300, h = opts.height ?? 400;
   const size = Math.round(Math.min(w, h) * 0.8);
   const a = coverage(img, w, h, {
@@ -102,5 +102,5 @@ export function garmentCutoutPng(
     png.data[i * 4 + 2] = rgb[2];
     png.data[i * 4 + 3] = Math.round(a[i] * 255);
   }
-  return new Uint8Array(PNG.sync.write(png));
+  return Uint8Array.from(PNG.sync.write(png));
 }
