@@ -13,6 +13,8 @@ import { createRouter } from "./router.ts";
 import { datasetRoutes, DATASETS_BASE } from "./routes/datasets.ts";
 import { type ApiInfo, mountDocs } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { RUNS_BASE, runsRoutes } from "./routes/runs.ts";
+import type { TrackingContext } from "../lib/tracking/mod.ts";
 import type { DatasetApi } from "./services/datasets.ts";
 import type { Inference } from "../lib/inference/mod.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
@@ -25,6 +27,8 @@ export interface AppDeps {
   log: Logger;
   /** Data access behind `/v1/datasets` (see `createDatasetApi`). */
   datasets: DatasetApi;
+  /** Tracking/registry access behind `/v1/runs`, `/v1/experiments`, `/v1/registry` (a `Ctx`). */
+  tracking?: TrackingContext;
   /** Largest accepted request body in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   /** Title/version written into the OpenAPI document. */
@@ -53,6 +57,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use("*", requestId(deps.log), accessLog(deps.log), bodyLimit(deps.maxBodyBytes));
   app.route("/", healthRoutes());
   app.route(DATASETS_BASE, datasetRoutes(deps.datasets, { basePath: DATASETS_BASE }));
+  if (deps.tracking) app.route(RUNS_BASE, runsRoutes(deps.tracking));
   if (deps.inference) {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));

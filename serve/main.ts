@@ -56,7 +56,7 @@ export async function main(): Promise<number> {
     const warming = inference;
     // Champions load in the background; /readyz answers 503 until they are in.
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
-    const app = createApp({ log, datasets: createDatasetApi(ctx), inference });
+    const app = createApp({ log, datasets: createDatasetApi(ctx), inference, tracking: ctx });
     let server;
     try {
       server = startServer(app, { port: settings.port, log });

@@ -1,0 +1,228 @@
+/**
+ * Experiment-tracking and registry-audit routes, mounted under `/v1` ({@link RUNS_BASE}):
+ *
+ * - `GET /v1/runs?experiment=&status=&limit=&offset=` — runs, newest first
+ * - `GET /v1/runs/compare?ids=a,b,c` — params, last metric values and tags side by side
+ * - `GET /v1/runs/{id}` — one run with params, metric summaries, tags, artifacts and lineage
+ * - `GET /v1/runs/{id}/metrics/{key}` — every logged value of one metric
+ * - `GET /v1/experiments/{name}/best?metric=&mode=max|min` — the best finished run
+ * - `GET /v1/registry/models/{name}/events?kind=&limit=` — a model's audit log, gate decisions
+ *   included
+ *
+ * Every handler calls the `lib/tracking` / `lib/registry` query of the same name; unknown runs
+ * and models answer 404, bad input 400, both in the service's uniform error shape.
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  bestRun,
+  compareRuns,
+  getMetricHistory,
+  getRun,
+  listRuns,
+  resolveRunId,
+  RunNotFoundError,
+  type TrackingContext,
+  TrackingInputError,
+} from "../../lib/tracking/mod.ts";
+import {
+  GateDecisionSchema,
+  listEvents,
+  listModels,
+  type RegistryEvent,
+  RegistryInputError,
+  RegistryNotFoundError,
+} from "../../lib/registry/mod.ts";
+import type { AppEnv } from "../env.ts";
+import { badRequest, ErrorBodySchema, notFound } from "../errors.ts";
+import { createRouter } from "../router.ts";
+import {
+  type AuditEvent,
+  BestQuerySchema,
+  BestRunSchema,
+  CompareQuerySchema,
+  EventListSchema,
+  EventsQuerySchema,
+  ExperimentParamsSchema,
+  MetricHistorySchema,
+  MetricParamsSchema,
+  ModelParamsSchema,
+  RunComparisonDocSchema,
+  RunDetailDocSchema,
+  RunIdParamsSchema,
+  RunListSchema,
+  RUNS_DEFAULT_LIMIT,
+  RunsQuerySchema,
+} from "../schemas/runs.ts";
+
+/** Where the router is mounted: its paths start with `/runs`, `/experiments`, `/registry`. */
+export const RUNS_BASE = "/v1";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const errors = {
+  400: json(ErrorBodySchema, "Invalid parameters"),
+  404: json(ErrorBodySchema, "Unknown run, metric, experiment or model"),
+};
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/runs",
+  tags: ["runs"],
+  summary: "List runs, newest first",
+  request: { query: RunsQuerySchema },
+  responses: { 200: json(RunListSchema, "A page of runs"), 400: errors[400] },
+});
+
+const compareRoute = createRoute({
+  method: "get",
+  path: "/runs/compare",
+  tags: ["runs"],
+  summary: "Compare runs: params, last metric values and tags side by side",
+  request: { query: CompareQuerySchema },
+  responses: { 200: json(RunComparisonDocSchema, "The comparison"), ...errors },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/runs/{id}",
+  tags: ["runs"],
+  summary: "One run with params, metric summaries, tags, artifacts and lineage",
+  request: { params: RunIdParamsSchema },
+  responses: { 200: json(RunDetailDocSchema, "The run"), ...errors },
+});
+
+const metricRoute = createRoute({
+  method: "get",
+  path: "/runs/{id}/metrics/{key}",
+  tags: ["runs"],
+  summary: "History of one metric of a run, by step",
+  request: { params: MetricParamsSchema },
+  responses: { 200: json(MetricHistorySchema, "Every logged value"), ...errors },
+});
+
+const bestRoute = createRoute({
+  method: "get",
+  path: "/experiments/{name}/best",
+  tags: ["runs"],
+  summary: "The best finished run of an experiment by a metric",
+  request: { params: ExperimentParamsSchema, query: BestQuerySchema },
+  responses: { 200: json(BestRunSchema, "The best run and its metric value"), ...errors },
+});
+
+const eventsRoute = createRoute({
+  method: "get",
+  path: "/registry/models/{name}/events",
+  tags: ["registry"],
+  summary: "Audit log of a registered model (registrations, alias moves, gate decisions)",
+  request: { params: ModelParamsSchema, query: EventsQuerySchema },
+  responses: { 200: json(EventListSchema, "Events, oldest first"), ...errors },
+});
+
+/** Map the library's typed errors to HTTP errors; anything else propagates (500). */
+function toHttp(err: unknown): unknown {
+  if (err instanceof RunNotFoundError || err instanceof RegistryNotFoundError) {
+    return notFound(err.message);
+  }
+  if (err instanceof TrackingInputError || err instanceof RegistryInputError) {
+    return badRequest(err.message);
+  }
+  return err;
+}
+
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toHttp(err);
+  }
+}
+
+/** An audit event with the gate decision it recorded (null for other kinds). */
+export function withGateDecision(e: RegistryEvent): AuditEvent {
+  if (e.kind !== "gate" || e.details === null || typeof e.details !== "object") {
+    return { ...e, gate: null };
+  }
+  const parsed = GateDecisionSchema.safeParse({
+    ...(e.details as Record<string, unknown>),
+    model: e.model,
+    reason: e.reason ?? "",
+    eventId: e.id,
+    at: e.at,
+  });
+  return { ...e, gate: parsed.success ? parsed.data : null };
+}
+
+/** Router of the tracking and registry-audit routes over `ctx`; mount it at {@link RUNS_BASE}. */
+export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid("query");
+    const limit = q.limit ?? RUNS_DEFAULT_LIMIT;
+    const offset = q.offset ?? 0;
+    const runs = await mapped(() =>
+      listRuns(ctx, { experiment: q.experiment, status: q.status, limit, offset })
+    );
+    return c.json({ runs, limit, offset }, 200);
+  });
+
+  // Registered before `/runs/{id}` so that "compare" is never read as an id.
+  app.openapi(compareRoute, async (c) => {
+    const { ids } = c.req.valid("query");
+    return c.json(await mapped(() => compareRuns(ctx, ids)), 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(await mapped(() => getRun(ctx, id)), 200);
+  });
+
+  app.openapi(metricRoute, async (c) => {
+    const { id, key } = c.req.valid("param");
+    const runId = await mapped(() => resolveRunId(ctx, id));
+    const points = await getMetricHistory(ctx, runId, key);
+    if (points.length === 0) {
+      const run = await getRun(ctx, runId);
+      const have = Object.keys(run.metrics);
+      throw notFound(
+        `run ${runId} has no metric ${JSON.stringify(key)}; it logged: ${
+          have.join(", ") || "no metrics"
+        }`,
+      );
+    }
+    return c.json({ runId, key, points }, 200);
+  });
+
+  app.openapi(bestRoute, async (c) => {
+    const { name } = c.req.valid("param");
+    const { metric, mode } = c.req.valid("query");
+    const best = await mapped(() => bestRun(ctx, name, metric, mode));
+    if (best === null) {
+      throw notFound(
+        `experiment ${JSON.stringify(name)} has no finished run that logged ${
+          JSON.stringify(metric)
+        }; list its runs with GET /v1/runs?experiment=${encodeURIComponent(name)}`,
+      );
+    }
+    return c.json({ experiment: name, metric, mode, value: best.value, run: best.run }, 200);
+  });
+
+  app.openapi(eventsRoute, async (c) => {
+    const { name } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const models = await mapped(() => listModels(ctx));
+    if (!models.some((m) => m.name === name)) {
+      throw notFound(
+        `no registered model ${JSON.stringify(name)}; registered: ${
+          models.map((m) => m.name).join(", ") || "none"
+        }`,
+      );
+    }
+    const events = await mapped(() => listEvents(ctx, name, { kind: q.kind, limit: q.limit }));
+    return c.json({ model: name, events: events.map(withGateDecision) }, 200);
+  });
+
+  return app;
+}

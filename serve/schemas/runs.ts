@@ -1,0 +1,197 @@
+/**
+ * zod/OpenAPI schemas of the tracking and registry-audit routes (`/v1/runs`, `/v1/experiments`,
+ * `/v1/registry`). Response bodies reuse the schemas exported by `lib/tracking` and
+ * `lib/registry`, so the documented shapes are the ones the library returns.
+ */
+import { z } from "@hono/zod-openapi";
+import {
+  MetricPointSchema,
+  RunComparisonSchema,
+  RunDetailSchema,
+  RunSchema,
+  RunStatusSchema,
+} from "../../lib/tracking/mod.ts";
+import {
+  GateDecisionSchema,
+  ModelNameSchema,
+  RegistryEventKindSchema,
+  RegistryEventSchema,
+} from "../../lib/registry/mod.ts";
+import { intQuery } from "./datasets.ts";
+
+/** Largest page of runs. */
+export const RUNS_MAX_LIMIT = 1000;
+/** Default page size of runs. */
+export const RUNS_DEFAULT_LIMIT = 50;
+/** Most runs one comparison may hold. */
+export const COMPARE_MAX_RUNS = 20;
+/** Largest page of registry events. */
+export const EVENTS_MAX_LIMIT = 10_000;
+
+/** A string checked by a library schema, reporting that schema's first message. */
+function checkedBy(schema: z.ZodType<string>) {
+  return z.string().superRefine((v, ctx) => {
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid value" });
+    }
+  });
+}
+
+/** Run ids (UUIDs) or unique prefixes of at least 4 hex characters. */
+const RUN_ID_RE = /^[0-9a-fA-F][0-9a-fA-F-]{3,63}$/;
+
+const runIdParam = z
+  .string()
+  .regex(RUN_ID_RE, "must be a run id or a unique prefix of at least 4 hex characters")
+  .openapi({
+    param: { name: "id", in: "path" },
+    description: "run id, or a unique prefix of it (at least 4 characters)",
+    example: "3f2a9c1e",
+  });
+
+/** Metric keys as accepted by `lib/tracking` (`/` must be sent as `%2F`). */
+const metricKey = z
+  .string()
+  .min(1)
+  .max(250)
+  .regex(/^[A-Za-z0-9_.\-/: ]+$/, "metric keys use letters, digits, space and _ . - / :");
+
+/** `{id}` path parameter. */
+export const RunIdParamsSchema = z.object({ id: runIdParam });
+
+/** `{id}/metrics/{key}` path parameters. */
+export const MetricParamsSchema = z.object({
+  id: runIdParam,
+  key: metricKey.openapi({
+    param: { name: "key", in: "path" },
+    description: "metric key (URL-encode `/` as `%2F`)",
+    example: "val_accuracy",
+  }),
+});
+
+/** Query of `GET /v1/runs`. */
+export const RunsQuerySchema = z.object({
+  experiment: z.string().trim().min(1).max(200).optional().openapi({
+    param: { name: "experiment", in: "query" },
+    description: "only runs of this experiment",
+    example: "cnn",
+  }),
+  status: RunStatusSchema.optional().openapi({
+    param: { name: "status", in: "query" },
+    description: "only runs in this state",
+  }),
+  limit: intQuery("limit", 1, RUNS_MAX_LIMIT, `page size (default ${RUNS_DEFAULT_LIMIT})`)
+    .optional(),
+  offset: intQuery("offset", 0, 1_000_000_000, "runs to skip (default 0)").optional(),
+});
+
+/** Query of `GET /v1/runs/compare`: `ids=a,b,c`. */
+export const CompareQuerySchema = z.object({
+  ids: z
+    .string()
+    .transform((s) => s.split(",").map((p) => p.trim()).filter((p) => p.length > 0))
+    .pipe(
+      z.array(z.string().regex(RUN_ID_RE, "each id must be a run id or a unique prefix"))
+        .min(2, "give at least two run ids")
+        .max(COMPARE_MAX_RUNS, `give at most ${COMPARE_MAX_RUNS} run ids`),
+    )
+    .openapi({
+      param: { name: "ids", in: "query" },
+      type: "string",
+      description: `2–${COMPARE_MAX_RUNS} comma-separated run ids (or unique prefixes)`,
+      example: "3f2a9c1e,8b01d7aa",
+    }),
+});
+
+/** `{name}` of an experiment. */
+export const ExperimentParamsSchema = z.object({
+  name: z.string().trim().min(1).max(200).openapi({
+    param: { name: "name", in: "path" },
+    example: "cnn",
+  }),
+});
+
+/** Query of `GET /v1/experiments/{name}/best`. */
+export const BestQuerySchema = z.object({
+  metric: metricKey.openapi({
+    param: { name: "metric", in: "query" },
+    description: "metric compared at each finished run's last step",
+    example: "test_accuracy",
+  }),
+  mode: z.enum(["max", "min"]).default("max").openapi({
+    param: { name: "mode", in: "query" },
+    description: "`max` (default) or `min`",
+  }),
+});
+
+/** `{name}` of a registered model. */
+export const ModelParamsSchema = z.object({
+  name: checkedBy(ModelNameSchema).openapi({
+    param: { name: "name", in: "path" },
+    example: "fmnist",
+  }),
+});
+
+/** Query of `GET /v1/registry/models/{name}/events`. */
+export const EventsQuerySchema = z.object({
+  kind: RegistryEventKindSchema.optional().openapi({
+    param: { name: "kind", in: "query" },
+    description: "only events of this kind",
+  }),
+  limit: intQuery("limit", 1, EVENTS_MAX_LIMIT, "most events returned (default 1000)").optional(),
+});
+
+/** A page of runs, newest first. */
+export const RunListSchema = z
+  .object({
+    runs: z.array(RunSchema),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  })
+  .openapi("RunList");
+
+/** A run with params, tags, metric summaries, artifacts and lineage (the library's schema). */
+export const RunDetailDocSchema = RunDetailSchema;
+
+/** Every logged value of one metric of a run. */
+export const MetricHistorySchema = z
+  .object({
+    runId: z.string(),
+    key: z.string(),
+    points: z.array(MetricPointSchema),
+  })
+  .openapi("MetricHistory");
+
+/** Side-by-side comparison of runs (the library's schema). */
+export const RunComparisonDocSchema = RunComparisonSchema;
+
+/** The best finished run of an experiment by a metric. */
+export const BestRunSchema = z
+  .object({
+    experiment: z.string(),
+    metric: z.string(),
+    mode: z.enum(["max", "min"]),
+    value: z.number(),
+    run: RunSchema,
+  })
+  .openapi("BestRun");
+
+/** An audit event; `gate` events also carry the decision they recorded. */
+export const AuditEventSchema = z
+  .object({
+    ...RegistryEventSchema.shape,
+    /** The decision of a `gate` event; null for other kinds. */
+    gate: GateDecisionSchema.nullable(),
+  })
+  .openapi("RegistryEvent");
+/** An audit event with its gate decision. */
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+/** The audit log of a registered model, oldest first. */
+export const EventListSchema = z
+  .object({
+    model: z.string(),
+    events: z.array(AuditEventSchema),
+  })
+  .openapi("RegistryEventList");
