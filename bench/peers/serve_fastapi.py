@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""FastAPI + uvicorn + PyTorch peer for `deno task bench:serve`.
+
+Serves POST /v1/models/{name}/predict with the same JSON contract as our service
+({"instances": [[784 floats in 0..1], ...]} -> {"predictions": [{label, class_id,
+probabilities}], "model": {name, version}}), validating the body with pydantic (shape and
+0..1 range), running the same architecture (m1 or bn_cnn) with weights exported from our
+tfjs model, and GET /healthz. Uses Debian's python3-fastapi, python3-uvicorn and python3-torch
+(run with /usr/bin/python3).
+"""
+import argparse
+import json
+from typing import List
+
+import torch
+import uvicorn
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field, field_validator
+from torch import nn
+
+LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+          "Bag", "Ankle boot"]
+
+
+class Net(nn.Module):
+    """m1 / bn_cnn as built by lib/models/architectures.ts (NHWC flatten order)."""
+
+    def __init__(self, arch, filters, dense):
+        super().__init__()
+        same = arch == "bn_cnn"
+        pad = 1 if same else 0
+        self.conv1 = nn.Conv2d(1, filters[0], 3, padding=pad)
+        self.conv2 = nn.Conv2d(filters[0], filters[1], 3, padding=pad)
+        self.bn1 = nn.BatchNorm2d(filters[0], eps=1e-3) if same else None
+        self.bn2 = nn.BatchNorm2d(filters[1], eps=1e-3) if same else None
+        side = 7 if same else 5
+        self.fc1 = nn.Linear(side * side * filters[1], dense)
+        self.logits = nn.Linear(dense, 10)
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(x))
+        if self.bn1 is not None:
+            x = self.bn1(x)
+        x = self.pool(x)
+        x = torch.relu(self.conv2(x))
+        if self.bn2 is not None:
+            x = self.bn2(x)
+        x = self.pool(x)
+        x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)  # tfjs flattens NHWC
+        x = torch.relu(self.fc1(x))
+        return torch.softmax(self.logits(x), dim=1)
+
+
+def load(path):
+    with open(path) as f:
+        spec = json.load(f)
+    net = Net(spec["arch"], spec["filters"], spec["dense"])
+    w = {layer["name"]: [torch.tensor(t["data"], dtype=torch.float32).reshape(t["shape"])
+                         for t in layer["weights"]] for layer in spec["layers"]}
+    with torch.no_grad():
+        for name in ("conv1", "conv2"):
+            k, b = w[name]
+            getattr(net, name).weight.copy_(k.permute(3, 2, 0, 1))
+            getattr(net, name).bias.copy_(b)
+        for name in ("bn1", "bn2"):
+            if name in w:
+                g, be, mean, var = w[name]
+                bn = getattr(net, name)
+                bn.weight.copy_(g)
+                bn.bias.copy_(be)
+                bn.running_mean.copy_(mean)
+                bn.running_var.copy_(var)
+        for name in ("fc1", "logits"):
+            k, b = w[name]
+            getattr(net, name).weight.copy_(k.t())
+            getattr(net, name).bias.copy_(b)
+    net.eval()
+    return spec, net
+
+
+class Body(BaseModel):
+    instances: List[List[float]] = Field(min_length=1, max_length=256)
+
+    @field_validator("instances")
+    @classmethod
+    def check(cls, v):
+        for i, inst in enumerate(v):
+            if len(inst) != 784:
+                raise ValueError(f"instances[{i}]: expected 784 values, got {len(inst)}")
+            if min(inst) < 0 or max(inst) > 1:
+                raise ValueError(f"instances[{i}]: values must be in 0..1")
+        return v
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    spec, net = load(args.weights)
+    name, version = spec["name"], spec["version"]
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.post("/v1/models/{model}/predict")
+    async def predict(model: str, body: Body):
+        if model != name:
+            raise HTTPException(status_code=404, detail=f"model {model} not found")
+        x = torch.tensor(body.instances, dtype=torch.float32).reshape(-1, 1, 28, 28)
+        with torch.no_grad():
+            p = net(x)
+        top = p.argmax(dim=1).tolist()
+        probs = p.tolist()
+        return {
+            "predictions": [{"label": LABELS[c], "class_id": c, "probabilities": pr}
+                            for c, pr in zip(top, probs)],
+            "model": {"name": name, "version": version},
+        }
+
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
