@@ -27,9 +27,12 @@ import {
 } from "../lib/tune/mod.ts";
 import { spawnWorkerProcesses, waitForWorkers } from "../lib/tune/processes.ts";
 import { startStudyRun, trialRunTracker } from "../lib/tune/tracking.ts";
+// Registers the `cnn` objective (trains a model); bound to the workspace once it is open.
+import { configureCnnObjective } from "../lib/tune/cnn_objective.ts";
 
 const USAGE = `usage: deno task tune --study NAME [--objective NAME] [--trials N] [--workers N]
                       [--sampler tpe|random|grid] [--pruner none|median|asha] [--seed N]
+                      [--limit N] [--epochs N]
 
 Run or resume a hyperparameter study. Rerunning with the same --study continues it (flags left
 out are taken from the stored study; flags given must match it).
@@ -42,6 +45,8 @@ out are taken from the stored study; flags given must match it).
   --sampler S         tpe (default), random or grid
   --pruner P          none (default), median or asha
   --seed N            sampler seed (default FMNIST_SEED or 42)
+  --limit N           objectives that train (cnn): training images per trial (default 6000)
+  --epochs N          objectives that train (cnn): epochs per trial (default 3)
   --stale-after S     a running trial without heartbeat for S seconds is requeued (default 60)
   --heartbeat S       heartbeat period in seconds (default 10)
   --no-track          do not record runs in lib/tracking
@@ -63,6 +68,8 @@ const flagsSchema = z.object({
   sampler: z.enum(["tpe", "random", "grid"]).optional(),
   pruner: z.enum(["none", "median", "asha"]).optional(),
   seed: count("--seed").min(0).max(2 ** 32 - 1).optional(),
+  limit: count("--limit").min(10).max(60_000).optional(),
+  epochs: count("--epochs").min(1).max(100).optional(),
   "stale-after": z.coerce.number().positive("must be a positive number of seconds").default(60),
   heartbeat: z.coerce.number().positive("must be a positive number of seconds").default(10),
   "no-track": z.boolean().default(false),
@@ -90,6 +97,8 @@ function parse(argv: string[]): Flags {
     sampler: { type: "string" },
     pruner: { type: "string" },
     seed: { type: "string" },
+    limit: { type: "string" },
+    epochs: { type: "string" },
     "stale-after": { type: "string" },
     heartbeat: { type: "string" },
     "no-track": { type: "boolean" },
@@ -186,6 +195,7 @@ export async function main(
     throw err;
   }
   const ctx = await openContext(settings);
+  configureCnnObjective(ctx, { limit: flags.limit, epochs: flags.epochs });
   try {
     let study: Study;
     try {
@@ -242,6 +252,8 @@ export async function main(
           `--stale-after=${flags["stale-after"]}`,
           `--heartbeat=${flags.heartbeat}`,
           ...(flags["state-dir"] ? [`--state-dir=${flags["state-dir"]}`] : []),
+          ...(flags.limit !== undefined ? [`--limit=${flags.limit}`] : []),
+          ...(flags.epochs !== undefined ? [`--epochs=${flags.epochs}`] : []),
           ...(track ? [] : ["--no-track"]),
         ];
         io.out(`spawning ${flags.workers} worker processes (parent ${processWorkerPrefix()})`);
