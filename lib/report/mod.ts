@@ -48,3 +48,5 @@ export {
 } from "./dataset.ts";
 export type { DisplayableFigure, FigureBundle } from "./display.ts";
 export { plotlyJs, plotlyJsPath, PlotlyMissingError, plotlyScriptTag } from "./plotly_js.ts";
+export { parallelCoordinates, studyHistoryChart } from "./tuning.ts";
+export type { ParcoordsDimension, ParcoordsOptions, StudyHistoryOptions } from "./tuning.ts";
