@@ -7,11 +7,15 @@ start_services() {
   SVC_DIR=$(mktemp -d /tmp/fmnist-ci.XXXXXX)
   chmod 755 "$SVC_DIR"
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  mkdir -p "$SVC_DIR/pg"
-  chown postgres:postgres "$SVC_DIR/pg"
+  mkdir -p "$SVC_DIR/pg" "$SVC_DIR/pgrun"
+  chown postgres:postgres "$SVC_DIR/pg" "$SVC_DIR/pgrun"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$SVC_DIR/pg" -A trust -U postgres >/dev/null
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$SVC_DIR/pg" -l "$SVC_DIR/pg.log" -w \
-    -o "-p 55432 -k $SVC_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$SVC_DIR/pg" -l "$SVC_DIR/pgrun/pg.log" -w \
+    -o "-p 55432 -k $SVC_DIR/pgrun -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+    start >/dev/null; then
+    cat "$SVC_DIR/pgrun/pg.log" >&2
+    return 1
+  fi
   runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p 55432 fmnist_test
   export FMNIST_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:55432/fmnist_test"
   export FMNIST_TEST_PG_CTL="$PG_BIN/pg_ctl" FMNIST_TEST_PG_DATA="$SVC_DIR/pg"
