@@ -50,3 +50,7 @@ export type { DisplayableFigure, FigureBundle } from "./display.ts";
 export { plotlyJs, plotlyJsPath, PlotlyMissingError, plotlyScriptTag } from "./plotly_js.ts";
 export { parallelCoordinates, studyHistoryChart } from "./tuning.ts";
 export type { ParcoordsDimension, ParcoordsOptions, StudyHistoryOptions } from "./tuning.ts";
+export { displayLiveFigure } from "./live.ts";
+export type { DisplayFn, LiveFigure, LiveFigureOptions } from "./live.ts";
+export { trainingCurvesChart } from "./training.ts";
+export type { TrainingCurvesOptions } from "./training.ts";
