@@ -15,7 +15,18 @@ from typing import List
 import torch
 import uvicorn
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
+
+try:  # pydantic 2
+    from pydantic import field_validator as _validator
+
+    def instances_validator(f):
+        return _validator("instances")(classmethod(f))
+except ImportError:  # pydantic 1 (Debian bookworm)
+    from pydantic import validator as _validator
+
+    def instances_validator(f):
+        return _validator("instances")(f)
 from torch import nn
 
 LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -80,11 +91,12 @@ def load(path):
 
 
 class Body(BaseModel):
-    instances: List[List[float]] = Field(min_length=1, max_length=256)
+    instances: List[List[float]]
 
-    @field_validator("instances")
-    @classmethod
+    @instances_validator
     def check(cls, v):
+        if not 1 <= len(v) <= 256:
+            raise ValueError("send 1..256 instances")
         for i, inst in enumerate(v):
             if len(inst) != 784:
                 raise ValueError(f"instances[{i}]: expected 784 values, got {len(inst)}")

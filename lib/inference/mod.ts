@@ -12,6 +12,8 @@
  * ```
  */
 export { checkBatchLimits, MicroBatcher } from "./batcher.ts";
+export { BatchJobConflictError, predictBatch } from "./batch_predict.ts";
+export type { BatchInput, BatchPredictOptions, BatchPredictResult } from "./batch_predict.ts";
 export type { BatcherOptions, BatchLimits, BatchRunner } from "./batcher.ts";
 export { guardedCache, LruCache, predictionKey, RedisCache } from "./cache.ts";
 export type { PredictionCache, RedisCacheOptions } from "./cache.ts";

@@ -49,7 +49,7 @@ async function startRedis(): Promise<{ url: string; proc: Deno.ChildProcess }> {
   throw new Error("redis-server did not start within 10 s; is it installed (Debian redis-server)?");
 }
 
-async function serve(redisUrl: string): Promise<{ inf: Inference; server: RunningServer }> {
+function serve(redisUrl: string): { inf: Inference; server: RunningServer } {
   const inf = createInference(ctx, { redisUrl, processMetrics: false }, { log: silent });
   const app = createApp({ log: silent, datasets: createDatasetApi(ctx), inference: inf });
   return { inf, server: startServer(app, { port: 0, hostname: "127.0.0.1", log: silent }) };
@@ -85,7 +85,7 @@ after(async () => {
 
 test("redis cache: a repeated input is a hit; Redis down → still 200, bypass counted", async () => {
   const redis = await startRedis();
-  const { inf, server } = await serve(redis.url);
+  const { inf, server } = serve(redis.url);
   let killed = false;
   try {
     const first = await predict(server, 1);
@@ -134,7 +134,7 @@ test("redis cache: a repeated input is a hit; Redis down → still 200, bypass c
 test("redis cache: works against the CI Redis (FMNIST_TEST_REDIS_URL) when set", {
   skip: !Deno.env.get("FMNIST_TEST_REDIS_URL") && "FMNIST_TEST_REDIS_URL is not set",
 }, async () => {
-  const { inf, server } = await serve(Deno.env.get("FMNIST_TEST_REDIS_URL")!);
+  const { inf, server } = serve(Deno.env.get("FMNIST_TEST_REDIS_URL")!);
   try {
     const seed = Math.floor(Math.random() * 1e9);
     const a = await (await predict(server, seed)).json();
