@@ -54,3 +54,10 @@ export { displayLiveFigure } from "./live.ts";
 export type { DisplayFn, LiveFigure, LiveFigureOptions } from "./live.ts";
 export { trainingCurvesChart } from "./training.ts";
 export type { TrainingCurvesOptions } from "./training.ts";
+export {
+  accuracyComparisonChart,
+  misclassifiedGrid,
+  perClassTable,
+  SKLEARN_REFERENCE_ACCURACY,
+} from "./evaluation.ts";
+export type { AccuracyEntry, MisclassifiedGrid } from "./evaluation.ts";
