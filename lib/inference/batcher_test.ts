@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { MicroBatcher } from "./batcher.ts";
+import { LruCache } from "./cache.ts";
+import { parseInstances } from "./instances.ts";
+
+/** A runner doubling each input value (2 values in, 2 out) that records batch sizes. */
+function doubling(sizes: number[]) {
+  return (inputs: Float32Array, count: number) => {
+    sizes.push(count);
+    return inputs.slice(0, count * 2).map((v) => v * 2);
+  };
+}
+
+test("batcher: concurrent submits coalesce, results go back to their callers", async () => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher(doubling(sizes), {
+    inputSize: 2,
+    outputSize: 2,
+    maxBatch: 8,
+    maxWaitMs: 5,
+  });
+  const outs = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => b.submit(Float32Array.from([i, i + 0.5]), 1)),
+  );
+  outs.forEach((o, i) => assert.deepEqual([...o], [2 * i, 2 * i + 1]));
+  assert.deepEqual(sizes, [8, 8, 4]);
+  assert.equal(b.pending, 0);
+});
+
+test("batcher: a request larger than maxBatch is split and reassembled", async () => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher(doubling(sizes), {
+    inputSize: 2,
+    outputSize: 2,
+    maxBatch: 4,
+    maxWaitMs: 0,
+  });
+  const x = Float32Array.from({ length: 20 }, (_, i) => i);
+  const [big, small] = await Promise.all([b.submit(x, 10), b.submit(Float32Array.from([7, 7]), 1)]);
+  assert.deepEqual([...big], [...x].map((v) => v * 2));
+  assert.deepEqual([...small], [14, 14]);
+  assert.deepEqual(sizes, [4, 4, 3]);
+});
+
+test("batcher: a failing batch rejects only its requests; later ones still run", async () => {
+  let fail = true;
+  const b = new MicroBatcher((x, n) => {
+    if (fail) {
+      fail = false;
+      throw new Error("boom");
+    }
+    return x.slice(0, n * 2);
+  }, { inputSize: 2, outputSize: 2, maxBatch: 2, maxWaitMs: 1 });
+  const r = await Promise.allSettled([1, 2, 3].map((i) => b.submit(Float32Array.from([i, i]), 1)));
+  assert.deepEqual(r.map((x) => x.status), ["rejected", "rejected", "fulfilled"]);
+  assert.throws(
+    () => new MicroBatcher(doubling([]), { inputSize: 2, outputSize: 2, maxBatch: 0 }),
+    /maxBatch/,
+  );
+});
+
+test("lru: evicts the least recently used entry", async () => {
+  const c = new LruCache(2);
+  const v = (x: number) => Float32Array.from([x]);
+  await c.setMany([["a", v(1)], ["b", v(2)]]);
+  await c.getMany(["a"]); // a is now most recent
+  await c.setMany([["c", v(3)]]);
+  const [a, b, cc] = await c.getMany(["a", "b", "c"]);
+  assert.deepEqual([a?.[0], b, cc?.[0]], [1, null, 3]);
+  assert.equal(c.size, 2);
+});
+
+test("instances: flat and nested pack identically; bad shapes name the place", () => {
+  const flat = Array.from({ length: 784 }, (_, i) => (i % 256) / 255);
+  const nested = Array.from({ length: 28 }, (_, r) => flat.slice(r * 28, r * 28 + 28));
+  const a = parseInstances({ instances: [flat] }), b = parseInstances({ instances: [nested] });
+  assert.deepEqual(a.pixels, b.pixels);
+  assert.equal(a.count, 1);
+  assert.throws(
+    () => parseInstances({ instances: [flat.slice(2)] }),
+    /instances\.0: .*got an array of 782/,
+  );
+  const bad = [...flat];
+  bad[5] = -0.1;
+  assert.throws(
+    () => parseInstances({ instances: [flat, bad] }),
+    /instances\.1\.5: pixel value -0\.1/,
+  );
+  assert.throws(() => parseInstances({ instances: [flat] }, 0), /at most 0/);
+  assert.throws(() => parseInstances({ instances: [flat], x: 1 }), /Unrecognized|x/);
+});
