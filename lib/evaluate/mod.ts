@@ -2,3 +2,5 @@
 export { accuracy, classificationReport, logLoss } from "./metrics.ts";
 export type { ClassificationReport, ClassMetrics } from "./metrics.ts";
 export * from "./mcnemar.ts";
+export { erfc, normalQuantile, normalSf, twoProportionTest } from "./proportions.ts";
+export type { TwoProportionResult } from "./proportions.ts";
