@@ -3,21 +3,28 @@
  * augmentation, per-step learning-rate schedules, class weights, label smoothing, early stopping
  * with best-weight restore, per-epoch checkpoints (resumable), progress, and per-epoch metrics
  * handed to a callback (tracking, live notebook plots, tuning pruners).
+ *
+ * Data-parallel: with `workers` > 1 (default `auto`: one replica per core, up to 2, on `wasm`)
+ * each batch is split into shards trained concurrently by replica workers (see `replicas.ts`);
+ * the calling thread is replica 0 and holds the model that is checkpointed, evaluated and
+ * returned.
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { ImageSet } from "../data/mod.ts";
-import { mulberry32 } from "../features/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Signature } from "../models/mod.ts";
-import { gatherNormalized, inputTensor, modelInputShape } from "../models/mod.ts";
+import { inputTensor, modelInputShape } from "../models/mod.ts";
 import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import { accuracy, logLoss } from "../evaluate/mod.ts";
 import { createProgress } from "../pipeline/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
-import { augmentBatch, augmentSchema } from "./augment.ts";
+import { augmentSchema } from "./augment.ts";
+import { epochOrder, prepareBatch, shardRanges } from "./batch.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type ReplicaCount, ReplicaPool, resolveReplicas } from "./replicas.ts";
 import { learningRateAt, scheduleSchema } from "./schedule.ts";
+import { flattenTensors, type LossSpec, shardGradients, unflattenTensors } from "./step.ts";
 
 /** Training hyper-parameters (zod-checked; defaults in brackets). */
 export const trainConfigSchema = z.object({
@@ -83,6 +90,12 @@ export interface TrainOptions {
   log?: Logger;
   /** Draw/log progress per batch (default true when a logger is given). */
   progress?: boolean;
+  /**
+   * Data-parallel replicas (the calling thread + `workers - 1` Deno Workers). `auto` (default):
+   * min(cores, 2) on the `wasm` backend for runs of ≥ 20,000 images, else 1. BatchNorm moving
+   * statistics are per replica; replica 0's (this thread's) are kept.
+   */
+  workers?: ReplicaCount;
 }
 
 /** What {@link trainModel} returns. */
@@ -101,6 +114,13 @@ export interface TrainResult {
   imagesPerSecond: number;
   /** Wall time of this call in seconds. */
   seconds: number;
+  /** Data-parallel replicas the run trained with (1 = this thread only). */
+  replicas: number;
+  /**
+   * Max |Δ| between a worker's trainable weights and replica 0's, checked after every epoch
+   * (0 = bit-identical, as they must be; > 0 is logged as a warning).
+   */
+  replicaDivergence: number;
 }
 
 function classWeightVector(
@@ -121,6 +141,20 @@ function classWeightVector(
   const counts = new Float64Array(classes);
   for (let i = 0; i < idx.length; i++) counts[labels[idx[i]]]++;
   return Float32Array.from(counts, (c) => (c ? idx.length / (classes * c) : 0));
+}
+
+/** Max |Δ| of the workers' trainable weights from replica 0's (`vars`). */
+async function measureDivergence(pool: ReplicaPool, vars: tf.Variable[]): Promise<number> {
+  const own = flattenTensors(vars);
+  let max = 0;
+  for (let k = 0; k < pool.size; k++) {
+    const { trainable } = await pool.replicaWeights(k);
+    for (let i = 0; i < own.length; i++) {
+      const d = Math.abs(own[i] - trainable[i]);
+      if (d > max || Number.isNaN(d)) max = Number.isNaN(d) ? Infinity : d;
+    }
+  }
+  return max;
 }
 
 /** Adam with a learning rate that the loop sets per step (tfjs reads it at every update). */
@@ -181,21 +215,35 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let imagesSeen = 0;
   let stopReason: TrainResult["stopReason"] = "completed";
   const wTensor = weights ? tf.tensor1d(weights) : null;
+  const lossSpec: LossSpec = { classes, labelSmoothing: cfg.labelSmoothing };
+  const replicas = resolveReplicas(
+    opts.workers ?? "auto",
+    tf.getBackend(),
+    trainIdx.length * Math.max(0, cfg.epochs - startEpoch),
+  );
+  let pool: ReplicaPool | null = null;
+  let replicaDivergence = 0;
 
   try {
+    if (replicas > 1) {
+      pool = await ReplicaPool.start({
+        model,
+        optimizer,
+        learningRate: cfg.learningRate,
+        workers: replicas - 1,
+        backend: tf.getBackend(),
+        loss: lossSpec,
+        classWeights: weights,
+      });
+      opts.log?.info("data-parallel training", { replicas });
+    }
+    const varShapes = vars.map((v) => v.shape);
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       if (best && es && wait >= es.patience) {
         stopReason = "early_stopping";
         break;
       }
-      const rand = mulberry32((cfg.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
-      const order = trainIdx.slice();
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        const t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-      }
+      const { order, rand } = epochOrder(trainIdx, cfg.seed, epoch);
       const bar = opts.log && opts.progress !== false
         ? createProgress(opts.log, {
           label: `epoch ${epoch + 1}/${cfg.epochs}`,
@@ -207,43 +255,56 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       let correct = 0;
       for (let start = 0; start < order.length; start += cfg.batchSize) {
         const n = Math.min(cfg.batchSize, order.length - start);
-        const idx = order.subarray(start, start + n);
-        gatherNormalized(data, idx, opts.normalization, xbuf);
-        for (let i = 0; i < n; i++) ybuf[i] = data.labels[idx[i]];
-        augmentBatch(xbuf, n, data.rows, data.cols, cfg.augment, rand);
-        optimizer.learningRate = learningRateAt(
-          cfg.schedule,
-          cfg.learningRate,
-          step,
-          totalSteps,
-          stepsPerEpoch,
+        prepareBatch(
+          data,
+          order.subarray(start, start + n),
+          opts.normalization,
+          cfg.augment,
+          rand,
+          xbuf,
+          ybuf,
         );
-        const x = inputTensor(xbuf, n, shape);
-        const y = tf.tensor1d(ybuf.subarray(0, n), "int32");
-        let hits: tf.Tensor | null = null;
-        const cost = optimizer.minimize(
-          () => {
-            const p = model.apply(x, { training: true }) as tf.Tensor;
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), y), "float32")));
-            const target = tf.oneHot(y, classes);
-            const smoothed = cfg.labelSmoothing > 0
-              ? tf.add(tf.mul(target, 1 - cfg.labelSmoothing), cfg.labelSmoothing / classes)
-              : target;
-            const ce = tf.neg(tf.sum(tf.mul(smoothed, tf.log(tf.clipByValue(p, 1e-7, 1))), 1));
-            return wTensor ? tf.mean(tf.mul(ce, tf.gather(wTensor, y))) : tf.mean(ce);
-          },
-          true,
-          vars,
-        ) as tf.Scalar;
-        lossSum += cost.dataSync()[0] * n;
-        const h = hits as tf.Tensor | null;
-        if (h) {
-          correct += h.dataSync()[0];
-          h.dispose();
-        }
-        cost.dispose();
+        const lr = learningRateAt(cfg.schedule, cfg.learningRate, step, totalSteps, stepsPerEpoch);
+        optimizer.learningRate = lr;
+        // Shard 0 is this thread's; the others go to the workers and run concurrently.
+        const ranges = shardRanges(n, replicas);
+        const remote = ranges.slice(1).map(([a, b], k) =>
+          b > a && pool
+            ? pool.shardGradients(
+              k,
+              xbuf.slice(a * size, b * size),
+              shape,
+              ybuf.slice(a, b),
+              n,
+            )
+            : null
+        );
+        remote.forEach((r) => r?.catch(() => {})); // awaited below; no unhandled rejection meanwhile
+        const n0 = ranges[0][1];
+        const x = inputTensor(xbuf, n0, shape);
+        const y = tf.tensor1d(ybuf.subarray(0, n0), "int32");
+        const own = shardGradients(model, vars, x, y, lossSpec, wTensor, n);
         x.dispose();
         y.dispose();
+        let batchLoss = own.loss;
+        correct += own.hits;
+        let grads = own.grads;
+        if (pool) {
+          const sum = flattenTensors(grads);
+          grads.forEach((g) => g.dispose());
+          for (const r of remote) {
+            if (!r) continue;
+            const part = await r;
+            for (let i = 0; i < sum.length; i++) sum[i] += part.grads[i];
+            batchLoss += part.loss;
+            correct += part.hits;
+          }
+          grads = unflattenTensors(sum, varShapes);
+          pool.applyGradients(sum, lr);
+        }
+        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] })));
+        grads.forEach((g) => g.dispose());
+        lossSum += batchLoss * n;
         step++;
         imagesSeen += n;
         bar?.tick(n);
@@ -266,6 +327,12 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           : v.data.labels;
         metrics.val_loss = logLoss(p.probs, p.classes, labels);
         metrics.val_accuracy = accuracy(argmaxClasses(p), labels);
+      }
+      if (pool) {
+        replicaDivergence = await measureDivergence(pool, vars);
+        if (replicaDivergence > 0) {
+          opts.log?.warn("training replicas diverged", { epoch, maxAbsDiff: replicaDivergence });
+        }
       }
       history.push(metrics);
       opts.log?.info("epoch", metrics);
@@ -320,8 +387,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       resumedFrom,
       imagesPerSecond: imagesSeen / Math.max(seconds, 1e-9),
       seconds,
+      replicas,
+      replicaDivergence,
     };
   } finally {
+    pool?.terminate();
     wTensor?.dispose();
     bestWeights?.forEach((t) => t.dispose());
     optimizer.dispose();
