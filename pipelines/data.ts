@@ -3,10 +3,9 @@
  * features. Each step is skipped when its inputs are unchanged and its outputs still present.
  */
 import { z } from "zod";
-import { ConfigError, parseSettings } from "../lib/config/mod.ts";
 import { ingest, loadDataset } from "../lib/data/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
-import { type Ctx, openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
 import { validateStep } from "../lib/validate/mod.ts";
 
 const USAGE = `usage: deno task pipeline:data [--source DIR|URL] [--state-dir DIR] [--data-dir DIR]
@@ -54,50 +53,30 @@ export async function runDataStage(
 }
 
 /** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */
-export async function main(
+export function main(
   argv: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<number> {
-  let flags: z.infer<typeof flagsSchema>;
-  try {
-    flags = parseCli(argv, {
-      source: { type: "string" },
-      "state-dir": { type: "string" },
-      "data-dir": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    }, flagsSchema).flags;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`pipeline:data: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  let settings;
-  try {
-    settings = parseSettings({
-      ...env,
-      FMNIST_STATE_DIR: flags["state-dir"] ?? env.FMNIST_STATE_DIR,
-      FMNIST_SOURCE: flags.source ?? env.FMNIST_SOURCE,
-    });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`pipeline:data: ${err.message}`);
-    return 2;
-  }
-  const ctx = await openContext(settings, { manifestDir: flags["data-dir"] });
-  try {
-    await runDataStage(ctx);
-    return 0;
-  } catch (err) {
-    ctx.log.error("pipeline:data failed", { error: err });
-    console.error(`pipeline:data: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  } finally {
-    await ctx.close();
-  }
+  return runCommand(
+    {
+      name: "pipeline:data",
+      usage: USAGE,
+      flags: {
+        source: { type: "string" },
+        "state-dir": { type: "string" },
+        "data-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      schema: flagsSchema,
+      envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"], FMNIST_SOURCE: f.source }),
+      contextOptions: (f) => ({ manifestDir: f["data-dir"] }),
+      run: async (ctx) => {
+        await runDataStage(ctx);
+      },
+    },
+    argv,
+    env,
+  );
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -4,9 +4,8 @@
  * run with unchanged data and config reuses the recorded results instead of retraining.
  */
 import { z } from "zod";
-import { ConfigError, parseSettings } from "../lib/config/mod.ts";
 import { reapStaleRuns } from "../lib/tracking/mod.ts";
-import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
 import {
   recipeNameSchema,
   RECIPES,
@@ -47,106 +46,92 @@ const flagsSchema = z.object({
   help: z.boolean().optional(),
 });
 
+type Flags = z.infer<typeof flagsSchema>;
+
+/** ingest → validate → features → (baselines) → train → evaluate → register, printing a line each. */
+async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
+  const t0 = performance.now();
+  await reapStaleRuns(ctx);
+  const { version } = await runDataStage(ctx);
+  const recipe = RECIPES[flags.recipe];
+  const limit = flags.limit ?? recipe.limit;
+  if (flags.baselines) {
+    const quick = flags.recipe === "quick";
+    const results = await runBaselines(ctx, {
+      dataset: version,
+      limit,
+      testLimit: quick ? 1000 : undefined,
+      epochs: quick ? 1 : undefined,
+    });
+    for (const b of results) {
+      const state = b.skipped ? "unchanged" : "done     ";
+      const acc = b.testAccuracy.toFixed(4);
+      console.log(
+        `baseline  ${state}  ${b.name.padEnd(6)} test accuracy ${acc} (${b.seconds.toFixed(0)} s)`,
+      );
+    }
+  }
+  const epochs = flags.epochs ? { epochs: flags.epochs } : {};
+  const cand = await trainCandidate(ctx, {
+    dataset: version,
+    experiment: flags.model,
+    model: recipe.model,
+    train: { ...recipe.train, ...epochs },
+    limit,
+  });
+  const run = cand.runId.slice(0, 8);
+  console.log(
+    cand.skipped
+      ? `train     unchanged  run ${run} (same data, config and backend)`
+      : `train     done       run ${run}: ${cand.epochs} epoch(s) in ` +
+        `${cand.trainSeconds.toFixed(0)} s, ${
+          cand.imagesPerSecond.toFixed(0)
+        } img/s on ${cand.backend}`,
+  );
+  const reg = await registerCandidate(ctx, {
+    name: flags.model,
+    candidate: cand,
+    alpha: flags.alpha,
+  });
+  const gate = reg.decision ? `gate: ${reg.decision.reason}` : "already champion";
+  const state = reg.created ? "new      " : "unchanged";
+  console.log(
+    `register  ${state}  ${flags.model} v${reg.version.version}; ${gate}; champion is v${reg.champion}`,
+  );
+  console.log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`test accuracy ${cand.testAccuracy.toFixed(4)}`);
+}
+
 /** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */
-export async function main(
+export function main(
   argv: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
   opts: { manifestDir?: string } = {},
 ): Promise<number> {
-  let flags: z.infer<typeof flagsSchema>;
-  try {
-    flags = parseCli(argv, {
-      recipe: { type: "string" },
-      epochs: { type: "string" },
-      limit: { type: "string" },
-      model: { type: "string" },
-      alpha: { type: "string" },
-      baselines: { type: "boolean" },
-      source: { type: "string" },
-      "state-dir": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    }, flagsSchema).flags;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`pipeline: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  let settings;
-  try {
-    settings = parseSettings({
-      ...env,
-      FMNIST_STATE_DIR: flags["state-dir"] ?? env.FMNIST_STATE_DIR,
-      FMNIST_SOURCE: flags.source ?? env.FMNIST_SOURCE,
-    });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`pipeline: ${err.message}`);
-    return 2;
-  }
-  const t0 = performance.now();
-  const ctx = await openContext(settings, { manifestDir: opts.manifestDir });
-  try {
-    await reapStaleRuns(ctx);
-    const { version } = await runDataStage(ctx);
-    const recipe = RECIPES[flags.recipe];
-    if (flags.baselines) {
-      const quick = flags.recipe === "quick";
-      for (
-        const b of await runBaselines(ctx, {
-          dataset: version,
-          limit: flags.limit ?? recipe.limit,
-          testLimit: quick ? 1000 : undefined,
-          epochs: quick ? 1 : undefined,
-        })
-      ) {
-        console.log(
-          `baseline  ${b.skipped ? "unchanged" : "done     "}  ${b.name.padEnd(6)} test accuracy ` +
-            `${b.testAccuracy.toFixed(4)} (${b.seconds.toFixed(0)} s, run ${b.runId.slice(0, 8)})`,
-        );
-      }
-    }
-    const cand = await trainCandidate(ctx, {
-      dataset: version,
-      experiment: flags.model,
-      model: recipe.model,
-      train: { ...recipe.train, ...(flags.epochs ? { epochs: flags.epochs } : {}) },
-      limit: flags.limit ?? recipe.limit,
-    });
-    console.log(
-      cand.skipped
-        ? `train     unchanged  run ${cand.runId.slice(0, 8)} (same data, config and backend)`
-        : `train     done       run ${cand.runId.slice(0, 8)}: ${cand.epochs} epoch(s) in ` +
-          `${cand.trainSeconds.toFixed(0)} s, ${
-            cand.imagesPerSecond.toFixed(0)
-          } img/s on ${cand.backend}`,
-    );
-    const reg = await registerCandidate(ctx, {
-      name: flags.model,
-      candidate: cand,
-      alpha: flags.alpha,
-    });
-    const d = reg.decision;
-    console.log(
-      `register  ${
-        reg.created ? "new      " : "unchanged"
-      }  ${flags.model} v${reg.version.version}; ` +
-        (d ? `gate: ${d.reason}` : `already champion`) +
-        `; champion is v${reg.champion}`,
-    );
-    console.log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    console.log(`test accuracy ${cand.testAccuracy.toFixed(4)}`);
-    return 0;
-  } catch (err) {
-    ctx.log.error("pipeline failed", { error: err });
-    console.error(`pipeline: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  } finally {
-    await ctx.close();
-  }
+  const flags = {
+    recipe: { type: "string" },
+    epochs: { type: "string" },
+    limit: { type: "string" },
+    model: { type: "string" },
+    alpha: { type: "string" },
+    baselines: { type: "boolean" },
+    source: { type: "string" },
+    "state-dir": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  return runCommand(
+    {
+      name: "pipeline",
+      usage: USAGE,
+      flags,
+      schema: flagsSchema,
+      envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"], FMNIST_SOURCE: f.source }),
+      contextOptions: () => ({ manifestDir: opts.manifestDir }),
+      run: runPipeline,
+    },
+    argv,
+    env,
+  );
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -16,3 +16,5 @@ export { createProgress, renderBar } from "./progress.ts";
 export type { Progress, ProgressOptions } from "./progress.ts";
 export { parseCli, UsageError } from "./cli.ts";
 export type { FlagSpec, ParsedCli } from "./cli.ts";
+export { runCommand } from "./command.ts";
+export type { CommandSpec } from "./command.ts";
