@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile } from "../config/mod.ts";
 import { type ImageSet, loadDataset } from "../data/mod.ts";
-import { loadModelArtifact } from "../models/artifact.ts";
+import { loadModelArtifact } from "../models/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
 import { getModelVersion } from "../registry/mod.ts";
 import { ImageInputError, preprocessImage, type PreprocessOptions } from "./image.ts";

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Logger } from "../log/mod.ts";
-import { type ArtifactManifest, loadModelArtifact } from "../models/artifact.ts";
+import { type ArtifactManifest, loadModelArtifact } from "../models/mod.ts";
 import {
   CHAMPION,
   getAliases,
