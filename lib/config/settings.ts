@@ -24,6 +24,10 @@ export const envSchema = z.object({
     .default("fmnist"),
   S3_REGION: z.string().default("us-east-1"),
   FMNIST_REMOTE: optionalString,
+  FMNIST_REMOTE_S3_ENDPOINT: z.url().optional(),
+  FMNIST_REMOTE_S3_ACCESS_KEY: optionalString,
+  FMNIST_REMOTE_S3_SECRET_KEY: optionalString,
+  FMNIST_REMOTE_S3_REGION: z.string().default("us-east-1"),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(8000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -51,6 +55,11 @@ export interface Settings {
   databaseUrl?: string;
   s3?: S3Settings;
   remote?: string;
+  /**
+   * S3 endpoint/credentials of the `s3://` remote used by `data:push|pull`, when they differ
+   * from the workspace store's (`FMNIST_REMOTE_S3_*`); the bucket comes from the remote URL.
+   */
+  remoteS3?: Omit<S3Settings, "bucket">;
   redisUrl?: string;
   port: number;
   logLevel: Env["LOG_LEVEL"];
@@ -100,12 +109,27 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
       region: e.S3_REGION,
     };
   }
+  let remoteS3: Settings["remoteS3"];
+  if (e.FMNIST_REMOTE_S3_ENDPOINT) {
+    if (!e.FMNIST_REMOTE_S3_ACCESS_KEY || !e.FMNIST_REMOTE_S3_SECRET_KEY) {
+      throw new ConfigError(
+        "invalid configuration:\n  FMNIST_REMOTE_S3_ENDPOINT is set but FMNIST_REMOTE_S3_ACCESS_KEY and FMNIST_REMOTE_S3_SECRET_KEY are not; set both or unset FMNIST_REMOTE_S3_ENDPOINT.",
+      );
+    }
+    remoteS3 = {
+      endpoint: e.FMNIST_REMOTE_S3_ENDPOINT,
+      accessKey: e.FMNIST_REMOTE_S3_ACCESS_KEY,
+      secretKey: e.FMNIST_REMOTE_S3_SECRET_KEY,
+      region: e.FMNIST_REMOTE_S3_REGION,
+    };
+  }
   return {
     stateDir: e.FMNIST_STATE_DIR,
     source: e.FMNIST_SOURCE,
     databaseUrl: e.DATABASE_URL,
     s3,
     remote: e.FMNIST_REMOTE,
+    remoteS3,
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,

@@ -13,7 +13,7 @@ export function openStore(settings: Settings): ObjectStore {
 
 /**
  * Open the store at `location`: `s3://bucket[/prefix]` (endpoint and credentials from the
- * `S3_*` settings; the bucket named in the URL wins over `S3_BUCKET`), `file:///dir`, or a
+ * `FMNIST_REMOTE_S3_*` settings, else the workspace's `S3_*`; the bucket named in the URL wins over `S3_BUCKET`), `file:///dir`, or a
  * directory path (relative paths resolve against the working directory).
  * @throws Error naming what is missing when an `s3://` location lacks S3 settings.
  */
@@ -23,12 +23,14 @@ export function openStoreAt(location: string, settings: Settings): ObjectStore {
   if (loc.startsWith("s3://")) {
     const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(loc);
     if (!m) throw new Error(`invalid store location ${loc}: expected s3://bucket/prefix`);
-    if (!settings.s3) {
+    const s3 = settings.remoteS3 ?? settings.s3;
+    if (!s3) {
       throw new Error(
-        `store location ${loc} needs S3 credentials: set S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY`,
+        `store location ${loc} needs S3 credentials: set FMNIST_REMOTE_S3_ENDPOINT, ` +
+          `FMNIST_REMOTE_S3_ACCESS_KEY and FMNIST_REMOTE_S3_SECRET_KEY (or the workspace's S3_*)`,
       );
     }
-    return new S3ObjectStore({ ...settings.s3, bucket: m[1], prefix: m[2] });
+    return new S3ObjectStore({ ...s3, bucket: m[1], prefix: m[2] });
   }
   if (loc.startsWith("file://")) {
     return new FsObjectStore(decodeURIComponent(new URL(loc).pathname));

@@ -56,7 +56,7 @@ test("openStoreAt parses s3://bucket/prefix, file:// and directory locations", (
   assert.equal(openStoreAt("s3://remote-bucket", withS3).location, "s3://remote-bucket");
   assert.throws(
     () => openStoreAt("s3://remote-bucket/p", parseSettings({})),
-    /needs S3 credentials: set S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY/,
+    /needs S3 credentials: set FMNIST_REMOTE_S3_ENDPOINT, FMNIST_REMOTE_S3_ACCESS_KEY and FMNIST_REMOTE_S3_SECRET_KEY/,
   );
   assert.throws(() => openStoreAt("s3://b/../x", withS3), /invalid object key/);
   assert.throws(() => openStoreAt("gs://b/x", withS3), /unsupported store location gs:\/\/b\/x/);
@@ -65,6 +65,33 @@ test("openStoreAt parses s3://bucket/prefix, file:// and directory locations", (
   assert.equal(f.kind, "fs");
   assert.equal(f.location, "/tmp/some dir");
   assert.equal(openStoreAt("rel/dir", withS3).location, join(Deno.cwd(), "rel/dir"));
+});
+
+test("a local FS workspace reaches an s3:// remote through FMNIST_REMOTE_S3_* alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const settings = parseSettings({
+      FMNIST_STATE_DIR: dir,
+      FMNIST_REMOTE_S3_ENDPOINT: s3.endpoint,
+      FMNIST_REMOTE_S3_ACCESS_KEY: s3.accessKey,
+      FMNIST_REMOTE_S3_SECRET_KEY: s3.secretKey,
+    });
+    const local = openStore(settings);
+    assert.equal(local.kind, "fs");
+    const remote = openStoreAt("s3://remote-only/team", settings);
+    assert.equal(remote.kind, "s3");
+    const ref = await putContent(local, new TextEncoder().encode("remote-only"));
+    const push = await copyObjects(local, remote);
+    assert.deepEqual(push.copied, [ref.key]);
+    assert.equal(new TextDecoder().decode(await getContent(remote, ref.sha256)), "remote-only");
+    assert.throws(
+      () => parseSettings({ FMNIST_REMOTE_S3_ENDPOINT: s3.endpoint }),
+      /FMNIST_REMOTE_S3_ACCESS_KEY/,
+    );
+    await remote.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 test("copyObjects pushes missing keys FS → S3 and pulls them back, skipping present ones", async () => {
