@@ -1,0 +1,122 @@
+/**
+ * A/B experiment configuration, stored in the database (`ab_experiments`, one per model) so it
+ * survives restarts and every instance of the service sees the same split.
+ */
+import { z } from "zod";
+import type { Queryable } from "../db/mod.ts";
+import { AliasSchema } from "../registry/mod.ts";
+
+/** One arm: a name, the version (or alias) it serves, and its share of traffic. */
+export const abArmSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, "use 1-32 of A-Z a-z 0-9 _ -"),
+  version: z.number().int().min(1).optional(),
+  alias: AliasSchema.optional(),
+  weight: z.number().finite().min(0).max(1_000_000),
+}).refine((a) => (a.version === undefined) !== (a.alias === undefined), {
+  message: "give exactly one of version or alias",
+});
+/** One arm of an experiment. */
+export type AbArm = z.output<typeof abArmSchema>;
+
+/** An experiment as clients write it (admin API body). */
+export const abConfigInputSchema = z.strictObject({
+  arms: z.array(abArmSchema).min(2, "an experiment needs at least two arms").max(16),
+  enabled: z.boolean().default(true),
+  /** Mixed into the client-key hash; a new salt reshuffles clients (default: a random one). */
+  salt: z.string().min(1).max(100).optional(),
+  reason: z.string().max(1000).optional(),
+}).superRefine((c, ctx) => {
+  const names = new Set<string>();
+  c.arms.forEach((a, i) => {
+    if (names.has(a.name)) {
+      ctx.addIssue({ code: "custom", path: ["arms", i, "name"], message: "duplicate arm name" });
+    }
+    names.add(a.name);
+  });
+  if (!(c.arms.reduce((s, a) => s + a.weight, 0) > 0)) {
+    ctx.addIssue({ code: "custom", path: ["arms"], message: "weights must not all be 0" });
+  }
+});
+/** Parsed experiment input. */
+export type AbConfigInput = z.output<typeof abConfigInputSchema>;
+
+/** A stored experiment. */
+export interface AbExperiment {
+  model: string;
+  arms: AbArm[];
+  enabled: boolean;
+  salt: string;
+  reason: string | null;
+  updatedBy: string;
+  updatedAt: string;
+}
+
+interface Row {
+  model: string;
+  arms: unknown;
+  enabled: boolean;
+  salt: string;
+  reason: string | null;
+  updated_by: string;
+  updated_at: Date | string;
+}
+
+function fromRow(r: Row): AbExperiment {
+  const arms = z.array(abArmSchema).safeParse(r.arms);
+  if (!arms.success) {
+    throw new Error(
+      `A/B experiment of ${r.model} has malformed arms in the database; PUT a new config`,
+    );
+  }
+  return {
+    model: r.model,
+    arms: arms.data,
+    enabled: r.enabled,
+    salt: r.salt,
+    reason: r.reason,
+    updatedBy: r.updated_by,
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+const SELECT = `SELECT model, arms, enabled, salt, reason, updated_by, updated_at
+  FROM ab_experiments`;
+
+/** The experiment of `model`, or null. */
+export async function getAbExperiment(db: Queryable, model: string): Promise<AbExperiment | null> {
+  const rows = await db.query<Row>(`${SELECT} WHERE model = $1`, [model]);
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+/** Every stored experiment, by model name. */
+export async function listAbExperiments(db: Queryable): Promise<AbExperiment[]> {
+  return (await db.query<Row>(`${SELECT} ORDER BY model`)).map(fromRow);
+}
+
+/** Create or replace the experiment of `model` (the caller checked the arms' versions exist). */
+export async function putAbExperiment(
+  db: Queryable,
+  model: string,
+  input: AbConfigInput,
+  actor: string,
+): Promise<AbExperiment> {
+  const salt = input.salt ?? crypto.randomUUID();
+  const rows = await db.query<Row>(
+    `INSERT INTO ab_experiments (model, arms, enabled, salt, reason, updated_by)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (model) DO UPDATE SET arms = EXCLUDED.arms, enabled = EXCLUDED.enabled,
+       salt = EXCLUDED.salt, reason = EXCLUDED.reason, updated_by = EXCLUDED.updated_by,
+       updated_at = now()
+     RETURNING model, arms, enabled, salt, reason, updated_by, updated_at`,
+    [model, JSON.stringify(input.arms), input.enabled, salt, input.reason ?? null, actor],
+  );
+  return fromRow(rows[0]);
+}
+
+/** Delete the experiment of `model`; returns whether there was one. */
+export async function deleteAbExperiment(db: Queryable, model: string): Promise<boolean> {
+  const rows = await db.query(`DELETE FROM ab_experiments WHERE model = $1 RETURNING model`, [
+    model,
+  ]);
+  return rows.length > 0;
+}
