@@ -85,8 +85,8 @@ forEachDb(
     const first = await r.resolve({ model: "fmnist", requestId: "1", clientKey: "alice" });
     assert.ok(first?.arm === "a" || first?.arm === "b");
     assert.deepEqual(
-      first.arm === "a" ? first.ref : { kind: "alias", alias: "challenger" },
       first.ref,
+      first.arm === "a" ? { kind: "version", version: 1 } : { kind: "alias", alias: "challenger" },
     );
     for (let i = 0; i < 20; i++) {
       assert.equal(
