@@ -34,6 +34,8 @@ export const envSchema = z.object({
   FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
+  /** API key of the service's admin routes; unset → admin routes answer 503. */
+  FMNIST_ADMIN_KEY: z.string().trim().min(16, "use at least 16 characters").max(512).optional(),
 });
 
 /** Raw validated environment. */
@@ -66,6 +68,8 @@ export interface Settings {
   backend: Env["FMNIST_BACKEND"];
   threads: number;
   seed: number;
+  /** API key of the admin routes (`FMNIST_ADMIN_KEY`); undefined disables them. */
+  adminKey?: string;
 }
 
 /** Raised when configuration is invalid; the message names each offending variable. */
@@ -136,6 +140,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     backend: e.FMNIST_BACKEND,
     threads: e.FMNIST_THREADS,
     seed: e.FMNIST_SEED,
+    ...(e.FMNIST_ADMIN_KEY === undefined ? {} : { adminKey: e.FMNIST_ADMIN_KEY }),
   };
 }
 
