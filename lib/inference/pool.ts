@@ -233,6 +233,28 @@ export class ModelPool {
     }
   }
 
+  /**
+   * Forget cached aliases and unload the versions of `name` (or of every model) once idle, so
+   * the next request re-reads the registry and loads afresh (the admin "reload"). Returns the
+   * versions it unloaded.
+   */
+  reload(name?: string): LoadedInfo[] {
+    const dropped = this.loaded().filter((l) => name === undefined || l.name === name);
+    for (const l of dropped) {
+      const k = `${l.name}@${l.version}`;
+      const e = this.#entries.get(k);
+      if (e) {
+        this.#entries.delete(k);
+        this.#retire(e);
+      }
+    }
+    for (const n of [...this.#aliases.keys()]) {
+      if (name === undefined || n === name) this.#aliases.delete(n);
+    }
+    this.#opts.metrics.modelsLoaded.set(this.#entries.size);
+    return dropped;
+  }
+
   /** Unload every version (after in-flight requests finish). */
   close(): void {
     this.#closed = true;
