@@ -240,3 +240,32 @@ test("sum and mean over leading axes match cpu (keepDims both ways)", async () =
     assert.ok(relErr(got[i].v, ref[i].v) < 1e-5, `reduction ${i}`);
   }
 });
+
+test("tile matches cpu exactly (broadcasts, inner repeats, mixed, stock fallback)", async () => {
+  seed = 23;
+  const cases: [number[], number[]][] = [
+    [[1, 1, 1, 6], [4, 5, 3, 1]], // BatchNorm statistics up to the activation shape
+    [[2, 3], [1, 4]],
+    [[2, 3, 2], [3, 1, 2]],
+    [[3, 1, 4], [2, 5, 1]],
+    [[5], [1]],
+    [[4000, 1], [1, 3]], // 12,000 row copies: served by the stock kernel
+  ];
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return cases.map(([shape, reps]) =>
+      tf.tidy(() => {
+        const t = tf.tile(tf.tensor(rand(shape), shape), reps);
+        return { shape: t.shape, v: t.dataSync() as Float32Array };
+      })
+    );
+  };
+  const s0 = seed;
+  const ref = await run("cpu");
+  seed = s0;
+  const got = await run("wasm");
+  for (let i = 0; i < ref.length; i++) {
+    assert.deepEqual(got[i].shape, ref[i].shape);
+    assert.deepEqual(got[i].v, ref[i].v, `tile case ${i}`);
+  }
+});

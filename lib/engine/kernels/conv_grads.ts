@@ -2,9 +2,9 @@
  * Convolution gradient kernels for the tfjs `wasm` backend, composed from XNNPACK convolutions
  * (regular conv) or computed directly on the wasm heap (depthwise conv).
  *
- * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): the filter gradient is a forward
- *   convolution of `x` (batch and channel axes swapped) with `dy` as the filter, dilated by the
- *   stride.
+ * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): im2col (taps as slices of the
+ *   transposed, padded `x`) and one XNNPACK GEMM with `dy`. (The first version, a forward
+ *   convolution of `x` with `dy` as a filter dilated by the stride, is kept for profiles.)
  * - `Conv2DBackpropInput` (stock kernel is a naive loop): the input gradient is a forward
  *   convolution of `dy` (zero-stuffed when strided) with the flipped, transposed filter.
  * - `DepthwiseConv2dNativeBackpropFilter` / `…Input` (both missing): direct loops on the heap.
@@ -40,8 +40,106 @@ function explicitPad(top: number, bottom: number, left: number, right: number) {
   return [[0, 0], [top, bottom], [left, right], [0, 0]] as backend_util.ExplicitPadding;
 }
 
-/** Filter gradient of a 2-D convolution as one forward XNNPACK convolution. */
-function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+/**
+ * Filter gradient of a 2-D convolution by im2col + one XNNPACK GEMM:
+ * `x` is transposed once to `[Ci, N, H, W]` and zero-padded; each filter tap `(kh, kw)` is a
+ * (strided) slice `[Ci, N, Ho, Wo]` of it, written one after another into `colT`
+ * `[fh·fw·Ci, N·Ho·Wo]`; then `dW = colT · dy[N·Ho·Wo, Co]`, already in the filter layout
+ * `[fh, fw, Ci, Co]`.
+ */
+function conv2DBackpropFilterIm2col({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { x, dy } = inputs;
+  requireNHWC("Conv2DBackpropFilter", attrs.dataFormat);
+  const filterShape = attrs.filterShape as [number, number, number, number];
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+    false,
+    "channelsLast",
+  );
+  const [fh, fw, ci, co] = filterShape;
+  const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = info;
+  const n = info.batchSize;
+  const top = info.padInfo.top, left = info.padInfo.left;
+  // Padded extent the taps read: rows top-padded .. (ho-1)*sh + fh.
+  const bottom = Math.max(0, (ho - 1) * sh + fh - info.inHeight - top);
+  const right = Math.max(0, (wo - 1) * sw + fw - info.inWidth - left);
+  const m = n * ho * wo;
+  const temps: TensorInfo[] = [];
+  const xT = transpose(backend, x, [3, 0, 1, 2]); // [Ci, N, H, W]
+  temps.push(xT);
+  let xp = xT;
+  if (top || bottom || left || right) {
+    xp = runStock(backend, "PadV2", { x: xT }, {
+      paddings: [[0, 0], [0, 0], [top, bottom], [left, right]],
+      constantValue: 0,
+    });
+    temps.push(xp);
+  }
+  const colT = backend.makeOutput([fh * fw * ci, m], "float32");
+  temps.push(colT);
+  const tapSize = ci * m;
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const tap = sh === 1 && sw === 1
+        ? runStock(backend, "Slice", { x: xp }, {
+          begin: [0, 0, kh, kw],
+          size: [ci, n, ho, wo],
+        })
+        : runStock(backend, "StridedSlice", { x: xp }, {
+          begin: [0, 0, kh, kw],
+          end: [ci, n, kh + (ho - 1) * sh + 1, kw + (wo - 1) * sw + 1],
+          strides: [1, 1, sh, sw],
+          beginMask: 0,
+          endMask: 0,
+          ellipsisMask: 0,
+          newAxisMask: 0,
+          shrinkAxisMask: 0,
+        });
+      // Views are taken after the slice allocated (the heap may have grown).
+      heapF32(backend, colT).set(heapF32(backend, tap), (kh * fw + kw) * tapSize);
+      release(backend, tap);
+    }
+  }
+  // dy as the right operand: a fresh copy, so the XNNPACK operator cache (keyed by the right
+  // operand's data id) never sees the caller's dy under a second shape.
+  const dy2 = backend.makeOutput([m, co], "float32");
+  heapF32(backend, dy2).set(heapF32(backend, dy));
+  temps.push(dy2);
+  const out = runStock(backend, "BatchMatMul", { a: colT, b: dy2 }, {
+    transposeA: false,
+    transposeB: false,
+  }); // [K, Co]
+  const dw = reshape(backend, out, filterShape);
+  release(backend, out, ...temps);
+  return dw;
+}
+
+/**
+ * Largest patch size `fh·fw·Ci` for which {@link conv2DBackpropFilter} uses im2col + GEMM.
+ * Measured (batch 128, one core): for few input channels (first layer, Ci = 1, K = 9) im2col
+ * is 1.2–1.6× faster (memory-bound either way); for Ci = 32 (K = 288) the dilated convolution
+ * runs at 19–27 GFLOP/s vs 15–19 for the GEMM, whose `[M, Co]` right operand XNNPACK repacks.
+ */
+export const IM2COL_MAX_PATCH = 64;
+
+/** Filter gradient of a 2-D convolution: im2col for small patches, else the dilated conv. */
+function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
+  const f = args.attrs.filterShape as number[];
+  return f[0] * f[1] * f[2] <= IM2COL_MAX_PATCH
+    ? conv2DBackpropFilterIm2col(args)
+    : conv2DBackpropFilterDilated(args);
+}
+
+/**
+ * Filter gradient of a 2-D convolution as one forward XNNPACK convolution of `x` with `dy` as a
+ * dilated filter (the engine's first version; alone it serves the `engine-v1` kernel set).
+ */
+function conv2DBackpropFilterDilated({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs;
   requireNHWC("Conv2DBackpropFilter", attrs.dataFormat);
   const filterShape = attrs.filterShape as [number, number, number, number];
@@ -239,6 +337,13 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorI
 }
 
 const k = (f: (a: KernelArgs) => TensorInfo) => f as unknown as KernelFunc;
+
+/** The engine's first `Conv2DBackpropFilter` (dilated forward conv), for before/after profiles. */
+export const conv2DBackpropFilterDilatedKernel: KernelConfig = {
+  kernelName: "Conv2DBackpropFilter",
+  backendName: "wasm",
+  kernelFunc: k(conv2DBackpropFilterDilated),
+};
 
 /** Kernel configs this module provides for the `wasm` backend. */
 export const convGradKernels: KernelConfig[] = [

@@ -5,9 +5,10 @@ import {
   registerKernel,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
-import { convGradKernels } from "./conv_grads.ts";
+import { conv2DBackpropFilterDilatedKernel, convGradKernels } from "./conv_grads.ts";
 import { linearKernels } from "./linear.ts";
 import { poolGradKernels } from "./pool_grads.ts";
+import { tileKernels } from "./tile.ts";
 import { captureStockKernel } from "./wasm_ops.ts";
 
 /** Stock wasm kernels our kernels call (captured before any override). */
@@ -22,6 +23,8 @@ const STOCK_USED = [
   "Reverse",
   "Slice",
   "PadV2",
+  "StridedSlice",
+  "Tile",
 ];
 
 /** Every kernel config the engine registers for `wasm`. */
@@ -29,6 +32,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   ...convGradKernels,
   ...poolGradKernels,
   ...linearKernels,
+  ...tileKernels,
 ];
 
 /** Kernels the stock 4.22 wasm backend lacks entirely (training cannot run without them). */
@@ -39,10 +43,12 @@ export const MISSING_STOCK_KERNELS: readonly string[] = [
 ];
 
 /**
- * Which wasm kernels serve training: `engine` (all of ours) or `stock` (the stock kernels plus
- * only the {@link MISSING_STOCK_KERNELS}) — the latter exists to profile "before" vs "after".
+ * Which wasm kernels serve training: `engine` (all of ours), `engine-v1` (ours, with the first
+ * dilated-convolution `Conv2DBackpropFilter` instead of im2col + GEMM) or `stock` (the stock
+ * kernels plus only the {@link MISSING_STOCK_KERNELS}) — the last two exist for before/after
+ * profiles.
  */
-export type WasmKernelSet = "engine" | "stock";
+export type WasmKernelSet = "engine" | "engine-v1" | "stock";
 
 let registered: string[] | null = null;
 const stockConfigs = new Map<string, KernelConfig>();
@@ -81,8 +87,12 @@ export function useWasmKernelSet(set: WasmKernelSet): void {
   registerWasmTrainingKernels();
   for (const cfg of WASM_TRAINING_KERNELS) {
     const stockCfg = stockConfigs.get(cfg.kernelName);
-    if (!stockCfg) continue; // missing in stock: ours serves both sets
+    let chosen = set === "stock" ? stockCfg : cfg;
+    if (cfg.kernelName === conv2DBackpropFilterDilatedKernel.kernelName && set !== "engine") {
+      chosen = conv2DBackpropFilterDilatedKernel; // missing in stock: the first version serves
+    }
+    if (!chosen) continue; // missing in stock: ours serves both sets
     unregisterKernel(cfg.kernelName, "wasm");
-    registerKernel(set === "stock" ? stockCfg : cfg);
+    registerKernel(chosen);
   }
 }
