@@ -21,6 +21,18 @@ export type { CandidateOptions, CandidateResult } from "./candidate.ts";
 export { registerCandidate } from "./promote.ts";
 export type { RegisterCandidateResult } from "./promote.ts";
 export { recipeNameSchema, RECIPES } from "./recipes.ts";
+export { ReplicaPool, resolveReplicas } from "./replicas.ts";
+export type { ReplicaCount, ReplicaPoolOptions, WorkerShardResult } from "./replicas.ts";
 export type { Recipe, RecipeName } from "./recipes.ts";
 export { BASELINE_RECIPES, baselineNameSchema, knnBaseline, runBaselines } from "./baselines.ts";
 export type { BaselineName, BaselineResult } from "./baselines.ts";
+export {
+  CNN_OBJECTIVE,
+  CNN_SPACE,
+  cnnObjectiveOptionsSchema,
+  configureCnnObjective,
+  createCnnObjective,
+  parseCnnObjectiveOptions,
+  suggestCnnParams,
+} from "./tune_objective.ts";
+export type { CnnObjectiveOptions, CnnParams } from "./tune_objective.ts";
