@@ -18,8 +18,12 @@ import type { TrackingContext } from "../lib/tracking/mod.ts";
 import type { DatasetApi } from "./services/datasets.ts";
 import type { Inference } from "../lib/inference/mod.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
-import { MODELS_BASE, modelRoutes, type ModelRoutesOptions } from "./routes/models.ts";
+import { modelRoutes, type ModelRoutesOptions, MODELS_BASE } from "./routes/models.ts";
 import { opsRoutes } from "./routes/ops.ts";
+import { ADMIN_BASE, adminRoutes } from "./routes/admin.ts";
+import { mountDemo } from "./routes/demo.ts";
+import { type ExperimentDeps, experimentRoutes, EXPERIMENTS_BASE } from "./routes/experiments.ts";
+import type { AbResolver } from "../lib/ab/mod.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -37,6 +41,13 @@ export interface AppDeps {
   inference?: Inference;
   /** Options of the model routes (instance limit, image preprocessing). */
   models?: ModelRoutesOptions;
+  /**
+   * Prediction logs and A/B experiments behind `/v1/feedback` and `/v1/experiments/ab/{name}`
+   * (default: the inference context's database, no log writer).
+   */
+  experiments?: Partial<ExperimentDeps> & { ab?: AbResolver };
+  /** API key of `/v1/admin/*` (`FMNIST_ADMIN_KEY`); unset → admin routes answer 503. */
+  adminKey?: string;
 }
 
 /** Default identity of the OpenAPI document. */
@@ -61,6 +72,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.inference) {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
+    app.route(
+      EXPERIMENTS_BASE,
+      experimentRoutes({ db: deps.inference.ctx.db, ...deps.experiments }),
+    );
+    app.route(
+      ADMIN_BASE,
+      adminRoutes({
+        inference: deps.inference,
+        adminKey: deps.adminKey,
+        ab: deps.experiments?.ab,
+      }),
+    );
+    mountDemo(app);
   }
   mountDocs(app, { ...DEFAULT_API_INFO, ...deps.info });
   app.notFound(notFoundHandler);

@@ -14,6 +14,8 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "unavailable"
+  | "unauthorized"
+  | "conflict"
   | "internal";
 
 /** OpenAPI/zod schema of every error response body. */

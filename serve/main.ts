@@ -16,6 +16,9 @@ import {
   inferenceOptionsFromEnv,
   warmChampions,
 } from "../lib/inference/mod.ts";
+import { statePaths } from "../lib/config/mod.ts";
+import { AbResolver } from "../lib/ab/mod.ts";
+import { PredictionLogWriter } from "../lib/predlog/mod.ts";
 
 /** Run the service until a termination signal; resolves with the process exit code. */
 export async function main(): Promise<number> {
@@ -43,6 +46,7 @@ export async function main(): Promise<number> {
     return 1;
   }
   let inference: Inference | undefined;
+  let logs: PredictionLogWriter | undefined;
   try {
     let inferenceOpts;
     try {
@@ -52,11 +56,28 @@ export async function main(): Promise<number> {
       return 2;
     }
     await initEngine(settings);
-    inference = createInference(ctx, inferenceOpts, { log });
+    // Prediction logs: batched DB writes, spooled under <state>/spool/ while the DB is down; a
+    // spool left by an earlier run is replayed here. A/B splits read their config from the DB.
+    const ab = new AbResolver({ db: ctx.db, log });
+    inference = createInference(ctx, inferenceOpts, { log, resolver: ab });
+    logs = await PredictionLogWriter.open({
+      db: ctx.db,
+      spoolDir: statePaths(settings.stateDir).spool,
+      log,
+      registry: inference.metrics.registry,
+    });
+    inference.service.setSink(logs);
     const warming = inference;
     // Champions load in the background; /readyz answers 503 until they are in.
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
-    const app = createApp({ log, datasets: createDatasetApi(ctx), inference, tracking: ctx });
+    const app = createApp({
+      log,
+      datasets: createDatasetApi(ctx),
+      inference,
+      tracking: ctx,
+      experiments: { logs, ab },
+      adminKey: settings.adminKey,
+    });
     let server;
     try {
       server = startServer(app, { port: settings.port, log });
@@ -82,6 +103,7 @@ export async function main(): Promise<number> {
     log.info("stopped");
     return 0;
   } finally {
+    await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     await inference?.close();
     await ctx.close();
   }

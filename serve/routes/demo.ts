@@ -1,0 +1,52 @@
+/**
+ * The demo page (the Streamlit role): `GET /demo` — draw a garment on a canvas or upload a photo,
+ * pick a model (from `GET /v1/models`), and see the class probabilities as a plotly bar chart.
+ * plotly.js is served from the local `plotly.js-dist-min` package (no CDN), under
+ * `/demo/assets/plotly.min.js`; the page and its script live in `serve/demo/`.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { plotlyJsPath } from "../../lib/report/mod.ts";
+import type { AppEnv } from "../env.ts";
+import { notFound } from "../errors.ts";
+
+/** Path of the demo page. */
+export const DEMO_PATH = "/demo";
+
+const FILES: Record<string, { url: () => URL | string; type: string }> = {
+  "demo.js": {
+    url: () => new URL("../demo/demo.js", import.meta.url),
+    type: "text/javascript; charset=utf-8",
+  },
+  "plotly.min.js": { url: () => plotlyJsPath(), type: "text/javascript; charset=utf-8" },
+};
+
+const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+
+function read(name: string, url: URL | string): Promise<Uint8Array<ArrayBuffer>> {
+  let p = cache.get(name);
+  if (!p) {
+    p = Deno.readFile(url);
+    p.catch(() => cache.delete(name));
+    cache.set(name, p);
+  }
+  return p;
+}
+
+/** Register `/demo` and `/demo/assets/*` on `app`. */
+export function mountDemo(app: OpenAPIHono<AppEnv>): void {
+  app.get(DEMO_PATH, async (c) => {
+    const html = await read("demo.html", new URL("../demo/demo.html", import.meta.url));
+    return c.body(html, 200, {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        "img-src 'self' blob: data:; script-src 'self' 'unsafe-eval'",
+    });
+  });
+  app.get(`${DEMO_PATH}/assets/:name`, async (c) => {
+    const name = c.req.param("name");
+    const f = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
+    if (!f) throw notFound(`no demo asset ${JSON.stringify(name)}`);
+    const bytes = await read(name, f.url());
+    return c.body(bytes, 200, { "content-type": f.type, "cache-control": "public, max-age=3600" });
+  });
+}

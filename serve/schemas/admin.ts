@@ -1,0 +1,117 @@
+/** Zod/OpenAPI schemas of the admin, feedback and A/B experiment routes. */
+import { z } from "@hono/zod-openapi";
+import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
+import { NameParamsSchema } from "./models.ts";
+
+/** `{name}` path parameter. */
+export const ModelParamSchema = NameParamsSchema;
+
+/** A string checked by a registry schema, reporting that schema's message. */
+function checkedBy(schema: z.ZodType<string>) {
+  return z.string().superRefine((v, ctx) => {
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
+    }
+  });
+}
+
+/** Body of `POST /v1/admin/models/{name}/promote`. */
+export const PromoteBodySchema = z.strictObject({
+  version: z.number().int().min(1).openapi({ example: 2 }),
+  alias: checkedBy(AliasSchema).default("champion").openapi({ example: "champion" }),
+  reason: z.string().trim().min(1, "say why (recorded in the audit log)").max(1000),
+  actor: z.string().trim().min(1).max(200).optional(),
+  expected_version: z.number().int().min(1).nullable().optional().openapi({
+    description: "Compare-and-set: the version the alias must point at now (null: unset)",
+  }),
+}).openapi("PromoteRequest");
+
+/** Answer of a promotion. */
+export const PromoteResponseSchema = z.object({
+  model: z.string(),
+  alias: z.string(),
+  from: z.number().int().nullable(),
+  to: z.number().int().nullable(),
+  changed: z.boolean(),
+  event_id: z.number().int().nullable(),
+}).openapi("PromoteResponse");
+
+/** Body of `POST /v1/admin/reload`. */
+export const ReloadBodySchema = z.strictObject({
+  model: checkedBy(ModelNameSchema).optional().openapi({
+    description: "Only this model (default: all)",
+  }),
+}).openapi("ReloadRequest");
+
+const LoadedSchema = z.object({ name: z.string(), version: z.number().int() });
+
+/** Answer of a reload. */
+export const ReloadResponseSchema = z.object({
+  unloaded: z.array(LoadedSchema),
+  loaded: z.array(LoadedSchema),
+}).openapi("ReloadResponse");
+
+const ArmSchema = z.object({
+  name: z.string(),
+  version: z.number().int().optional(),
+  alias: z.string().optional(),
+  weight: z.number(),
+});
+
+/** A stored A/B experiment. */
+export const AbExperimentSchema = z.object({
+  model: z.string(),
+  arms: z.array(ArmSchema),
+  enabled: z.boolean(),
+  salt: z.string(),
+  reason: z.string().nullable(),
+  updated_by: z.string(),
+  updated_at: z.string(),
+}).openapi("AbExperiment");
+
+/** Body of `POST /v1/feedback`. */
+export const FeedbackBodySchema = z.strictObject({
+  request_id: z.string().trim().min(1).max(200).openapi({
+    description: "The x-request-id of the predict response",
+  }),
+  index: z.number().int().min(0).max(100_000).default(0).openapi({
+    description: "Instance within that request (default 0)",
+  }),
+  label: z.union([z.number().int().min(0).max(10_000), z.string().trim().min(1).max(200)])
+    .openapi({ description: "True class id, or label name", example: 3 }),
+}).openapi("FeedbackRequest");
+
+/** Answer of `POST /v1/feedback`. */
+export const FeedbackResponseSchema = z.object({
+  request_id: z.string(),
+  index: z.number().int(),
+  true_class_id: z.number().int().nullable(),
+  true_label: z.string().nullable(),
+  received_at: z.string(),
+}).openapi("FeedbackResponse");
+
+const TestSchema = z.object({
+  arm: z.string(),
+  vs: z.string(),
+  diff: z.number().nullable(),
+  z: z.number().nullable(),
+  p_value: z.number().nullable(),
+  ci95: z.tuple([z.number(), z.number()]).nullable(),
+});
+
+/** Answer of `GET /v1/experiments/ab/{name}`. */
+export const AbSummarySchema = z.object({
+  model: z.string(),
+  experiment: AbExperimentSchema.nullable(),
+  control: z.string().nullable(),
+  arms: z.array(z.object({
+    arm: z.string(),
+    versions: z.array(z.number().int()),
+    predictions: z.number().int(),
+    feedback: z.number().int(),
+    correct: z.number().int(),
+    accuracy: z.number().nullable(),
+  })),
+  tests: z.array(TestSchema),
+}).openapi("AbSummary");

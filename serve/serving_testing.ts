@@ -1,0 +1,100 @@
+/**
+ * Test harness: the whole service (inference, prediction logs, A/B resolver, admin routes) over
+ * real HTTP on port 0, against a fresh temp state dir (PGlite, or Postgres at `databaseUrl`),
+ * with seeded untrained CNNs registered as v1 (champion) and v2 (challenger) of `fmnist`.
+ */
+import { parseSettings, statePaths } from "../lib/config/mod.ts";
+import { AbResolver } from "../lib/ab/mod.ts";
+import { initEngine } from "../lib/engine/mod.ts";
+import { createInference, type Inference } from "../lib/inference/mod.ts";
+import { registerSeededModel } from "../lib/inference/testing.ts";
+import { createLogger, type Logger } from "../lib/log/mod.ts";
+import { type Ctx, openContext } from "../lib/pipeline/mod.ts";
+import { type PredictionLogOptionsInput, PredictionLogWriter } from "../lib/predlog/mod.ts";
+import { createApp } from "./app.ts";
+import { type RunningServer, startServer } from "./server.ts";
+import { createDatasetApi } from "./services/lib_datasets.ts";
+
+/** A running service and what it is built from. */
+export interface Serving {
+  url: string;
+  stateDir: string;
+  ctx: Ctx;
+  inf: Inference;
+  logs: PredictionLogWriter;
+  ab: AbResolver;
+  server: RunningServer;
+  /** Shut the server down, flush logs, close everything and delete the state dir. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startServing}. */
+export interface ServingOptions {
+  databaseUrl?: string;
+  adminKey?: string;
+  logs?: PredictionLogOptionsInput;
+  /** Register the seeded models (default true). */
+  seed?: boolean;
+  maxBodyBytes?: number;
+  log?: Logger;
+}
+
+/** Start the service; see the module doc. */
+export async function startServing(opts: ServingOptions = {}): Promise<Serving> {
+  const log = opts.log ?? createLogger({}, { level: "error", sink: () => {} });
+  await initEngine({ backend: "wasm" });
+  const stateDir = await Deno.makeTempDir({ prefix: "fmnist-serving-" });
+  const settings = parseSettings({
+    FMNIST_STATE_DIR: stateDir,
+    FMNIST_BACKEND: "wasm",
+    DATABASE_URL: opts.databaseUrl,
+  });
+  const ctx = await openContext(settings, { manifestDir: `${stateDir}/manifests`, log });
+  if (opts.seed ?? true) {
+    await registerSeededModel(ctx, "fmnist", 1, "champion");
+    await registerSeededModel(ctx, "fmnist", 2, "challenger");
+  }
+  const ab = new AbResolver({ db: ctx.db, log, ttlSeconds: 0.2 });
+  const inf = createInference(ctx, { aliasTtlSeconds: 0.2, processMetrics: false }, {
+    log,
+    resolver: ab,
+  });
+  const logs = await PredictionLogWriter.open({
+    db: ctx.db,
+    spoolDir: statePaths(stateDir).spool,
+    log,
+    registry: inf.metrics.registry,
+  }, { flushIntervalMs: 100, retryIntervalMs: 200, writeTimeoutMs: 3000, ...opts.logs });
+  inf.service.setSink(logs);
+  const app = createApp({
+    log,
+    datasets: createDatasetApi(ctx),
+    inference: inf,
+    tracking: ctx,
+    experiments: { logs, ab },
+    adminKey: opts.adminKey,
+    maxBodyBytes: opts.maxBodyBytes,
+  });
+  const server = startServer(app, { port: 0, hostname: "127.0.0.1", log });
+  return {
+    url: server.url,
+    stateDir,
+    ctx,
+    inf,
+    logs,
+    ab,
+    server,
+    async close() {
+      await server.shutdown();
+      await logs.close();
+      await inf.close();
+      await ctx.close();
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** 784 deterministic pixel values in 0..1 (a different image per `seed`). */
+export function pixels(seed: number): number[] {
+  return Array.from({ length: 784 }, (_, i) => ((i * 7919 + seed * 104729) % 256) / 255);
+}
