@@ -28,7 +28,7 @@ import {
 import { spawnWorkerProcesses, waitForWorkers } from "../lib/tune/processes.ts";
 import { startStudyRun, trialRunTracker } from "../lib/tune/tracking.ts";
 // Registers the `cnn` objective (trains a model); bound to the workspace once it is open.
-import { configureCnnObjective } from "../lib/tune/cnn_objective.ts";
+import { configureCnnObjective } from "../lib/train/mod.ts";
 
 const USAGE = `usage: deno task tune --study NAME [--objective NAME] [--trials N] [--workers N]
                       [--sampler tpe|random|grid] [--pruner none|median|asha] [--seed N]

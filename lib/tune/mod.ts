@@ -54,13 +54,3 @@ export type { TestFunction } from "./functions.ts";
 export type { Direction, FrozenTrial, Intermediate, TrialState } from "./types.ts";
 export { bestSoFar, correlationRatio, equalFrequencyBins, paramImportance } from "./importance.ts";
 export type { ImportanceOptions, ParamImportance } from "./importance.ts";
-export {
-  CNN_OBJECTIVE,
-  CNN_SPACE,
-  cnnObjectiveOptionsSchema,
-  configureCnnObjective,
-  createCnnObjective,
-  parseCnnObjectiveOptions,
-  suggestCnnParams,
-} from "./cnn_objective.ts";
-export type { CnnObjectiveOptions, CnnParams } from "./cnn_objective.ts";

@@ -15,10 +15,8 @@ import {
   CNN_SPACE,
   configureCnnObjective,
   parseCnnObjectiveOptions,
-} from "./cnn_objective.ts";
-import { getObjective } from "./objectives.ts";
-import { enqueueTrial } from "./storage.ts";
-import { createStudy } from "./study.ts";
+} from "./tune_objective.ts";
+import { createStudy, enqueueTrial, getObjective } from "../tune/mod.ts";
 
 test("cnn objective: options are validated with a clear message", () => {
   assert.equal(parseCnnObjectiveOptions({}).limit, 6000);

@@ -15,11 +15,16 @@ import { initEngine } from "../engine/mod.ts";
 import { getNormalization, getSplit } from "../features/mod.ts";
 import { buildModel } from "../models/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
-import { trainModel } from "../train/mod.ts";
-import { registerObjective } from "./objectives.ts";
-import { parseSearchSpace, type SearchSpace, type SearchSpaceInput } from "./space.ts";
-import type { Objective } from "./study.ts";
-import { type Trial, TrialPruned } from "./trial.ts";
+import { trainModel } from "./loop.ts";
+import {
+  type Objective,
+  parseSearchSpace,
+  registerObjective,
+  type SearchSpace,
+  type SearchSpaceInput,
+  type Trial,
+  TrialPruned,
+} from "../tune/mod.ts";
 
 /** Registry name of the objective. */
 export const CNN_OBJECTIVE = "cnn";
