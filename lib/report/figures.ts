@@ -197,7 +197,8 @@ export function heatmap(opts: HeatmapOptions): PlotlyFigure {
   const trace: PlotlyTrace = {
     type: "heatmap",
     z: opts.z.map((r) => [...r]),
-    colorscale: opts.colorscale ?? "Blues",
+    // Light for small values, dark for large ones (plotly's named "Blues" runs the other way).
+    colorscale: opts.colorscale ?? [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
   };
   if (opts.x) trace.x = [...opts.x];
   if (opts.y) trace.y = [...opts.y];
