@@ -43,7 +43,7 @@ export interface AppDeps {
   models?: ModelRoutesOptions;
   /**
    * Prediction logs and A/B experiments behind `/v1/feedback` and `/v1/experiments/ab/{name}`
-   * (default: the inference context's database, no log writer).
+   * (default: the inference context, no log writer).
    */
   experiments?: Partial<ExperimentDeps> & { ab?: AbResolver };
   /** API key of `/v1/admin/*` (`FMNIST_ADMIN_KEY`); unset → admin routes answer 503. */
@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
     app.route(
       EXPERIMENTS_BASE,
-      experimentRoutes({ db: deps.inference.ctx.db, ...deps.experiments }),
+      experimentRoutes({ ctx: deps.inference.ctx, ...deps.experiments }),
     );
     app.route(
       ADMIN_BASE,

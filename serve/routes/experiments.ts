@@ -9,7 +9,8 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { abSummary, getAbExperiment } from "../../lib/ab/mod.ts";
-import type { Queryable } from "../../lib/db/mod.ts";
+import { listModels } from "../../lib/registry/mod.ts";
+import type { TrackingContext } from "../../lib/tracking/mod.ts";
 import {
   type PredictionLogWriter,
   recordFeedback,
@@ -32,8 +33,8 @@ export const EXPERIMENTS_BASE = "/v1";
 
 /** What the routes read and write. */
 export interface ExperimentDeps {
-  /** The database holding the logs, feedback and experiments. */
-  db: Queryable;
+  /** The workspace (its database holds the logs, feedback and experiments; its registry the models). */
+  ctx: TrackingContext;
   /** The prediction-log writer (vouches for buffered/spooled request ids; flushed before analysis). */
   logs?: PredictionLogWriter;
 }
@@ -68,18 +69,20 @@ const summaryRoute = createRoute({
   responses: {
     200: json(AbSummarySchema, "Per-arm figures"),
     400: json(ErrorBodySchema, "Invalid model name"),
+    404: json(ErrorBodySchema, "Unknown model"),
   },
 });
 
 /** Router serving `/v1/feedback` and `/v1/experiments/ab/{name}`. */
 export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
+  const db = deps.ctx.db;
   app.use("/feedback", requireJson());
 
   app.openapi(feedbackRoute, async (c) => {
     const b = c.req.valid("json");
     try {
-      const f = await recordFeedback(deps.db, b, (id) => deps.logs?.instanceCount(id));
+      const f = await recordFeedback(db, b, (id) => deps.logs?.instanceCount(id));
       return c.json({
         request_id: f.requestId,
         index: f.index,
@@ -95,9 +98,12 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(summaryRoute, async (c) => {
     const { name } = c.req.valid("param");
+    if (!(await listModels(deps.ctx)).some((m) => m.name === name)) {
+      throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
+    }
     await deps.logs?.sync();
-    const exp = await getAbExperiment(deps.db, name);
-    const s = await abSummary(deps.db, name, { armOrder: exp?.arms.map((a) => a.name) ?? [] });
+    const exp = await getAbExperiment(db, name);
+    const s = await abSummary(db, name, { armOrder: exp?.arms.map((a) => a.name) ?? [] });
     return c.json({
       model: name,
       experiment: exp ? experimentJson(exp) : null,
