@@ -131,7 +131,7 @@
     }], {
       title: { text: `Class probabilities — ${p.label}` },
       yaxis: { range: [0, 1], title: { text: "probability" } },
-      margin: { t: 50, b: 90, l: 60, r: 20 },
+      margin: { t: 50, b: 90, l: 60, r: 50 },
     }, { displayModeBar: false, responsive: true });
     document.body.dataset.predictions = String(Number(document.body.dataset.predictions ?? 0) + 1);
   }
