@@ -94,6 +94,10 @@ forEachDb("predlog: size-triggered and time-triggered flushes write every field"
     assert.equal(row.cached, true);
     assert.equal(w.stats().written, 5);
     assert.equal(w.stats().spooled, 0);
+    // Graceful shutdown flushes what is still buffered.
+    w.record([rec("c", 0), rec("c", 1)]);
+    await w.close();
+    assert.equal(await count(db), 7);
   } finally {
     await w.close();
     await Deno.remove(dir, { recursive: true });

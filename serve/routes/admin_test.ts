@@ -232,3 +232,22 @@ test("A/B: config CRUD, sticky arms by client key, arms logged, feedback, summar
   assert.equal(again.status, 404);
   await again.body?.cancel();
 });
+
+test("openapi: the admin, feedback and A/B routes are documented", async () => {
+  const res = await fetch(`${s.url}/openapi.json`);
+  assert.equal(res.status, 200);
+  const doc = await res.json();
+  for (
+    const path of [
+      "/v1/admin/models/{name}/promote",
+      "/v1/admin/reload",
+      "/v1/admin/ab/{name}",
+      "/v1/feedback",
+      "/v1/experiments/ab/{name}",
+    ]
+  ) {
+    assert.ok(doc.paths[path], `${path} missing from the OpenAPI document`);
+  }
+  assert.ok(doc.paths["/v1/admin/ab/{name}"].put.requestBody);
+  assert.equal(doc.components.securitySchemes.AdminKey.name, "x-admin-key");
+});
