@@ -72,6 +72,9 @@ export interface Settings {
   adminKey?: string;
 }
 
+/** Variables whose values are never echoed in error messages. */
+const SECRET_NAME = /(_KEY|_SECRET|PASSWORD|_URL)$/;
+
 /** Raised when configuration is invalid; the message names each offending variable. */
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -91,7 +94,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = i.path.join(".");
-      return `  ${name}=${JSON.stringify(cleaned[name] ?? "")}: ${i.message}`;
+      const shown = SECRET_NAME.test(name) ? "<redacted>" : JSON.stringify(cleaned[name] ?? "");
+      return `  ${name}=${shown}: ${i.message}`;
     });
     throw new ConfigError(
       `invalid configuration:\n${lines.join("\n")}\nFix or unset these environment variables.`,

@@ -40,3 +40,16 @@ test("loadSettings ignores undefined overrides and applies defined ones", () => 
     Deno.env.delete("FMNIST_STATE_DIR");
   }
 });
+
+test("secret values are not echoed in configuration errors", () => {
+  assert.throws(() => parseSettings({ FMNIST_ADMIN_KEY: "short" }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /FMNIST_ADMIN_KEY=<redacted>/);
+    assert.doesNotMatch(e.message, /short/);
+    return true;
+  });
+  assert.throws(
+    () => parseSettings({ DATABASE_URL: "mysql://u:hunter2@h/db" }),
+    (e: unknown) => e instanceof ConfigError && !e.message.includes("hunter2"),
+  );
+});
