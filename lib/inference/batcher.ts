@@ -1,12 +1,19 @@
 /**
  * Micro-batching: concurrent requests for the same model version are queued and run as one
  * tensor batch. A batch is started when `maxBatch` instances are waiting or `maxWaitMs` after the
- * oldest waiting request arrived, one batch at a time; requests that arrive while a batch runs
- * join the next one, so batches grow with concurrency.
+ * oldest waiting request arrived, while fewer than `maxInFlight` batches run (1 in process; one
+ * or more per inference worker); requests that arrive meanwhile join the next batch, so batches
+ * grow with concurrency.
  */
 
-/** Runs one batch: `count` packed inputs in, `count × outputSize` values out. */
-export type BatchRunner = (inputs: Float32Array, count: number) => Float32Array;
+/**
+ * Runs one batch: `count` packed inputs in, `count × outputSize` values out, synchronously or
+ * not. `inputs` may be a view of a caller's buffer: copy it before transferring it elsewhere.
+ */
+export type BatchRunner = (
+  inputs: Float32Array,
+  count: number,
+) => Float32Array | Promise<Float32Array>;
 
 /** Options of {@link MicroBatcher}. */
 export interface BatcherOptions {
@@ -18,6 +25,8 @@ export interface BatcherOptions {
   inputSize: number;
   /** Values per output instance (e.g. 10 classes). */
   outputSize: number;
+  /** Batches allowed to run at once (default 1); > 1 only pays with an async runner. */
+  maxInFlight?: number;
   /** Called after every batch with its size and duration in seconds (metrics). */
   onBatch?: (size: number, seconds: number) => void;
 }
@@ -46,6 +55,10 @@ interface Pending {
   count: number;
   /** Instances of this request already placed in a batch. */
   done: number;
+  /** Instances of this request whose outputs have not arrived yet. */
+  remaining: number;
+  /** Settled (rejected) already. */
+  failed: boolean;
   out: Float32Array;
   resolve: (out: Float32Array) => void;
   reject: (err: unknown) => void;
@@ -55,16 +68,25 @@ interface Pending {
 /** Coalesces concurrent {@link MicroBatcher.submit} calls into batches. */
 export class MicroBatcher {
   readonly #run: BatchRunner;
-  readonly #opts: BatcherOptions & BatchLimits;
+  readonly #opts: BatcherOptions & BatchLimits & { maxInFlight: number };
   #queue: Pending[] = [];
   #queued = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #busy = false;
+  #inFlight = 0;
   #closed = false;
 
   constructor(run: BatchRunner, opts: BatcherOptions) {
     this.#run = run;
-    this.#opts = { ...opts, ...checkBatchLimits(opts) };
+    const maxInFlight = opts.maxInFlight ?? 1;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) {
+      throw new RangeError(`maxInFlight must be an integer in 1..1024, got ${maxInFlight}`);
+    }
+    this.#opts = { ...opts, ...checkBatchLimits(opts), maxInFlight };
+  }
+
+  /** Batches running now. */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   /** Instances waiting for a batch. */
@@ -85,6 +107,8 @@ export class MicroBatcher {
         inputs,
         count,
         done: 0,
+        remaining: count,
+        failed: false,
         out: new Float32Array(count * this.#opts.outputSize),
         resolve,
         reject,
@@ -101,7 +125,7 @@ export class MicroBatcher {
   }
 
   #schedule(): void {
-    if (this.#busy || this.#queue.length === 0) return;
+    if (this.#inFlight >= this.#opts.maxInFlight || this.#queue.length === 0) return;
     const { maxBatch, maxWaitMs } = this.#opts;
     const waited = performance.now() - this.#queue[0].arrived;
     if (this.#queued >= maxBatch || waited >= maxWaitMs) {
@@ -116,58 +140,87 @@ export class MicroBatcher {
 
   #flush(): void {
     this.#timer = null;
-    if (this.#busy || this.#queue.length === 0) return;
-    this.#busy = true;
-    const { maxBatch, inputSize, outputSize } = this.#opts;
+    if (this.#inFlight >= this.#opts.maxInFlight || this.#queue.length === 0) return;
+    const { maxBatch, inputSize } = this.#opts;
     // Take instances from the head of the queue, splitting a request that does not fit.
-    const parts: { p: Pending; from: number; n: number }[] = [];
+    const parts: Part[] = [];
     let size = 0;
-    for (const p of this.#queue) {
-      if (size >= maxBatch) break;
+    while (this.#queue.length > 0 && size < maxBatch) {
+      const p = this.#queue[0];
       const n = Math.min(p.count - p.done, maxBatch - size);
       parts.push({ p, from: p.done, n });
+      p.done += n;
+      this.#queued -= n;
       size += n;
+      if (p.done >= p.count) this.#queue.shift();
     }
-    const inputs = parts.length === 1 && parts[0].n === parts[0].p.count
+    const whole = parts.length === 1 && parts[0].n === parts[0].p.count;
+    const inputs = whole
       ? parts[0].p.inputs.subarray(0, size * inputSize)
       : new Float32Array(size * inputSize);
-    if (inputs.buffer !== parts[0].p.inputs.buffer) {
+    if (!whole) {
       let off = 0;
       for (const { p, from, n } of parts) {
         inputs.set(p.inputs.subarray(from * inputSize, (from + n) * inputSize), off);
         off += n * inputSize;
       }
     }
+    this.#inFlight++;
     const started = performance.now();
-    let outputs: Float32Array | null = null;
-    let error: unknown = null;
+    let result: Float32Array | Promise<Float32Array>;
     try {
-      outputs = this.#run(inputs, size);
+      result = this.#run(inputs, size);
     } catch (err) {
-      error = err;
+      this.#settle(parts, size, started, null, err);
+      return;
     }
+    if (result instanceof Promise) {
+      result.then(
+        (out) => this.#settle(parts, size, started, out, null),
+        (err) => this.#settle(parts, size, started, null, err),
+      );
+      // Room for another batch already (several in flight).
+      this.#schedule();
+    } else this.#settle(parts, size, started, result, null);
+  }
+
+  /** Deliver a batch's outputs (or its failure) to its requests, then schedule the next. */
+  #settle(
+    parts: Part[],
+    size: number,
+    started: number,
+    outputs: Float32Array | null,
+    error: unknown,
+  ): void {
+    this.#inFlight--;
     this.#opts.onBatch?.(size, (performance.now() - started) / 1000);
+    const { outputSize } = this.#opts;
     let off = 0;
-    const failed = new Set<Pending>();
     for (const { p, from, n } of parts) {
-      if (outputs) {
-        p.out.set(outputs.subarray(off * outputSize, (off + n) * outputSize), from * outputSize);
-      } else failed.add(p);
+      if (!p.failed) {
+        if (outputs) {
+          p.out.set(outputs.subarray(off * outputSize, (off + n) * outputSize), from * outputSize);
+          p.remaining -= n;
+          if (p.remaining === 0) p.resolve(p.out);
+        } else {
+          // The whole request fails, including parts still queued or in other batches.
+          p.failed = true;
+          const i = this.#queue.indexOf(p);
+          if (i >= 0) {
+            this.#queue.splice(i, 1);
+            this.#queued -= p.count - p.done;
+          }
+          p.reject(error);
+        }
+      }
       off += n;
-      p.done += n;
-      this.#queued -= n;
     }
-    // Settle finished (or failed) requests and keep the rest queued.
-    const rest: Pending[] = [];
-    for (const p of this.#queue) {
-      if (failed.has(p)) {
-        this.#queued -= p.count - p.done;
-        p.reject(error);
-      } else if (p.done >= p.count) p.resolve(p.out);
-      else rest.push(p);
-    }
-    this.#queue = rest;
-    this.#busy = false;
     this.#schedule();
   }
+}
+
+interface Part {
+  p: Pending;
+  from: number;
+  n: number;
 }

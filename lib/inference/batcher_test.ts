@@ -90,3 +90,35 @@ test("instances: flat and nested pack identically; bad shapes name the place", (
   assert.throws(() => parseInstances({ instances: [flat] }, 0), /at most 0/);
   assert.throws(() => parseInstances({ instances: [flat], x: 1 }), /Unrecognized|x/);
 });
+
+test("batcher: async runner keeps up to maxInFlight batches running; split request fails whole", async () => {
+  let running = 0, peak = 0;
+  const sizes: number[] = [];
+  const b = new MicroBatcher(async (x, n) => {
+    running++;
+    peak = Math.max(peak, running);
+    sizes.push(n);
+    await new Promise((r) => setTimeout(r, 5));
+    running--;
+    if (x[0] === -1) throw new Error("bad batch");
+    return x.slice(0, n * 2).map((v) => v + 1);
+  }, { inputSize: 2, outputSize: 2, maxBatch: 4, maxWaitMs: 0, maxInFlight: 3 });
+  const outs = await Promise.all(
+    Array.from({ length: 24 }, (_, i) => b.submit(Float32Array.from([i, -i]), 1)),
+  );
+  outs.forEach((o, i) => assert.deepEqual([...o], [i + 1, -i + 1]));
+  assert.equal(peak, 3, "three batches ran at once, never more");
+  assert.equal(sizes.reduce((a, c) => a + c, 0), 24);
+  assert.equal(b.inFlight, 0);
+  // A request split over two batches ([small, big 0..2], [big 3..5]) whose second part fails:
+  // the request rejects; the other request in its first batch is answered.
+  const big = Float32Array.from({ length: 12 }, (_, i) => (i === 6 ? -1 : i));
+  const [small, r] = await Promise.allSettled([
+    b.submit(Float32Array.from([5, 5]), 1),
+    b.submit(big, 6),
+  ]);
+  assert.equal(small.status, "fulfilled");
+  assert.equal(r.status, "rejected");
+  assert.equal(b.pending, 0);
+  assert.equal(b.inFlight, 0);
+});

@@ -1,6 +1,6 @@
 /**
  * Public face of the inference stage: the model pool (versions, aliases refreshed without
- * restart), micro-batching, JSON and image input parsing, the prediction cache (LRU / Redis),
+ * restart), compute in worker threads (`FMNIST_INFER_WORKERS`), micro-batching, JSON and image input parsing, the prediction cache (LRU / Redis),
  * Prometheus metrics, and the hooks (prediction sink, version resolver) that logging and A/B
  * work plug into.
  *
@@ -71,6 +71,9 @@ export type {
   Readiness,
 } from "./setup.ts";
 export { MemorySink } from "./sink.ts";
+export { InferenceUnavailableError } from "./errors.ts";
+export { InferenceWorkers, resolveWorkerCount, workerCountSchema } from "./workers.ts";
+export type { InferenceWorkersOptions, WorkerCount, WorkerStats } from "./workers.ts";
 export type {
   PredictionRecord,
   PredictionSink,

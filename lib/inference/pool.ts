@@ -4,10 +4,15 @@
  * re-resolved from the registry after a short TTL; when one moved (a promotion), the new version
  * is loaded in the background while the old one keeps serving, then swapped in, and the old one
  * is disposed once its in-flight requests have finished — no restart needed.
+ *
+ * Compute runs in process (the main thread's engine) or, given {@link InferenceWorkers}, in
+ * worker threads: every loaded version is then loaded in each worker (by artifact sha256) and
+ * unloaded from them when the pool unloads it, and batches are spread over the workers.
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { Logger } from "../log/mod.ts";
-import { type ArtifactManifest, loadModelArtifact } from "../models/mod.ts";
+import { type ArtifactManifest, deserializeModel, readArtifactManifest } from "../models/mod.ts";
+import { getContent } from "../storage/mod.ts";
 import {
   CHAMPION,
   getAliases,
@@ -17,8 +22,13 @@ import {
 } from "../registry/mod.ts";
 import type { TrackingContext } from "../tracking/mod.ts";
 import { type BatcherOptions, checkBatchLimits, MicroBatcher } from "./batcher.ts";
+import { ModelLoadError, ModelNotFoundError } from "./errors.ts";
+import { forwardBatch, inputMapOf } from "./forward.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
 import type { InferenceMetrics } from "./metrics.ts";
+import type { InferenceWorkers } from "./workers.ts";
+
+export { ModelLoadError, ModelNotFoundError };
 
 /** Which version of a model a request wants. */
 export type VersionRef =
@@ -33,16 +43,6 @@ export function describeRef(ref: VersionRef): string {
     : ref.kind === "version"
     ? `version ${ref.version}`
     : `alias "${ref.alias}"`;
-}
-
-/** The model, version or alias does not exist (HTTP 404). */
-export class ModelNotFoundError extends Error {
-  override name = "ModelNotFoundError";
-}
-
-/** A registered version that cannot be served (not an image classifier, corrupt artifact). */
-export class ModelLoadError extends Error {
-  override name = "ModelLoadError";
 }
 
 /** One loaded model version. */
@@ -78,6 +78,10 @@ export interface ModelPoolOptions {
   maxLoaded?: number;
   /** Micro-batching limits for every loaded model. */
   batch?: Pick<BatcherOptions, "maxBatch" | "maxWaitMs">;
+  /** Run compute in these workers (owned by the caller) instead of on the calling thread. */
+  workers?: InferenceWorkers;
+  /** Batches in flight per worker and model (default 2: one computing, one queued). */
+  inFlightPerWorker?: number;
 }
 
 /** What the pool reports per loaded version. */
@@ -90,6 +94,34 @@ export interface LoadedInfo {
   inFlight: number;
 }
 
+/** Where a loaded version computes: a batch runner and how to release it. */
+interface Compute {
+  run(inputs: Float32Array, count: number): Float32Array | Promise<Float32Array>;
+  /** Batches it may run at once. */
+  maxInFlight: number;
+  dispose(): void;
+}
+
+/** Compute on the calling thread's engine. */
+function inProcessCompute(model: tf.LayersModel, manifest: ArtifactManifest): Compute {
+  const shape = manifest.signature.inputShape;
+  const map = inputMapOf(manifest.signature.normalization);
+  return {
+    run: (inputs, count) => forwardBatch(model, shape, map, inputs, count),
+    maxInFlight: 1,
+    dispose: () => model.dispose(),
+  };
+}
+
+/** Compute in the inference workers, where the artifact `sha256` was loaded. */
+function workerCompute(workers: InferenceWorkers, sha256: string, perWorker: number): Compute {
+  return {
+    run: (inputs, count) => workers.run(sha256, inputs, count),
+    maxInFlight: workers.size * perWorker,
+    dispose: () => workers.unload(sha256),
+  };
+}
+
 class Entry implements LoadedModel {
   inFlight = 0;
   retired = false;
@@ -98,44 +130,26 @@ class Entry implements LoadedModel {
   readonly loadedAt = new Date().toISOString();
   readonly labels: readonly string[];
   readonly signature: ArtifactManifest["signature"];
-  readonly #model: tf.LayersModel;
+  readonly #compute: Compute;
   readonly #batcher: MicroBatcher;
 
   constructor(
     readonly name: string,
     readonly version: number,
     readonly sha256: string,
-    model: tf.LayersModel,
+    compute: Compute,
     manifest: ArtifactManifest,
     metrics: InferenceMetrics,
     batch: ModelPoolOptions["batch"],
   ) {
-    this.#model = model;
+    this.#compute = compute;
     this.signature = manifest.signature;
     this.labels = manifest.signature.labels;
-    const shape = manifest.signature.inputShape;
-    const n = manifest.signature.normalization;
-    // Inputs arrive in 0..1 (byte / 255); the signature normalises bytes.
-    const a = (255 * n.scale) / n.std, b = -n.mean / n.std;
-    const identity = Math.abs(a - 1) < 1e-9 && b === 0;
     const classes = this.labels.length;
     const labels = { model: name, version: String(version) };
-    this.#batcher = new MicroBatcher((inputs, count) => {
-      let x = inputs;
-      if (!identity) {
-        x = new Float32Array(count * IMAGE_PIXELS);
-        for (let i = 0; i < x.length; i++) x[i] = inputs[i] * a + b;
-      }
-      const out = tf.tidy(() =>
-        this.#model.predict(tf.tensor(x.subarray(0, count * IMAGE_PIXELS), [count, ...shape]))
-      ) as tf.Tensor;
-      try {
-        return out.dataSync() as Float32Array;
-      } finally {
-        out.dispose();
-      }
-    }, {
+    this.#batcher = new MicroBatcher((inputs, count) => compute.run(inputs, count), {
       ...batch,
+      maxInFlight: compute.maxInFlight,
       inputSize: IMAGE_PIXELS,
       outputSize: classes,
       onBatch: (size, seconds) => {
@@ -154,7 +168,7 @@ class Entry implements LoadedModel {
     if (!this.retired || this.inFlight > 0 || this.disposed) return false;
     this.disposed = true;
     this.#batcher.close();
-    this.#model.dispose();
+    this.#compute.dispose();
     return true;
   }
 }
@@ -167,7 +181,9 @@ interface AliasState {
 
 /** Loads, shares, refreshes and unloads model versions. */
 export class ModelPool {
-  readonly #opts: Required<Omit<ModelPoolOptions, "batch">> & { batch: ModelPoolOptions["batch"] };
+  readonly #opts:
+    & Required<Omit<ModelPoolOptions, "batch" | "workers">>
+    & Pick<ModelPoolOptions, "batch" | "workers">;
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<Entry>>();
   readonly #aliases = new Map<string, AliasState>();
@@ -181,7 +197,22 @@ export class ModelPool {
     }
     const ttl = opts.aliasTtlSeconds ?? 1;
     if (!(ttl >= 0)) throw new RangeError(`aliasTtlSeconds must be ≥ 0, got ${ttl}`);
-    this.#opts = { ...opts, aliasTtlSeconds: ttl, maxLoaded, batch: opts.batch };
+    const perWorker = opts.inFlightPerWorker ?? 2;
+    if (!Number.isInteger(perWorker) || perWorker < 1 || perWorker > 16) {
+      throw new RangeError(`inFlightPerWorker must be an integer in 1..16, got ${perWorker}`);
+    }
+    this.#opts = {
+      ...opts,
+      aliasTtlSeconds: ttl,
+      maxLoaded,
+      inFlightPerWorker: perWorker,
+      batch: opts.batch,
+    };
+  }
+
+  /** The workers compute runs in, if any. */
+  get workers(): InferenceWorkers | undefined {
+    return this.#opts.workers;
   }
 
   /** Versions loaded now. */
@@ -379,38 +410,34 @@ export class ModelPool {
       throw mapRegistryError(err);
     }
     const started = performance.now();
-    let loaded;
+    let compute: Compute;
+    let manifest: ArtifactManifest;
     try {
-      loaded = await loadModelArtifact(ctx.store, mv.sha256);
+      ({ compute, manifest } = await this.#loadCompute(name, version, mv.sha256));
     } catch (err) {
       metrics.modelLoads.inc({ model: name, outcome: "error" });
-      throw new ModelLoadError(
-        `cannot load ${name} v${version} (artifact ${mv.sha256}): ${
-          err instanceof Error ? err.message : String(err)
-        }`,
-      );
-    }
-    const size = loaded.manifest.signature.inputShape.reduce((a, b) => a * b, 1);
-    if (size !== IMAGE_PIXELS) {
-      loaded.model.dispose();
-      metrics.modelLoads.inc({ model: name, outcome: "error" });
-      throw new ModelLoadError(
-        `${name} v${version} expects input shape ${
-          JSON.stringify(loaded.manifest.signature.inputShape)
-        }, not a 28×28 image; serve an image classifier`,
-      );
+      throw err;
     }
     const entry = new Entry(
       name,
       version,
       mv.sha256,
-      loaded.model,
-      loaded.manifest,
+      compute,
+      manifest,
       metrics,
       this.#opts.batch,
     );
     // Warm-up pass: compiles kernels so the first real request is not slow.
-    await entry.predict(new Float32Array(IMAGE_PIXELS), 1);
+    try {
+      await entry.predict(new Float32Array(IMAGE_PIXELS), 1);
+    } catch (err) {
+      entry.retired = true;
+      entry.maybeDispose();
+      metrics.modelLoads.inc({ model: name, outcome: "error" });
+      throw err instanceof ModelLoadError
+        ? err
+        : new ModelLoadError(`${name} v${version} failed its warm-up pass: ${errorMessage(err)}`);
+    }
     if (this.#closed) {
       entry.retired = true;
       entry.maybeDispose();
@@ -427,6 +454,65 @@ export class ModelPool {
     this.#evict();
     metrics.modelsLoaded.set(this.#entries.size);
     return entry;
+  }
+
+  /**
+   * Read artifact `sha256`, check it is a 28×28 image classifier, and load it where compute runs.
+   * @throws ModelLoadError
+   */
+  async #loadCompute(
+    name: string,
+    version: number,
+    sha256: string,
+  ): Promise<{ compute: Compute; manifest: ArtifactManifest }> {
+    const what = `${name} v${version} (artifact ${sha256})`;
+    let manifest: ArtifactManifest, weights: Uint8Array;
+    try {
+      manifest = await readArtifactManifest(this.#opts.ctx.store, sha256);
+      weights = await getContent(this.#opts.ctx.store, manifest.weightsSha256);
+    } catch (err) {
+      throw new ModelLoadError(`cannot load ${what}: ${errorMessage(err)}`);
+    }
+    const sig = manifest.signature;
+    if (sig.inputShape.reduce((a, b) => a * b, 1) !== IMAGE_PIXELS) {
+      throw new ModelLoadError(
+        `${name} v${version} expects input shape ${
+          JSON.stringify(sig.inputShape)
+        }, not a 28×28 image; serve an image classifier`,
+      );
+    }
+    const workers = this.#opts.workers;
+    if (workers) {
+      const outputs = await workers.load(sha256, {
+        modelTopology: manifest.modelTopology,
+        weightSpecs: manifest.weightSpecs,
+        weights,
+        inputShape: sig.inputShape,
+        input: inputMapOf(sig.normalization),
+      }).catch((err) => {
+        throw err instanceof ModelLoadError
+          ? err
+          : new ModelLoadError(`cannot load ${what}: ${errorMessage(err)}`);
+      });
+      if (outputs !== sig.labels.length) {
+        workers.unload(sha256);
+        throw new ModelLoadError(
+          `${what} outputs ${outputs} values but its signature names ${sig.labels.length} labels`,
+        );
+      }
+      return { compute: workerCompute(workers, sha256, this.#opts.inFlightPerWorker), manifest };
+    }
+    let model: tf.LayersModel;
+    try {
+      model = await deserializeModel(
+        manifest.modelTopology,
+        manifest.weightSpecs as tf.io.WeightsManifestEntry[],
+        weights,
+      );
+    } catch (err) {
+      throw new ModelLoadError(`cannot load ${what}: ${errorMessage(err)}`);
+    }
+    return { compute: inProcessCompute(model, manifest), manifest };
   }
 
   /** Unload least-recently-used versions beyond `maxLoaded`, sparing alias targets if possible. */
@@ -447,6 +533,10 @@ export class ModelPool {
     e.retired = true;
     if (e.maybeDispose()) this.#opts.log.info("model unloaded", key(e));
   }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function key(e: Entry) {

@@ -1,7 +1,7 @@
 /**
  * Assemble the inference service from a workspace context and options (zod-validated): metrics,
- * prediction cache (Redis with `REDIS_URL`, else an in-process LRU), model pool and service; and
- * the readiness check behind `GET /readyz`.
+ * prediction cache (Redis with `REDIS_URL`, else an in-process LRU), compute workers
+ * (`FMNIST_INFER_WORKERS`), model pool and service; and the readiness check behind `GET /readyz`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
@@ -13,6 +13,7 @@ import { createInferenceMetrics, type InferenceMetrics } from "./metrics.ts";
 import { ModelPool } from "./pool.ts";
 import { InferenceService } from "./service.ts";
 import type { PredictionSink, VersionResolver } from "./sink.ts";
+import { InferenceWorkers, resolveWorkerCount, workerCountSchema } from "./workers.ts";
 
 /** Tunables of the inference service. */
 export const inferenceOptionsSchema = z.object({
@@ -31,6 +32,14 @@ export const inferenceOptionsSchema = z.object({
   maxLoaded: z.number().int().min(1).max(256).default(8),
   /** Collect default process metrics (CPU, memory, event loop). */
   processMetrics: z.boolean().default(true),
+  /**
+   * Compute workers: `auto` = one per core on the wasm/cpu engines (0 on tensorflow/GPU ones),
+   * 0 = compute on the main thread (the default for library callers; the service's
+   * {@link inferenceOptionsFromEnv} defaults to `auto`).
+   */
+  workers: workerCountSchema.default(0),
+  /** Batches in flight per worker and model (one computing, the next queued). */
+  inFlightPerWorker: z.number().int().min(1).max(16).default(2),
 });
 /** Inference options as callers write them. */
 export type InferenceOptionsInput = z.input<typeof inferenceOptionsSchema>;
@@ -43,6 +52,8 @@ export interface Inference {
   pool: ModelPool;
   cache: PredictionCache;
   metrics: InferenceMetrics;
+  /** The compute workers, when models run off the main thread. */
+  workers?: InferenceWorkers;
   /** The context it serves from (registry + object store). */
   ctx: TrackingContext;
   /** Release models and connections. */
@@ -68,8 +79,19 @@ export function createInference(
   }
   const o = parsed.data;
   const log = hooks.log ?? ctx.log;
+  const backend = tf.getBackend();
+  const count = resolveWorkerCount(o.workers, backend);
+  if (count > 0 && backend !== "wasm" && backend !== "cpu") {
+    throw new Error(
+      `inference workers run the wasm or cpu engine, but this process uses "${backend}"; ` +
+        `set FMNIST_INFER_WORKERS=0 (or auto) to compute on the main thread`,
+    );
+  }
+  const workers = count > 0
+    ? new InferenceWorkers({ workers: count, backend: backend as "wasm" | "cpu", log })
+    : undefined;
   const metrics = createInferenceMetrics({
-    numTensors: () => tf.memory().numTensors,
+    numTensors: () => tf.memory().numTensors + (workers?.tensors ?? 0),
     collectDefault: o.processMetrics,
   });
   const raw: PredictionCache = o.redisUrl
@@ -83,6 +105,8 @@ export function createInference(
     aliasTtlSeconds: o.aliasTtlSeconds,
     maxLoaded: o.maxLoaded,
     batch: { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs },
+    workers,
+    inFlightPerWorker: o.inFlightPerWorker,
   });
   const service = new InferenceService({
     pool,
@@ -92,7 +116,21 @@ export function createInference(
     sink: hooks.sink,
     resolver: hooks.resolver,
   });
-  return { service, pool, cache, metrics, ctx, close: () => service.close() };
+  return {
+    service,
+    pool,
+    cache,
+    metrics,
+    ...(workers ? { workers } : {}),
+    ctx,
+    close: async () => {
+      try {
+        await service.close();
+      } finally {
+        workers?.close();
+      }
+    },
+  };
 }
 
 /** Load the champion of every registered model (startup). Returns the models it tried. */
@@ -163,6 +201,8 @@ export async function checkReadiness(inf: Inference): Promise<Readiness> {
 
 const envNumber = z.string().trim().regex(/^[0-9]+(\.[0-9]+)?$/, "must be a non-negative number")
   .transform(Number).optional();
+const envWorkers = z.string().trim().regex(/^(auto|[0-9]+)$/, 'must be "auto" or a whole number')
+  .transform((v) => (v === "auto" ? "auto" as const : Number(v))).optional();
 
 /** Environment variables tuning the inference service (all optional). */
 export const inferenceEnvSchema = z.object({
@@ -172,11 +212,15 @@ export const inferenceEnvSchema = z.object({
   FMNIST_ALIAS_TTL_S: envNumber,
   FMNIST_CACHE_ENTRIES: envNumber,
   FMNIST_MAX_LOADED: envNumber,
+  FMNIST_INFER_WORKERS: envWorkers,
+  FMNIST_INFER_IN_FLIGHT: envNumber,
 });
 
 /**
  * Inference options from environment variables: `REDIS_URL`, `FMNIST_MAX_BATCH`,
- * `FMNIST_MAX_WAIT_MS`, `FMNIST_ALIAS_TTL_S`, `FMNIST_CACHE_ENTRIES`, `FMNIST_MAX_LOADED`.
+ * `FMNIST_MAX_WAIT_MS`, `FMNIST_ALIAS_TTL_S`, `FMNIST_CACHE_ENTRIES`, `FMNIST_MAX_LOADED`,
+ * `FMNIST_INFER_WORKERS` (`auto`, the default here, | 0 | N), `FMNIST_INFER_IN_FLIGHT` (batches
+ * in flight per worker).
  * @throws Error naming each invalid variable.
  */
 export function inferenceOptionsFromEnv(
@@ -205,6 +249,8 @@ export function inferenceOptionsFromEnv(
     aliasTtlSeconds: e.FMNIST_ALIAS_TTL_S,
     lruEntries: e.FMNIST_CACHE_ENTRIES,
     maxLoaded: e.FMNIST_MAX_LOADED,
+    workers: e.FMNIST_INFER_WORKERS ?? "auto",
+    inFlightPerWorker: e.FMNIST_INFER_IN_FLIGHT,
   };
   const parsed = inferenceOptionsSchema.safeParse(opts);
   if (!parsed.success) {
