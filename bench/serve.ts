@@ -1,16 +1,20 @@
 /**
  * `deno task bench:serve` — our HTTP service against a FastAPI + uvicorn + PyTorch server
  * (bench/peers/serve_fastapi.py, Debian packages) of the same architecture and weights, in the
- * same run: both are loaded with `wrk` at the same concurrency (default 32), one image per
- * request, the same JSON body; prints req/s and p50/p99 latency for both and the ratios.
+ * same run: each is loaded with `wrk` at the same concurrency (default 32), one image per
+ * request, the same JSON body; prints req/s and p50/p99 latency for all and the ratios.
+ * Ours runs once per worker setting (`--workers`, default `0,auto`: compute on the main thread,
+ * and in one inference worker per core), each in its own copy of the workspace.
  *
  * Our prediction cache is disabled (`FMNIST_CACHE_ENTRIES=0`) so every request is computed.
- * Outputs of the two servers are cross-checked on the benchmark body before timing.
+ * Outputs of all servers are cross-checked on the benchmark body before timing.
  *
  * Flags: --arch m1|bn_cnn (bn_cnn, the pipeline's model) --connections N (32) --duration S (10)
- *        --rounds N (2, alternating ours/peer; the best round of each is reported)
+ *        --rounds N (2, alternating servers; the best round of each is reported)
  *        --wrk-threads N (2) --peer-threads N (torch threads; 0 = torch default)
- *        --max-batch N (64) --max-wait-ms N (2). Results go to <state>/bench/serve.json.
+ *        --max-batch N (64) --max-wait-ms N (2) --workers LIST (0,auto; FMNIST_INFER_WORKERS
+ *        values) --in-flight N (1; batches in flight per worker). Results go to
+ *        <state>/bench/serve.json.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -39,6 +43,12 @@ const flagsSchema = z.object({
   peerThreads: z.coerce.number().int().min(0).max(256).default(0),
   maxBatch: z.coerce.number().int().min(1).max(4096).default(64),
   maxWaitMs: z.coerce.number().min(0).max(1000).default(2),
+  workers: z.string().default("0,auto").transform((v) => v.split(",").map((w) => w.trim()))
+    .pipe(
+      z.array(z.string().regex(/^(auto|[0-9]+)$/, 'each must be "auto" or a whole number'))
+        .min(1).max(4),
+    ),
+  inFlight: z.coerce.number().int().min(1).max(16).default(1),
 });
 type Flags = z.infer<typeof flagsSchema>;
 
@@ -54,6 +64,8 @@ function parseFlags(): Flags {
       "peer-threads": { type: "string" },
       "max-batch": { type: "string" },
       "max-wait-ms": { type: "string" },
+      workers: { type: "string" },
+      "in-flight": { type: "string" },
     },
     strict: true,
   });
@@ -66,6 +78,8 @@ function parseFlags(): Flags {
     peerThreads: values["peer-threads"],
     maxBatch: values["max-batch"],
     maxWaitMs: values["max-wait-ms"],
+    workers: values.workers,
+    inFlight: values["in-flight"],
   });
   if (!r.success) {
     console.error(
@@ -100,6 +114,17 @@ async function waitFor(url: string, timeoutMs: number, proc: Deno.ChildProcess):
   throw new Error(
     `${url} did not become ready within ${timeoutMs / 1000} s${exited ? " (process exited)" : ""}`,
   );
+}
+
+/** A server under test. */
+interface Server {
+  name: string;
+  /** Key in the results (`ours_workers_0`, `ours_workers_auto`, `peer`). */
+  key: string;
+  url: string;
+  /** Path answering 200 once it can serve. */
+  ready: string;
+  proc: Deno.ChildProcess;
 }
 
 /** wrk results of one run. */
@@ -171,6 +196,28 @@ async function wrk(
   };
 }
 
+/** Micro-batch totals from a server's /metrics (all rounds and warm-ups), if it exposes them. */
+async function batchStats(
+  url: string,
+): Promise<{ batches: number; instances: number; seconds: number } | null> {
+  const r = await fetch(url + "/metrics");
+  if (!r.ok) {
+    await r.body?.cancel();
+    return null;
+  }
+  const text = await r.text();
+  const total = (name: string) =>
+    text.split("\n").filter((l) => l.startsWith(name + "{") || l.startsWith(name + " "))
+      .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+  const batches = total("fmnist_batch_size_count");
+  if (!(batches > 0)) return null;
+  return {
+    batches,
+    instances: total("fmnist_batch_size_sum"),
+    seconds: total("fmnist_batch_duration_seconds_sum"),
+  };
+}
+
 /** Weights of every layer, for the PyTorch peer. */
 function exportWeights(model: tf.LayersModel) {
   return model.layers.filter((l) => l.getWeights().length > 0).map((l) => ({
@@ -237,23 +284,43 @@ async function main(): Promise<void> {
     const bodyFile = join(work, "body.json");
     await Deno.writeTextFile(bodyFile, body);
 
-    // 3. Start both servers.
-    const ourPort = freePort(), peerPort = freePort();
-    procs.push(new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN],
-      env: {
-        FMNIST_STATE_DIR: join(work, "state"),
-        PORT: String(ourPort),
-        LOG_LEVEL: "warn",
-        FMNIST_CACHE_ENTRIES: "0",
-        FMNIST_MAX_BATCH: String(f.maxBatch),
-        FMNIST_MAX_WAIT_MS: String(f.maxWaitMs),
-        FMNIST_BACKEND: settings.backend,
-      },
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn());
-    procs.push(new Deno.Command("/usr/bin/python3", {
+    // 3. Start the servers: ours once per worker setting (each in its own workspace copy: the
+    // embedded database admits one process), and the peer.
+    const servers: Server[] = [];
+    for (const w of f.workers) {
+      const state = join(work, `state-w${w}`);
+      const cp = await new Deno.Command("cp", { args: ["-a", join(work, "state"), state] })
+        .output();
+      if (cp.code !== 0) throw new Error(`cannot copy the bench workspace to ${state}`);
+      const port = freePort();
+      const proc = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN],
+        env: {
+          FMNIST_STATE_DIR: state,
+          PORT: String(port),
+          LOG_LEVEL: "warn",
+          FMNIST_CACHE_ENTRIES: "0",
+          FMNIST_MAX_BATCH: String(f.maxBatch),
+          FMNIST_MAX_WAIT_MS: String(f.maxWaitMs),
+          FMNIST_BACKEND: settings.backend,
+          FMNIST_INFER_WORKERS: w,
+          FMNIST_INFER_IN_FLIGHT: String(f.inFlight),
+        },
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+      procs.push(proc);
+      const resolved = w === "auto" ? `auto=${navigator.hardwareConcurrency}` : w;
+      servers.push({
+        name: `fmnist-lab workers=${resolved}`,
+        key: `ours_workers_${w}`,
+        url: `http://127.0.0.1:${port}`,
+        ready: "/readyz",
+        proc,
+      });
+    }
+    const peerPort = freePort();
+    const peerProc = new Deno.Command("/usr/bin/python3", {
       args: [
         PEER,
         "--weights",
@@ -265,13 +332,20 @@ async function main(): Promise<void> {
       ],
       stdout: "null",
       stderr: "inherit",
-    }).spawn());
-    const ours = `http://127.0.0.1:${ourPort}`, peer = `http://127.0.0.1:${peerPort}`;
-    await waitFor(`${ours}/readyz`, 120_000, procs[0]);
-    await waitFor(`${peer}/healthz`, 120_000, procs[1]);
+    }).spawn();
+    procs.push(peerProc);
+    const peer: Server = {
+      name: "fastapi+uvicorn+torch",
+      key: "peer",
+      url: `http://127.0.0.1:${peerPort}`,
+      ready: "/healthz",
+      proc: peerProc,
+    };
+    servers.push(peer);
+    for (const s of servers) await waitFor(s.url + s.ready, 120_000, s.proc);
     const path = "/v1/models/bench/predict";
 
-    // 4. Same answer from both.
+    // 4. Same answer from all.
     const post = async (url: string) => {
       const r = await fetch(url + path, {
         method: "POST",
@@ -281,52 +355,87 @@ async function main(): Promise<void> {
       if (!r.ok) throw new Error(`${url}${path} answered ${r.status}: ${await r.text()}`);
       return (await r.json()).predictions[0].probabilities as number[];
     };
-    const [a, b] = [await post(ours), await post(peer)];
-    const diff = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+    const want = await post(peer.url);
+    let diff = 0;
+    for (const s of servers.slice(0, -1)) {
+      const got = await post(s.url);
+      diff = Math.max(diff, ...got.map((v, i) => Math.abs(v - want[i])));
+    }
     if (!(diff < 1e-4)) throw new Error(`servers disagree: max |Δp| = ${diff}`);
     console.log(
       `outputs agree (max |Δp| = ${
         diff.toExponential(2)
-      }); arch ${f.arch}, c=${f.connections}, ${f.duration}s × ${f.rounds} rounds`,
+      }); arch ${f.arch}, c=${f.connections}, ${f.duration}s × ${f.rounds} rounds, ` +
+        `${navigator.hardwareConcurrency} cores`,
     );
 
     // 5. Warm up, then alternate rounds.
-    await wrk(ours + path, bodyFile, f, 2, work);
-    await wrk(peer + path, bodyFile, f, 2, work);
-    const runs: { ours: WrkResult[]; peer: WrkResult[] } = { ours: [], peer: [] };
+    for (const s of servers) await wrk(s.url + path, bodyFile, f, 2, work);
+    const runs: Record<string, WrkResult[]> = Object.fromEntries(servers.map((s) => [s.key, []]));
     for (let r = 0; r < f.rounds; r++) {
-      runs.ours.push(await wrk(ours + path, bodyFile, f, f.duration, work));
-      runs.peer.push(await wrk(peer + path, bodyFile, f, f.duration, work));
-      console.log(
-        `round ${r + 1}: ours ${runs.ours[r].req_s.toFixed(0)} req/s, peer ${
-          runs.peer[r].req_s.toFixed(0)
-        } req/s`,
-      );
+      const line: string[] = [];
+      for (const s of servers) {
+        const x = await wrk(s.url + path, bodyFile, f, f.duration, work);
+        runs[s.key].push(x);
+        line.push(`${s.name} ${x.req_s.toFixed(0)}`);
+      }
+      console.log(`round ${r + 1} (req/s): ${line.join(", ")}`);
     }
     const best = (xs: WrkResult[]) => xs.reduce((m, x) => (x.req_s > m.req_s ? x : m));
-    const o = best(runs.ours), p = best(runs.peer);
-    const fmt = (name: string, x: WrkResult) =>
+    const results = Object.fromEntries(servers.map((s) => [s.key, best(runs[s.key])]));
+    const p = results.peer;
+    const fmt = (name: string, x: WrkResult, ratio: string) =>
       `${name.padEnd(28)} ${x.req_s.toFixed(0).padStart(8)} ${x.p50_ms.toFixed(2).padStart(9)} ${
         x.p99_ms.toFixed(2).padStart(9)
-      } ${String(x.errors + x.non2xx).padStart(7)}`;
+      } ${String(x.errors + x.non2xx).padStart(7)} ${ratio.padStart(12)}`;
     console.log(
       `\n${"server".padEnd(28)} ${"req/s".padStart(8)} ${"p50 ms".padStart(9)} ${
         "p99 ms".padStart(9)
-      } ${"errors".padStart(7)}`,
+      } ${"errors".padStart(7)} ${"× peer req/s".padStart(12)}`,
     );
-    console.log(fmt(`fmnist-lab (deno, ${settings.backend})`, o));
-    console.log(fmt("fastapi+uvicorn+torch", p));
-    const ratio = o.req_s / p.req_s;
-    console.log(
-      `\nthroughput ratio ours/peer: ${ratio.toFixed(2)}× (goal ≥ 3×); p99 ours/peer: ${
-        (o.p99_ms / p.p99_ms).toFixed(2)
-      } (goal < 1)`,
-    );
+    const ratios: Record<string, { throughput: number; p99: number }> = {};
+    for (const s of servers) {
+      const x = results[s.key];
+      ratios[s.key] = { throughput: x.req_s / p.req_s, p99: x.p99_ms / p.p99_ms };
+      console.log(fmt(s.name, x, s === peer ? "1.00" : ratios[s.key].throughput.toFixed(2)));
+    }
+    console.log("");
+    for (const s of servers.slice(0, -1)) {
+      console.log(
+        `${s.name}: throughput ${ratios[s.key].throughput.toFixed(2)}× peer (goal ≥ 3×), ` +
+          `p99 ${ratios[s.key].p99.toFixed(2)}× peer's (goal < 1)`,
+      );
+    }
+    for (const s of servers.slice(0, -1)) {
+      const m = await batchStats(s.url);
+      if (m) {
+        console.log(
+          `${s.name}: ${m.batches} batches, mean ${(m.instances / m.batches).toFixed(1)} images ` +
+            `per batch, mean ${(1000 * m.seconds / m.batches).toFixed(2)} ms per batch`,
+        );
+      }
+    }
+    const zero = results.ours_workers_0;
+    const auto = results.ours_workers_auto;
+    if (zero && auto) {
+      console.log(
+        `workers=auto vs workers=0: ${(auto.req_s / zero.req_s).toFixed(2)}× req/s, p99 ${
+          (auto.p99_ms / zero.p99_ms).toFixed(2)
+        }×`,
+      );
+    }
     const out = join(statePaths(settings.stateDir).root, "bench", "serve.json");
     await atomicWriteFile(
       out,
       JSON.stringify(
-        { at: new Date().toISOString(), flags: f, ours: o, peer: p, rounds: runs, ratio },
+        {
+          at: new Date().toISOString(),
+          cores: navigator.hardwareConcurrency,
+          flags: f,
+          results,
+          ratios,
+          rounds: runs,
+        },
         null,
         2,
       ) + "\n",

@@ -38,8 +38,8 @@ export const inferenceOptionsSchema = z.object({
    * {@link inferenceOptionsFromEnv} defaults to `auto`).
    */
   workers: workerCountSchema.default(0),
-  /** Batches in flight per worker and model (one computing, the next queued). */
-  inFlightPerWorker: z.number().int().min(1).max(16).default(2),
+  /** Batches in flight per worker and model (more in flight → smaller batches). */
+  inFlightPerWorker: z.number().int().min(1).max(16).default(1),
 });
 /** Inference options as callers write them. */
 export type InferenceOptionsInput = z.input<typeof inferenceOptionsSchema>;
