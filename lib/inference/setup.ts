@@ -155,6 +155,8 @@ export interface Readiness {
     db: CheckResult;
     store: CheckResult;
     cache: CheckResult & { backend: string };
+    /** Compute workers (only when models run in workers): ready ones out of all. */
+    workers?: CheckResult & { ready: number; size: number };
   };
 }
 
@@ -169,7 +171,7 @@ async function check(f: () => Promise<unknown>): Promise<CheckResult> {
 
 /**
  * Check dependencies: at least one model loaded (when any model has a champion), the database
- * answers, the object store lists, the cache pings. A down Redis makes the service not ready
+ * answers, the object store lists, the cache pings, and (with workers) one compute worker is up. A down Redis makes the service not ready
  * for routing purposes but predictions still succeed (cache bypassed).
  */
 export async function checkReadiness(inf: Inference): Promise<Readiness> {
@@ -193,9 +195,18 @@ export async function checkReadiness(inf: Inference): Promise<Readiness> {
     backend: inf.cache.backend,
     ...(cacheOk ? {} : { detail: `${inf.cache.backend} cache unreachable (bypassed)` }),
   };
+  const w = inf.workers;
+  const workers = w && {
+    ok: w.readyCount > 0,
+    ready: w.readyCount,
+    size: w.size,
+    ...(w.readyCount === w.size
+      ? {}
+      : { detail: `${w.readyCount} of ${w.size} inference workers ready (others starting)` }),
+  };
   return {
-    ready: models.ok && db.ok && store.ok && cache.ok,
-    checks: { models, db, store, cache },
+    ready: models.ok && db.ok && store.ok && cache.ok && (workers?.ok ?? true),
+    checks: { models, db, store, cache, ...(workers ? { workers } : {}) },
   };
 }
 

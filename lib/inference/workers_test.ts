@@ -13,7 +13,12 @@ import { type Ctx, openContext } from "../pipeline/mod.ts";
 import { setAlias } from "../registry/mod.ts";
 import { InferenceUnavailableError, ModelLoadError } from "./errors.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
-import { createInference, type Inference, inferenceOptionsFromEnv } from "./setup.ts";
+import {
+  checkReadiness,
+  createInference,
+  type Inference,
+  inferenceOptionsFromEnv,
+} from "./setup.ts";
 import { registerSeededModel } from "./testing.ts";
 import { InferenceWorkers, resolveWorkerCount } from "./workers.ts";
 
@@ -101,6 +106,11 @@ test("workers: same probabilities as in process (both versions, split batches)",
     assert.ok(maxDiff(a.p, b.p) > 1e-4);
     assert.ok(inf.workers && inf.workers.size === 2);
     assert.equal(ref.workers, undefined);
+    await inf.workers.ready();
+    const ready = await checkReadiness(inf);
+    assert.deepEqual(ready.checks.workers, { ok: true, ready: 2, size: 2 });
+    assert.equal(ready.ready, true);
+    assert.equal((await checkReadiness(ref)).checks.workers, undefined);
   } finally {
     await inf.close();
   }
@@ -217,31 +227,56 @@ test("workers: a crash fails in-flight batches (503 class), then the worker is r
   }
 });
 
-test("workers: close fails in-flight work promptly and later calls; nothing keeps running", async () => {
-  const workers = new InferenceWorkers({ workers: 2, backend: "wasm", log: silent });
-  await workers.ready();
-  assert.equal(workers.readyCount, 2);
-  // A model that takes a while per batch, so batches are still running at close.
-  const inf = createInference(ctx, { workers: 1, lruEntries: 0, processMetrics: false }, {
+/** Poll `cond` every 20 ms until it holds or `ms` passed. */
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Threads of this process running Web Workers (Linux names them `worker-N`). */
+function workerThreads(): number {
+  let n = 0;
+  for (const t of Deno.readDirSync("/proc/self/task")) {
+    try {
+      if (/^worker-\d+$/.test(Deno.readTextFileSync(`/proc/self/task/${t.name}/comm`).trim())) n++;
+    } catch { /* thread exited meanwhile */ }
+  }
+  return n;
+}
+
+test("workers: close fails in-flight batches promptly; no worker thread is left", async () => {
+  // Earlier tests' terminated workers may still be exiting.
+  await waitFor(() => workerThreads() === 0, 3000);
+  const threadsBefore = workerThreads();
+  const inf = createInference(ctx, { workers: 2, lruEntries: 0, processMetrics: false }, {
     log: silent,
   });
   await probs(inf, images(1, 5));
+  await inf.workers!.ready();
+  assert.equal(workerThreads(), threadsBefore + 2);
+  // ~1,300 images: hundreds of ms of compute, so batches are running when we close.
   const pending = Array.from({ length: 20 }, (_, i) => probs(inf, images(64, 10 + i)));
-  workers.close();
+  await new Promise((r) => setTimeout(r, 30));
+  const closedAt = performance.now();
   await inf.close();
   const settled = await Promise.allSettled(pending);
-  for (const r of settled) {
-    if (r.status === "rejected") {
-      assert.ok(r.reason instanceof ModelLoadError, String(r.reason));
-    }
-  }
-  assert.equal(workers.readyCount, 0);
-  await assert.rejects(() =>
-    workers.stats().then((s) => {
-      if (s.length === 0) throw new InferenceUnavailableError("no workers");
-    }), InferenceUnavailableError);
+  assert.ok(performance.now() - closedAt < 2000, "in-flight work settled promptly");
+  const rejected = settled.filter((r) => r.status === "rejected");
+  // 503 class all: in-flight batches (InferenceUnavailableError), requests not yet admitted
+  // (the pool is closed).
+  for (const r of rejected) assert.ok(r.reason instanceof ModelLoadError, String(r.reason));
+  assert.ok(
+    rejected.some((r) => r.reason instanceof InferenceUnavailableError),
+    `some batches were still in flight at close (${rejected.length} rejected)`,
+  );
+  assert.equal(inf.workers!.readyCount, 0);
   await assert.rejects(() => probs(inf, images(1, 6)), ModelLoadError);
-  workers.close(); // idempotent
+  const ready = await checkReadiness(inf);
+  assert.equal(ready.checks.workers?.ok, false);
+  assert.equal(ready.ready, false);
+  inf.workers!.close(); // idempotent
+  await waitFor(() => workerThreads() === threadsBefore, 3000);
+  assert.equal(workerThreads(), threadsBefore, "every worker thread exited");
 });
 
 test("workers: counts from settings and the environment", () => {
