@@ -72,7 +72,12 @@ export type {
 } from "./setup.ts";
 export { MemorySink } from "./sink.ts";
 export { InferenceUnavailableError } from "./errors.ts";
-export { InferenceWorkers, resolveWorkerCount, workerCountSchema } from "./workers.ts";
+export {
+  AUTO_WORKERS_MAX,
+  InferenceWorkers,
+  resolveWorkerCount,
+  workerCountSchema,
+} from "./workers.ts";
 export type { InferenceWorkersOptions, WorkerCount, WorkerStats } from "./workers.ts";
 export type {
   PredictionRecord,

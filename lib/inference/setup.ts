@@ -33,9 +33,9 @@ export const inferenceOptionsSchema = z.object({
   /** Collect default process metrics (CPU, memory, event loop). */
   processMetrics: z.boolean().default(true),
   /**
-   * Compute workers: `auto` = one per core on the wasm/cpu engines (0 on tensorflow/GPU ones),
-   * 0 = compute on the main thread (the default for library callers; the service's
-   * {@link inferenceOptionsFromEnv} defaults to `auto`).
+   * Compute workers: `auto` = one per core (at most 8) on the wasm/cpu engines (0 on
+   * tensorflow/GPU ones), 0 = compute on the main thread (the default for library callers;
+   * the service's {@link inferenceOptionsFromEnv} defaults to `auto`).
    */
   workers: workerCountSchema.default(0),
   /** Batches in flight per worker and model (more in flight → smaller batches). */

@@ -28,15 +28,18 @@ export const workerCountSchema = z.union([
 /** A requested worker count. */
 export type WorkerCount = z.infer<typeof workerCountSchema>;
 
+/** Most workers `auto` starts: each holds every loaded model, and one main thread feeds them. */
+export const AUTO_WORKERS_MAX = 8;
+
 /**
  * Workers for `requested` with the main thread's engine on `backend`: `auto` = the number of
- * cores on `wasm` / `cpu` (single-threaded per instance), 0 elsewhere (`tensorflow` and GPU
- * backends use all cores or the device themselves).
+ * cores (at most {@link AUTO_WORKERS_MAX}) on `wasm` / `cpu` (single-threaded per instance), 0
+ * elsewhere (`tensorflow` and GPU backends use all cores or the device themselves).
  */
 export function resolveWorkerCount(requested: WorkerCount, backend: string): number {
   if (requested !== "auto") return requested;
   if (backend !== "wasm" && backend !== "cpu") return 0;
-  return Math.max(1, navigator.hardwareConcurrency || 1);
+  return Math.min(AUTO_WORKERS_MAX, Math.max(1, navigator.hardwareConcurrency || 1));
 }
 
 /** Options of {@link InferenceWorkers}. */

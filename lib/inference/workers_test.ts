@@ -20,7 +20,7 @@ import {
   inferenceOptionsFromEnv,
 } from "./setup.ts";
 import { registerSeededModel } from "./testing.ts";
-import { InferenceWorkers, resolveWorkerCount } from "./workers.ts";
+import { AUTO_WORKERS_MAX, InferenceWorkers, resolveWorkerCount } from "./workers.ts";
 
 const silent = createLogger({}, { level: "error", sink: () => {} });
 let stateDir: string;
@@ -282,7 +282,10 @@ test("workers: close fails in-flight batches promptly; no worker thread is left"
 test("workers: counts from settings and the environment", () => {
   assert.equal(resolveWorkerCount(0, "wasm"), 0);
   assert.equal(resolveWorkerCount(3, "wasm"), 3);
-  assert.equal(resolveWorkerCount("auto", "wasm"), navigator.hardwareConcurrency);
+  assert.equal(
+    resolveWorkerCount("auto", "wasm"),
+    Math.min(AUTO_WORKERS_MAX, navigator.hardwareConcurrency),
+  );
   assert.equal(resolveWorkerCount("auto", "tensorflow"), 0);
   assert.equal(inferenceOptionsFromEnv({}).workers, "auto");
   assert.equal(inferenceOptionsFromEnv({ FMNIST_INFER_WORKERS: "0" }).workers, 0);
