@@ -86,6 +86,11 @@ export function parseModelConfig(config: unknown): ModelConfig {
   return r.data;
 }
 
+/**
+ * Seeds only the weight initialisers. Dropout layers are deliberately NOT seeded: tfjs's seeded
+ * dropout draws the same mask at every step (a fresh RNG per call), which silently turns dropout
+ * into a fixed sub-network.
+ */
 function seeded(seed: number | undefined, offset: number) {
   return seed === undefined ? {} : {
     kernelInitializer: tf.initializers.glorotUniform({ seed: seed + offset }),
@@ -131,7 +136,7 @@ function buildConvNet(c: Extract<ModelConfig, { arch: "m1" | "bn_cnn" }>): tf.La
   m.add(
     tf.layers.dense({ units: c.dense, activation: "relu", name: "fc1", ...seeded(c.seed, 10) }),
   );
-  if (c.dropout > 0) m.add(tf.layers.dropout({ rate: c.dropout, name: "dropout", seed: c.seed }));
+  if (c.dropout > 0) m.add(tf.layers.dropout({ rate: c.dropout, name: "dropout" }));
   m.add(tf.layers.dense({
     units: NUM_CLASSES,
     activation: "softmax",
@@ -160,7 +165,7 @@ function buildMlp(hidden: number[], dropout: number, seed: number | undefined): 
   m.add(tf.layers.flatten({ inputShape: [...INPUT_SHAPE], name: "flatten" }));
   hidden.forEach((units, i) => {
     m.add(tf.layers.dense({ units, activation: "relu", name: `fc${i + 1}`, ...seeded(seed, i) }));
-    if (dropout > 0) m.add(tf.layers.dropout({ rate: dropout, name: `dropout${i + 1}`, seed }));
+    if (dropout > 0) m.add(tf.layers.dropout({ rate: dropout, name: `dropout${i + 1}` }));
   });
   m.add(
     tf.layers.dense({
@@ -218,7 +223,7 @@ function buildResnet(
   });
   x = tf.layers.globalAveragePooling2d({ name: "gap" }).apply(x) as tf.SymbolicTensor;
   if (dropout > 0) {
-    x = tf.layers.dropout({ rate: dropout, name: "dropout", seed }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.dropout({ rate: dropout, name: "dropout" }).apply(x) as tf.SymbolicTensor;
   }
   const out = tf.layers.dense({
     units: NUM_CLASSES,

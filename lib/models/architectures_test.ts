@@ -88,3 +88,17 @@ test("resnet has residual adds, downsamples, and fits a batch on wasm", async ()
   y.dispose();
   m.dispose();
 });
+
+test("dropout draws a new mask at every training step (tfjs seeded dropout would repeat one)", () => {
+  for (const arch of ["m1", "mlp", "resnet"] as const) {
+    const m = buildModel({ arch, seed: 1, dropout: 0.5 });
+    const layer = m.layers.find((l) => l.getClassName() === "Dropout");
+    assert.ok(layer, `${arch} has a dropout layer`);
+    const x = tf.ones([4, 64]);
+    const a = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
+    const b = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
+    assert.notDeepEqual(Array.from(a), Array.from(b));
+    x.dispose();
+    m.dispose();
+  }
+});

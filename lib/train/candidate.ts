@@ -18,7 +18,7 @@ import { parseTrainConfig, type TrainConfigInput, trainModel } from "./loop.ts";
 import { clearCheckpoint } from "./checkpoint.ts";
 
 /** Bump when the training code changes what a candidate's result means. */
-export const CANDIDATE_STEP_VERSION = 1;
+export const CANDIDATE_STEP_VERSION = 2;
 
 /** Options of {@link trainCandidate}. */
 export interface CandidateOptions {
