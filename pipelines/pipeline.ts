@@ -86,7 +86,7 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
       : `train     done       run ${run}: ${cand.epochs} epoch(s) in ` +
         `${cand.trainSeconds.toFixed(0)} s, ${
           cand.imagesPerSecond.toFixed(0)
-        } img/s on ${cand.backend}`,
+        } img/s on ${cand.backend} × ${cand.replicas} replica(s)`,
   );
   const reg = await registerCandidate(ctx, {
     name: flags.model,

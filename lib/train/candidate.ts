@@ -16,6 +16,7 @@ import { type Ctx, type Json, runStep } from "../pipeline/mod.ts";
 import { withRun } from "../tracking/mod.ts";
 import { parseTrainConfig, type TrainConfigInput, trainModel } from "./loop.ts";
 import { clearCheckpoint } from "./checkpoint.ts";
+import { resolveReplicas } from "./replicas.ts";
 
 /** Bump when the training code changes what a candidate's result means. */
 export const CANDIDATE_STEP_VERSION = 2;
@@ -50,6 +51,8 @@ export interface CandidateResult {
   trainSeconds: number;
   imagesPerSecond: number;
   backend: string;
+  /** Data-parallel training replicas used. */
+  replicas: number;
 }
 
 /** Object key holding a model artifact's predicted classes on a dataset's test split. */
@@ -66,6 +69,8 @@ export async function trainCandidate(
   const train = parseTrainConfig(opts.train);
   const dataset = await loadDataset(ctx, opts.dataset);
   const engine = await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
+  const trainImages = opts.limit ? Math.min(opts.limit, dataset.train.count) : dataset.train.count;
+  const replicas = resolveReplicas("auto", engine.backend, trainImages);
   const inputs = {
     version: CANDIDATE_STEP_VERSION,
     dataset: dataset.version,
@@ -73,6 +78,8 @@ export async function trainCandidate(
     train,
     limit: opts.limit ?? null,
     backend: engine.backend,
+    // Per-replica BatchNorm statistics make results depend (slightly) on the replica count.
+    replicas,
   } as unknown as Json;
   const res = await runStep<CandidateResult>(ctx, {
     name: `train.${opts.experiment}`,
@@ -109,6 +116,7 @@ export async function trainCandidate(
             validation: { data: dataset.train, indices: valIdx },
             normalization,
             config: train,
+            workers: replicas,
             checkpoint,
             log: ctx.log,
             onEpochEnd: async (epoch, metrics) => {
@@ -157,6 +165,7 @@ export async function trainCandidate(
             trainSeconds: result.seconds,
             imagesPerSecond: result.imagesPerSecond,
             backend: engine.backend,
+            replicas: result.replicas,
           };
           return { result: out, objects: [artifact.key, pkey] };
         } finally {
