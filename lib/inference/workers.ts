@@ -542,7 +542,13 @@ export class InferenceWorkers {
       s.restartTimer = null;
       if (this.#closed) return;
       s.restarts++;
-      this.#spawn(s);
+      try {
+        this.#spawn(s);
+      } catch (err) {
+        // e.g. the module cannot be read any more: keep retrying with backoff, never crash.
+        s.state = "starting";
+        this.#fail(s, `cannot start a worker: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }, delay);
   }
 }
