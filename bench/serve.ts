@@ -13,7 +13,7 @@
  *        --rounds N (2, alternating servers; the best round of each is reported)
  *        --wrk-threads N (2) --peer-threads N (torch threads; 0 = torch default)
  *        --max-batch N (64) --max-wait-ms N (2) --workers LIST (0,auto; FMNIST_INFER_WORKERS
- *        values) --in-flight N (1; batches in flight per worker). Results go to
+ *        values) --in-flight N (2; batches in flight per worker). Results go to
  *        <state>/bench/serve.json.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -48,7 +48,7 @@ const flagsSchema = z.object({
       z.array(z.string().regex(/^(auto|[0-9]+)$/, 'each must be "auto" or a whole number'))
         .min(1).max(4),
     ),
-  inFlight: z.coerce.number().int().min(1).max(16).default(1),
+  inFlight: z.coerce.number().int().min(1).max(16).default(2),
 });
 type Flags = z.infer<typeof flagsSchema>;
 

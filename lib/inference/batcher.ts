@@ -2,8 +2,8 @@
  * Micro-batching: concurrent requests for the same model version are queued and run as one
  * tensor batch. A batch is started when `maxBatch` instances are waiting or `maxWaitMs` after the
  * oldest waiting request arrived, while fewer than `maxInFlight` batches run (1 in process; one
- * or more per inference worker); requests that arrive meanwhile join the next batch, so batches
- * grow with concurrency.
+ * or more per inference worker; what waits is then split over the free slots); requests that
+ * arrive meanwhile join the next batch, so batches grow with concurrency.
  */
 
 /**
@@ -27,6 +27,11 @@ export interface BatcherOptions {
   outputSize: number;
   /** Batches allowed to run at once (default 1); > 1 only pays with an async runner. */
   maxInFlight?: number;
+  /**
+   * With several batches allowed, waiting instances are split over the free slots, but into
+   * batches of at least this many (default 8: smaller ones cost more per instance).
+   */
+  minSplit?: number;
   /** Called after every batch with its size and duration in seconds (metrics). */
   onBatch?: (size: number, seconds: number) => void;
 }
@@ -68,7 +73,7 @@ interface Pending {
 /** Coalesces concurrent {@link MicroBatcher.submit} calls into batches. */
 export class MicroBatcher {
   readonly #run: BatchRunner;
-  readonly #opts: BatcherOptions & BatchLimits & { maxInFlight: number };
+  readonly #opts: BatcherOptions & BatchLimits & { maxInFlight: number; minSplit: number };
   #queue: Pending[] = [];
   #queued = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -81,7 +86,11 @@ export class MicroBatcher {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1024) {
       throw new RangeError(`maxInFlight must be an integer in 1..1024, got ${maxInFlight}`);
     }
-    this.#opts = { ...opts, ...checkBatchLimits(opts), maxInFlight };
+    const minSplit = opts.minSplit ?? 8;
+    if (!Number.isInteger(minSplit) || minSplit < 1) {
+      throw new RangeError(`minSplit must be a positive integer, got ${minSplit}`);
+    }
+    this.#opts = { ...opts, ...checkBatchLimits(opts), maxInFlight, minSplit };
   }
 
   /** Batches running now. */
@@ -140,14 +149,25 @@ export class MicroBatcher {
 
   #flush(): void {
     this.#timer = null;
-    if (this.#inFlight >= this.#opts.maxInFlight || this.#queue.length === 0) return;
-    const { maxBatch, inputSize } = this.#opts;
+    const { maxBatch, maxInFlight, minSplit } = this.#opts;
+    while (this.#inFlight < maxInFlight && this.#queue.length > 0) {
+      // Spread what is waiting over the free slots (so a convoy of requests that arrived
+      // together runs on several workers at once), but keep batches of ≥ minSplit.
+      const free = maxInFlight - this.#inFlight;
+      const target = Math.min(maxBatch, Math.max(minSplit, Math.ceil(this.#queued / free)));
+      if (!this.#start(target)) return; // ran synchronously; #settle scheduled what follows
+    }
+  }
+
+  /** Start one batch of up to `target` instances. Returns whether it runs asynchronously. */
+  #start(target: number): boolean {
+    const { inputSize } = this.#opts;
     // Take instances from the head of the queue, splitting a request that does not fit.
     const parts: Part[] = [];
     let size = 0;
-    while (this.#queue.length > 0 && size < maxBatch) {
+    while (this.#queue.length > 0 && size < target) {
       const p = this.#queue[0];
-      const n = Math.min(p.count - p.done, maxBatch - size);
+      const n = Math.min(p.count - p.done, target - size);
       parts.push({ p, from: p.done, n });
       p.done += n;
       this.#queued -= n;
@@ -172,16 +192,17 @@ export class MicroBatcher {
       result = this.#run(inputs, size);
     } catch (err) {
       this.#settle(parts, size, started, null, err);
-      return;
+      return false;
     }
     if (result instanceof Promise) {
       result.then(
         (out) => this.#settle(parts, size, started, out, null),
         (err) => this.#settle(parts, size, started, null, err),
       );
-      // Room for another batch already (several in flight).
-      this.#schedule();
-    } else this.#settle(parts, size, started, result, null);
+      return true;
+    }
+    this.#settle(parts, size, started, result, null);
+    return false;
   }
 
   /** Deliver a batch's outputs (or its failure) to its requests, then schedule the next. */

@@ -122,3 +122,20 @@ test("batcher: async runner keeps up to maxInFlight batches running; split reque
   assert.equal(b.pending, 0);
   assert.equal(b.inFlight, 0);
 });
+
+test("batcher: requests waiting together are split over the free slots (≥ minSplit each)", async () => {
+  const sizes: number[] = [];
+  const run = async (x: Float32Array, n: number) => {
+    sizes.push(n);
+    await new Promise((r) => setTimeout(r, 2));
+    return x.slice(0, n * 2);
+  };
+  const opts = { inputSize: 2, outputSize: 2, maxBatch: 64, maxWaitMs: 0, maxInFlight: 2 };
+  const split = new MicroBatcher(run, { ...opts, minSplit: 4 });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => split.submit(Float32Array.of(i, i), 1)));
+  assert.deepEqual(sizes, [10, 10], "a convoy of 20 runs as two batches at once");
+  sizes.length = 0;
+  const floor = new MicroBatcher(run, { ...opts, minSplit: 8 });
+  await Promise.all(Array.from({ length: 10 }, (_, i) => floor.submit(Float32Array.of(i, i), 1)));
+  assert.deepEqual(sizes, [8, 2], "no batch below minSplit while more are waiting");
+});

@@ -81,8 +81,8 @@ export interface ModelPoolOptions {
   /** Run compute in these workers (owned by the caller) instead of on the calling thread. */
   workers?: InferenceWorkers;
   /**
-   * Batches in flight per worker and model (default 1: a worker computes one batch while the
-   * next one gathers requests on the main thread; more in flight means smaller batches).
+   * Batches in flight per worker and model (default 2: a worker finds its next batch waiting
+   * when it finishes one; waiting requests are split over the free slots, ≥ 8 per batch).
    */
   inFlightPerWorker?: number;
 }
@@ -200,7 +200,7 @@ export class ModelPool {
     }
     const ttl = opts.aliasTtlSeconds ?? 1;
     if (!(ttl >= 0)) throw new RangeError(`aliasTtlSeconds must be ≥ 0, got ${ttl}`);
-    const perWorker = opts.inFlightPerWorker ?? 1;
+    const perWorker = opts.inFlightPerWorker ?? 2;
     if (!Number.isInteger(perWorker) || perWorker < 1 || perWorker > 16) {
       throw new RangeError(`inFlightPerWorker must be an integer in 1..16, got ${perWorker}`);
     }

@@ -38,8 +38,8 @@ export const inferenceOptionsSchema = z.object({
    * the service's {@link inferenceOptionsFromEnv} defaults to `auto`).
    */
   workers: workerCountSchema.default(0),
-  /** Batches in flight per worker and model (more in flight → smaller batches). */
-  inFlightPerWorker: z.number().int().min(1).max(16).default(1),
+  /** Batches in flight per worker and model (the next one waits in the worker's queue). */
+  inFlightPerWorker: z.number().int().min(1).max(16).default(2),
 });
 /** Inference options as callers write them. */
 export type InferenceOptionsInput = z.input<typeof inferenceOptionsSchema>;
