@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
+import { seededDropout } from "./seeded_dropout.ts";
 
 const common = {
   /** Filters of the two conv blocks. */
@@ -86,10 +87,14 @@ export function parseModelConfig(config: unknown): ModelConfig {
   return r.data;
 }
 
+/** `seed + offset`, or undefined when unseeded. */
+function seedPlus(seed: number | undefined, offset: number): number | undefined {
+  return seed === undefined ? undefined : seed + offset;
+}
+
 /**
- * Seeds only the weight initialisers. Dropout layers are deliberately NOT seeded: tfjs's seeded
- * dropout draws the same mask at every step (a fresh RNG per call), which silently turns dropout
- * into a fixed sub-network.
+ * Seeds the weight initialisers. Dropout uses {@link seededDropout} (a new mask every step,
+ * reproducible from the seed): tfjs's own seeded dropout repeats one mask at every step.
  */
 function seeded(seed: number | undefined, offset: number) {
   return seed === undefined ? {} : {
@@ -136,7 +141,7 @@ function buildConvNet(c: Extract<ModelConfig, { arch: "m1" | "bn_cnn" }>): tf.La
   m.add(
     tf.layers.dense({ units: c.dense, activation: "relu", name: "fc1", ...seeded(c.seed, 10) }),
   );
-  if (c.dropout > 0) m.add(tf.layers.dropout({ rate: c.dropout, name: "dropout" }));
+  if (c.dropout > 0) m.add(seededDropout({ rate: c.dropout, name: "dropout", seed: c.seed }));
   m.add(tf.layers.dense({
     units: NUM_CLASSES,
     activation: "softmax",
@@ -165,7 +170,9 @@ function buildMlp(hidden: number[], dropout: number, seed: number | undefined): 
   m.add(tf.layers.flatten({ inputShape: [...INPUT_SHAPE], name: "flatten" }));
   hidden.forEach((units, i) => {
     m.add(tf.layers.dense({ units, activation: "relu", name: `fc${i + 1}`, ...seeded(seed, i) }));
-    if (dropout > 0) m.add(tf.layers.dropout({ rate: dropout, name: `dropout${i + 1}` }));
+    if (dropout > 0) {
+      m.add(seededDropout({ rate: dropout, name: `dropout${i + 1}`, seed: seedPlus(seed, i) }));
+    }
   });
   m.add(
     tf.layers.dense({
@@ -223,7 +230,7 @@ function buildResnet(
   });
   x = tf.layers.globalAveragePooling2d({ name: "gap" }).apply(x) as tf.SymbolicTensor;
   if (dropout > 0) {
-    x = tf.layers.dropout({ rate: dropout, name: "dropout" }).apply(x) as tf.SymbolicTensor;
+    x = seededDropout({ rate: dropout, name: "dropout", seed }).apply(x) as tf.SymbolicTensor;
   }
   const out = tf.layers.dense({
     units: NUM_CLASSES,

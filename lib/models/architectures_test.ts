@@ -12,7 +12,16 @@ test("m1 has the issue's layers and parameter count", () => {
   const m = buildModel({ arch: "m1" });
   assert.deepEqual(
     m.layers.map((l) => l.getClassName()),
-    ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"],
+    [
+      "Conv2D",
+      "MaxPooling2D",
+      "Conv2D",
+      "MaxPooling2D",
+      "Flatten",
+      "Dense",
+      "SeededDropout",
+      "Dense",
+    ],
   );
   // conv 3·3·1·32+32, conv 3·3·32·64+64, dense 1600·128+128, dense 128·10+10
   assert.equal(m.countParams(), 320 + 18496 + 204928 + 1290);
@@ -89,16 +98,39 @@ test("resnet has residual adds, downsamples, and fits a batch on wasm", async ()
   m.dispose();
 });
 
-test("dropout draws a new mask at every training step (tfjs seeded dropout would repeat one)", () => {
-  for (const arch of ["m1", "mlp", "resnet"] as const) {
-    const m = buildModel({ arch, seed: 1, dropout: 0.5 });
-    const layer = m.layers.find((l) => l.getClassName() === "Dropout");
+test("dropout draws a new mask at every step, reproducibly from the seed", () => {
+  const masks = (arch: "m1" | "mlp" | "resnet", seed: number) => {
+    const m = buildModel({ arch, seed, dropout: 0.5 });
+    const layer = m.layers.find((l) => l.getClassName() === "SeededDropout");
     assert.ok(layer, `${arch} has a dropout layer`);
     const x = tf.ones([4, 64]);
-    const a = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
-    const b = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
-    assert.notDeepEqual(Array.from(a), Array.from(b));
+    const out = [0, 1].map((_) =>
+      Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync())
+    );
+    const infer = Array.from((layer.apply(x) as tf.Tensor).dataSync());
     x.dispose();
     m.dispose();
+    return { out, infer };
+  };
+  for (const arch of ["m1", "mlp", "resnet"] as const) {
+    const a = masks(arch, 1);
+    assert.notDeepEqual(a.out[0], a.out[1], `${arch}: a new mask per step`);
+    assert.deepEqual(masks(arch, 1).out, a.out, `${arch}: same seed, same masks`);
+    assert.ok(a.infer.every((v) => v === 1), `${arch}: identity at inference`);
   }
+});
+
+test("models with seeded dropout survive serialization", async () => {
+  const { serializeModel, deserializeModel } = await import("./artifact.ts");
+  const m = buildModel({ arch: "m1", seed: 3 });
+  const s = await serializeModel(m);
+  const back = await deserializeModel(s.modelTopology, s.weightSpecs, s.weights);
+  const x = tf.randomUniform([2, 28, 28, 1], 0, 1, "float32", 9);
+  const d =
+    tf.max(tf.abs(tf.sub(m.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor))).dataSync()[0];
+  assert.ok(d < 1e-6, `max |Δ| ${d}`);
+  assert.ok(back.layers.some((l) => l.getClassName() === "SeededDropout"));
+  x.dispose();
+  m.dispose();
+  back.dispose();
 });

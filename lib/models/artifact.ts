@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { getContent, type ObjectStore, putContent } from "../storage/mod.ts";
 import { LABEL_NAMES } from "../data/mod.ts";
+// Registers custom layers (SeededDropout) so every deserialized model can be rebuilt.
+import "./seeded_dropout.ts";
 
 /** What a model expects as input and what its outputs mean. */
 export const signatureSchema = z.object({

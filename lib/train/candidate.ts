@@ -19,7 +19,7 @@ import { clearCheckpoint } from "./checkpoint.ts";
 import { resolveReplicas } from "./replicas.ts";
 
 /** Bump when the training code changes what a candidate's result means. */
-export const CANDIDATE_STEP_VERSION = 2;
+export const CANDIDATE_STEP_VERSION = 3;
 
 /** Options of {@link trainCandidate}. */
 export interface CandidateOptions {
