@@ -13,6 +13,8 @@ const ReadinessSchema = z
       db: CheckSchema,
       store: CheckSchema,
       cache: CheckSchema.extend({ backend: z.string() }),
+      /** Inference worker threads, when compute runs in workers (`FMNIST_INFER_WORKERS`). */
+      workers: CheckSchema.extend({ ready: z.number().int(), size: z.number().int() }).optional(),
     }),
   })
   .openapi("Readiness");
