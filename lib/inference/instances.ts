@@ -122,12 +122,23 @@ export function packInstances(instances: readonly unknown[]): PixelBatch {
   return { count: instances.length, pixels };
 }
 
+/** Body schemas by instance limit, built once (zod schemas are costly to build). */
+const bodySchemas = new Map<number, ReturnType<typeof instancesBodySchema>>();
+
 /**
  * Validate and pack an arbitrary parsed JSON value (for callers outside HTTP).
  * @throws Error listing the first problems.
  */
-export function parseInstances(body: unknown, maxInstances?: number): PixelBatch {
-  const r = instancesBodySchema(maxInstances).safeParse(body);
+export function parseInstances(
+  body: unknown,
+  maxInstances: number = DEFAULT_MAX_INSTANCES,
+): PixelBatch {
+  let schema = bodySchemas.get(maxInstances);
+  if (!schema) {
+    schema = instancesBodySchema(maxInstances);
+    if (bodySchemas.size < 16) bodySchemas.set(maxInstances, schema);
+  }
+  const r = schema.safeParse(body);
   if (!r.success) {
     throw new Error(
       `invalid instances: ${
