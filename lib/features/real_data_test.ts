@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pl from "nodejs-polars";
 import { DEBIAN_DIR } from "../data/mod.ts";
-import { readDebianDataset } from "../validate/fixtures.ts";
+import { readDebianDataset } from "../data/testing.ts";
 import { runSuite, tableSuite } from "../validate/mod.ts";
 import {
   classStats,

@@ -1,30 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { type ImageSet, readIdxGz } from "../data/mod.ts";
+import { debianTrainSubset } from "../data/testing.ts";
 import { initEngine } from "../engine/mod.ts";
 import { buildModel } from "../models/architectures.ts";
 import { FsObjectStore } from "../storage/mod.ts";
 import { trainModel } from "./loop.ts";
 
-const DEBIAN = "/usr/share/datasets/fashion-mnist";
 const NORM = { scale: 1 / 255, mean: 0, std: 1 };
 
-async function realTrainSubset(n: number): Promise<ImageSet> {
-  const open = async (f: string) => (await Deno.open(`${DEBIAN}/${f}`)).readable;
-  const img = await readIdxGz(await open("train-images-idx3-ubyte.gz"), "train-images");
-  const lab = await readIdxGz(await open("train-labels-idx1-ubyte.gz"), "train-labels");
-  const [, rows, cols] = img.dims;
-  return {
-    count: n,
-    rows,
-    cols,
-    images: img.data.slice(0, n * rows * cols),
-    labels: lab.data.slice(0, n),
-  };
-}
-
-const data = await realTrainSubset(3000);
+const data = await debianTrainSubset(3000);
 const trainIdx = Int32Array.from({ length: 2400 }, (_, i) => i);
 const valIdx = Int32Array.from({ length: 600 }, (_, i) => 2400 + i);
 await initEngine({ backend: "wasm" });

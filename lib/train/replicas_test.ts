@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { type ImageSet, readIdxGz } from "../data/mod.ts";
+import { debianTrainSubset } from "../data/testing.ts";
 import { initEngine } from "../engine/mod.ts";
 import { buildModel } from "../models/architectures.ts";
 import { FsObjectStore } from "../storage/mod.ts";
@@ -10,24 +10,9 @@ import { ReplicaPool, resolveReplicas } from "./replicas.ts";
 import { flattenTensors, shardGradients, unflattenTensors } from "./step.ts";
 import { shardRanges } from "./batch.ts";
 
-const DEBIAN = "/usr/share/datasets/fashion-mnist";
 const NORM = { scale: 1 / 255, mean: 0, std: 1 };
 
-async function realTrainSubset(n: number): Promise<ImageSet> {
-  const open = async (f: string) => (await Deno.open(`${DEBIAN}/${f}`)).readable;
-  const img = await readIdxGz(await open("train-images-idx3-ubyte.gz"), "train-images");
-  const lab = await readIdxGz(await open("train-labels-idx1-ubyte.gz"), "train-labels");
-  const [, rows, cols] = img.dims;
-  return {
-    count: n,
-    rows,
-    cols,
-    images: img.data.slice(0, n * rows * cols),
-    labels: lab.data.slice(0, n),
-  };
-}
-
-const data = await realTrainSubset(3500);
+const data = await debianTrainSubset(3500);
 const trainIdx = Int32Array.from({ length: 3000 }, (_, i) => i);
 const valIdx = Int32Array.from({ length: 500 }, (_, i) => 3000 + i);
 await initEngine({ backend: "wasm" });

@@ -1,6 +1,6 @@
 /** Small crafted datasets for tests of the validate and features stages (no file I/O). */
-import { DEBIAN_DIR, fetchFile, OFFICIAL_FILES, resolveSource } from "../data/mod.ts";
-import type { Dataset, ImageSet, SplitName } from "../data/mod.ts";
+
+import type { Dataset, ImageSet } from "../data/mod.ts";
 
 /**
  * An image set of `labels.length` images of `rows`×`cols`, where image `i`'s pixel `j` is
@@ -60,29 +60,4 @@ export function craftDataset(
     cols,
   );
   return { version: "crafted", train, test };
-}
-
-/**
- * The real Fashion-MNIST dataset read (and SHA-256 verified) from the Debian package directory
- * with the data stage's reader, or null when that directory is absent. `version` is `debian`.
- */
-export async function readDebianDataset(dir: string = DEBIAN_DIR): Promise<Dataset | null> {
-  const present = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
-  if (!present) return null;
-  const source = await resolveSource({ explicit: dir, names: OFFICIAL_FILES.map((f) => f.name) });
-  const read = async (split: SplitName): Promise<ImageSet> => {
-    const spec = (kind: "images" | "labels") => {
-      const f = OFFICIAL_FILES.find((x) => x.split === split && x.kind === kind);
-      if (!f) throw new Error(`no official ${split} ${kind} file`);
-      return f;
-    };
-    const [images, labels] = await Promise.all([
-      fetchFile(source, spec("images")),
-      fetchFile(source, spec("labels")),
-    ]);
-    const [count, rows, cols] = images.dims;
-    return { count, rows, cols, images: images.data, labels: labels.data };
-  };
-  const [train, test] = await Promise.all([read("train"), read("test")]);
-  return { version: "debian", train, test };
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DEBIAN_DIR } from "../data/mod.ts";
-import { readDebianDataset } from "./fixtures.ts";
+import { readDebianDataset } from "../data/testing.ts";
 import {
   datasetSuite,
   findCrossDuplicates,
