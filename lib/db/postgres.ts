@@ -1,5 +1,6 @@
 /** The server engine: Postgres via `postgres` (postgres.js), used when `DATABASE_URL` is set. */
 import postgres from "postgres";
+import { log } from "../log/mod.ts";
 import type { Db, Queryable } from "./types.ts";
 import { OID, parseBytea, parseInt8, serializeJson } from "./values.ts";
 
@@ -26,11 +27,41 @@ function queryable(sql: Sql | TxSql): Queryable {
   };
 }
 
+let socketGuard = false;
+
+/**
+ * Under Deno's Node compatibility, postgres.js can write to a socket the server has just closed
+ * (Postgres stopped or restarted); `socket.write` then THROWS from a `setImmediate` callback
+ * instead of emitting `error`, which would kill the process. The failing query still rejects
+ * through postgres.js's own close handling, so this uncaught copy is only swallowed (and
+ * logged), never hidden from the caller.
+ */
+function guardClosedSocketWrites(): void {
+  if (socketGuard) return;
+  socketGuard = true;
+  globalThis.addEventListener("error", (ev: ErrorEvent) => {
+    const err: unknown = ev.error;
+    if (
+      err instanceof Error && /socket has been ended by the other party/.test(err.message) &&
+      (err.stack ?? "").includes("postgres")
+    ) {
+      ev.preventDefault();
+      log.warn(
+        "postgres connection closed by the server mid-write; the query fails and is retried by its caller",
+        {
+          error: err.message,
+        },
+      );
+    }
+  });
+}
+
 /**
  * Connect to Postgres at `url` (a pool; connections open lazily). Values come back exactly as
  * from PGlite: int8 as `number`, bytea as `Uint8Array`, timestamptz as `Date`, jsonb parsed.
  */
 export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
+  guardClosedSocketWrites();
   const sql = postgres(url, {
     max: opts.max ?? 4,
     connect_timeout: 10,
