@@ -31,6 +31,8 @@ export interface Serving {
 /** Options of {@link startServing}. */
 export interface ServingOptions {
   databaseUrl?: string;
+  /** Prediction cache on Redis (in-process LRU when absent). */
+  redisUrl?: string;
   adminKey?: string;
   logs?: PredictionLogOptionsInput;
   /** Register the seeded models (default true). */
@@ -55,7 +57,11 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     await registerSeededModel(ctx, "fmnist", 2, "challenger");
   }
   const ab = new AbResolver({ db: ctx.db, log, ttlSeconds: 0.2 });
-  const inf = createInference(ctx, { aliasTtlSeconds: 0.2, processMetrics: false }, {
+  const inf = createInference(ctx, {
+    aliasTtlSeconds: 0.2,
+    processMetrics: false,
+    ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+  }, {
     log,
     resolver: ab,
   });
