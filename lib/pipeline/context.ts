@@ -7,7 +7,7 @@ import { ensureState, type Settings } from "../config/mod.ts";
 import { openDb } from "../db/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { openStore } from "../storage/mod.ts";
+import { FsObjectStore, openStore } from "../storage/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
 
 /** The repository's committed `data/` directory (dataset manifests). */
@@ -50,6 +50,11 @@ export async function openContext(settings: Settings, opts: ContextOptions = {})
   } catch (err) {
     await store.close();
     throw err;
+  }
+  if (store instanceof FsObjectStore) {
+    // Leftovers of writes that crashed mid-way (hidden from `list`, but they take disk space).
+    const removed = await store.removeStaleTemps().catch(() => 0);
+    if (removed > 0) log.info("removed stale temp files from the object store", { removed });
   }
   let closed = false;
   return {

@@ -118,6 +118,37 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Delete temp files that crashed writers left behind, when older than `olderThanMs` (younger
+   * ones may belong to a write in progress in another process). Returns how many were removed.
+   */
+  async removeStaleTemps(olderThanMs = 60 * 60 * 1000): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    const sweep = async (dir: string): Promise<void> => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = await Array.fromAsync(Deno.readDir(dir));
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw err;
+      }
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory) await sweep(path);
+        else if (e.isFile && e.name.startsWith(TMP_PREFIX)) {
+          const st = await Deno.stat(path).catch(() => null);
+          if (st?.mtime && st.mtime.getTime() < cutoff) {
+            await Deno.remove(path).catch(() => {});
+            removed++;
+          }
+        }
+      }
+    };
+    await sweep(this.location);
+    return removed;
+  }
+
   /** Remove an object (no error when absent). Empty parent directories are left in place. */
   async delete(key: string): Promise<void> {
     try {

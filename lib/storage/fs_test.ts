@@ -46,3 +46,23 @@ test("fs: a key that is a prefix of other keys is not an object", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+test("removeStaleTemps deletes only old leftovers of crashed writes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new FsObjectStore(dir);
+    await store.put("cas/aa/object", new Uint8Array([1]));
+    const old = join(dir, "cas", "aa", ".~tmp-crashed");
+    const fresh = join(dir, "cas", "aa", ".~tmp-in-flight");
+    await Deno.writeFile(old, new Uint8Array(10));
+    await Deno.writeFile(fresh, new Uint8Array(10));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await Deno.utime(old, twoHoursAgo, twoHoursAgo);
+    assert.equal(await store.removeStaleTemps(), 1);
+    await assert.rejects(Deno.stat(old), Deno.errors.NotFound);
+    assert.ok((await Deno.stat(fresh)).isFile);
+    assert.deepEqual((await store.list()).map((o) => o.key), ["cas/aa/object"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
