@@ -7,9 +7,9 @@
  *
  * Flags: --train N (all 60,000) --test N (all 10,000; k-NN only) --no-peer
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { benchFlags } from "./flags.ts";
 import { parseSettings } from "../lib/config/mod.ts";
 import { DEBIAN_DIR, ingest, loadDataset } from "../lib/data/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
@@ -26,21 +26,11 @@ const peerSchema = z.record(
   z.object({ test_accuracy: z.number(), seconds: z.number() }),
 );
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { train: { type: "string" }, test: { type: "string" }, "no-peer": { type: "boolean" } },
-  strict: true,
-});
-const parsed = flagsSchema.safeParse(values);
-if (!parsed.success) {
-  console.error(
-    `bench:baselines: ${
-      parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
-    }`,
-  );
-  Deno.exit(2);
-}
-const flags = parsed.data;
+const flags = benchFlags("bench:baselines", {
+  train: { type: "string" },
+  test: { type: "string" },
+  "no-peer": { type: "boolean" },
+}, flagsSchema);
 const source = Deno.env.get("FMNIST_SOURCE") ?? DEBIAN_DIR;
 
 const state = await Deno.makeTempDir({ prefix: "fmnist-bench-baselines-" });

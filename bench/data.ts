@@ -15,9 +15,9 @@
  *        --seed N (42) --no-peer
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import pl from "nodejs-polars";
 import { z } from "zod";
+import { benchFlags } from "./flags.ts";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
 import {
   type Dataset,
@@ -55,26 +55,12 @@ const flagsSchema = z.object({
 });
 
 function parseFlags(): z.infer<typeof flagsSchema> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      data: { type: "string" },
-      repeat: { type: "string" },
-      seed: { type: "string" },
-      "no-peer": { type: "boolean" },
-    },
-    strict: true,
-  });
-  const r = flagsSchema.safeParse(values);
-  if (!r.success) {
-    console.error(
-      `invalid flags: ${
-        r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
-    );
-    Deno.exit(2);
-  }
-  return r.data;
+  return benchFlags("bench:data", {
+    data: { type: "string" },
+    repeat: { type: "string" },
+    seed: { type: "string" },
+    "no-peer": { type: "boolean" },
+  }, flagsSchema);
 }
 
 const peerSchema = z.object({

@@ -11,8 +11,8 @@
  * Writes under a temp dir only; prints one JSON line per measurement and a summary table.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { benchFlags } from "./flags.ts";
 import { loadSettings } from "../lib/config/mod.ts";
 import { migrate, openPglite, openPostgres } from "../lib/db/mod.ts";
 import type { Db } from "../lib/db/mod.ts";
@@ -27,26 +27,12 @@ const flagsSchema = z.object({
 });
 
 function parseFlags(): z.infer<typeof flagsSchema> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      count: { type: "string" },
-      size: { type: "string" },
-      rows: { type: "string" },
-      opens: { type: "string" },
-    },
-    strict: true,
-  });
-  const r = flagsSchema.safeParse(values);
-  if (!r.success) {
-    console.error(
-      `invalid flags: ${
-        r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
-    );
-    Deno.exit(2);
-  }
-  return r.data;
+  return benchFlags("bench:storage", {
+    count: { type: "string" },
+    size: { type: "string" },
+    rows: { type: "string" },
+    opens: { type: "string" },
+  }, flagsSchema);
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {
