@@ -3,6 +3,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
+import { withStepCtx } from "../pipeline/testing.ts";
 import type { Db } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { FsObjectStore } from "../storage/mod.ts";
@@ -21,20 +22,8 @@ import {
   stratifiedSplit,
 } from "./mod.ts";
 
-async function withCtx(db: Db, fn: (ctx: FeatureCtx) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fmnist-features-" });
-  const store = new FsObjectStore(join(dir, "objects"));
-  const log = createLogger({}, { level: "error", sink: () => {} });
-  try {
-    await fn({ store, db, log });
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 forEachDb("featuresStep stores a feature set that loads back and is idempotent", async (db) => {
-  await withCtx(db, async (ctx) => {
+  await withStepCtx(db, async (ctx) => {
     const ds: Dataset = { ...craftDataset({ trainPerClass: 20, testPerClass: 5 }), version: "fx" };
     await assert.rejects(() => loadFeatures(ctx, "fx"), FeaturesNotFoundError);
     await assert.rejects(() => featuresStep(ctx, ds, { valFraction: 2 }), FeatureParamsError);

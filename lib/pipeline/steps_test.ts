@@ -7,18 +7,11 @@ import type { Db } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { FsObjectStore } from "../storage/mod.ts";
 import { listStepRuns, runStep, type StepCtx, stepInputHash } from "./mod.ts";
+import { withStepCtx } from "./testing.ts";
 
-async function withCtx(db: Db, fn: (ctx: StepCtx, dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fmnist-steps-" });
-  const store = new FsObjectStore(join(dir, "objects"));
-  const lines: string[] = [];
-  const log = createLogger({}, { level: "debug", sink: (l) => lines.push(l) });
-  try {
-    await fn({ store, db, log }, dir);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+function withCtx(db: Db, fn: (ctx: StepCtx, dir: string) => Promise<void>): Promise<void> {
+  const log = createLogger({}, { level: "debug", sink: () => {} });
+  return withStepCtx(db, fn, { log, prefix: "fmnist-steps-" });
 }
 
 forEachDb("runStep skips unchanged inputs and reruns on changed inputs", async (db) => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
+import { withStepCtx } from "../pipeline/testing.ts";
 import type { Db } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import type { StepCtx } from "../pipeline/mod.ts";
@@ -22,20 +23,8 @@ const config = {
   intensityBands: [[0, 1], [0, 1], [0, 1]],
 };
 
-async function withCtx(db: Db, fn: (ctx: StepCtx) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fmnist-validate-" });
-  const store = new FsObjectStore(join(dir, "objects"));
-  const log = createLogger({}, { level: "error", sink: () => {} });
-  try {
-    await fn({ store, db, log });
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 forEachDb("validateStep stores JSON + HTML, records a summary and skips reruns", async (db) => {
-  await withCtx(db, async (ctx) => {
+  await withStepCtx(db, async (ctx) => {
     const ds: Dataset = { ...craftDataset(), version: "ds-ok" };
     const first = await validateStep(ctx, ds, { config });
     assert.equal(first.success, true);
@@ -70,7 +59,7 @@ forEachDb("validateStep stores JSON + HTML, records a summary and skips reruns",
 });
 
 forEachDb("validateStep fails on a critical expectation but keeps the report", async (db) => {
-  await withCtx(db, async (ctx) => {
+  await withStepCtx(db, async (ctx) => {
     const base = craftDataset();
     // Test images 0 and 2 are copies of train images 5 and 7: leakage (critical).
     const test = craftSet(
