@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
 import { withStepCtx } from "../pipeline/testing.ts";
-import type { Db } from "../db/mod.ts";
-import { createLogger } from "../log/mod.ts";
-import { FsObjectStore } from "../storage/mod.ts";
 import { craftDataset } from "../validate/fixtures.ts";
 import {
   computeImageFeatures,
-  type FeatureCtx,
   FeatureParamsError,
   FeaturesNotFoundError,
   featuresStep,

@@ -5,7 +5,6 @@ import { atomicWriteFile } from "../config/mod.ts";
 import { forEachDb } from "../db/testing.ts";
 import type { Db } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { FsObjectStore } from "../storage/mod.ts";
 import { listStepRuns, runStep, type StepCtx, stepInputHash } from "./mod.ts";
 import { withStepCtx } from "./testing.ts";
 

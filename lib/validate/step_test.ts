@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
 import { withStepCtx } from "../pipeline/testing.ts";
-import type { Db } from "../db/mod.ts";
-import { createLogger } from "../log/mod.ts";
-import type { StepCtx } from "../pipeline/mod.ts";
-import { FsObjectStore } from "../storage/mod.ts";
 import { craftDataset, craftSet, uniquePixel } from "./fixtures.ts";
 import {
   listValidationRuns,
