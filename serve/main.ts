@@ -80,7 +80,7 @@ export async function main(): Promise<number> {
     });
     let server;
     try {
-      server = startServer(app, { port: settings.port, log });
+      server = startServer(app, { port: settings.port, hostname: settings.host, log });
     } catch (err) {
       if (err instanceof Deno.errors.AddrInUse) {
         log.error("port in use", {
