@@ -77,6 +77,7 @@ export async function main(): Promise<number> {
       tracking: ctx,
       experiments: { logs, ab },
       adminKey: settings.adminKey,
+      feedbackKey: settings.feedbackKey,
     });
     let server;
     try {

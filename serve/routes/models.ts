@@ -200,6 +200,7 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
         ref,
         batch,
         requestId: c.get("requestId"),
+        clientRequestId: c.get("clientRequestId"),
         clientKey: c.req.header(CLIENT_KEY_HEADER) || undefined,
         startedAt: started,
       });
