@@ -3,12 +3,19 @@
  * real HTTP on port 0, against a fresh temp state dir (PGlite, or Postgres at `databaseUrl`),
  * with seeded untrained CNNs registered as v1 (champion) and v2 (challenger) of `fmnist`.
  * `production: true` runs what `deno task serve` runs: compute in worker threads
- * (`FMNIST_INFER_WORKERS=auto`) and the production body limit.
+ * (`FMNIST_INFER_WORKERS=auto`), image decoding in the decode pool, and the production body
+ * limit.
  */
 import { parseSettings, statePaths } from "../lib/config/mod.ts";
 import { AbResolver } from "../lib/ab/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
-import { createInference, type Inference, type WorkerCount } from "../lib/inference/mod.ts";
+import {
+  createInference,
+  type ImageBudgetInput,
+  ImageDecodePool,
+  type Inference,
+  type WorkerCount,
+} from "../lib/inference/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger, type Logger } from "../lib/log/mod.ts";
 import { type Ctx, openContext } from "../lib/pipeline/mod.ts";
@@ -46,6 +53,8 @@ export interface ServingOptions {
   production?: boolean;
   /** Inference compute workers (default: `auto` with `production`, else 0). */
   workers?: WorkerCount;
+  /** Per-request image budget (default: the production one). */
+  imageBudget?: ImageBudgetInput;
   logs?: PredictionLogOptionsInput;
   /** Register the seeded models (default true). */
   seed?: boolean;
@@ -88,7 +97,9 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     registry: inf.metrics.registry,
   }, { flushIntervalMs: 100, retryIntervalMs: 200, writeTimeoutMs: 3000, ...opts.logs });
   inf.service.setSink(logs);
+  const decoder = opts.production ? new ImageDecodePool(log) : undefined;
   const app = createApp({
+    models: { decoder, budget: opts.imageBudget },
     log,
     datasets: createDatasetApi(ctx),
     inference: inf,
@@ -110,6 +121,7 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     async close() {
       await server.shutdown();
       await logs.close();
+      decoder?.close();
       await inf.close();
       await ctx.close();
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});
