@@ -678,7 +678,7 @@ test("every route of the OpenAPI document answers exactly as stated, valid and i
       "GET",
       "/v1/datasets/{version}/images/{split}/{file}",
       `/v1/datasets/${v}/images/test/10000.png`,
-      400,
+      404,
     ),
     C(
       "GET",
