@@ -48,6 +48,11 @@ export interface AppDeps {
   experiments?: Partial<ExperimentDeps> & { ab?: AbResolver };
   /** API key of `/v1/admin/*` (`FMNIST_ADMIN_KEY`); unset → admin routes answer 503. */
   adminKey?: string;
+  /**
+   * API key of `POST /v1/feedback` (`FMNIST_FEEDBACK_KEY`); the admin key works too; neither →
+   * feedback answers 503.
+   */
+  feedbackKey?: string;
 }
 
 /** Default identity of the OpenAPI document. */
@@ -74,7 +79,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
     app.route(
       EXPERIMENTS_BASE,
-      experimentRoutes({ ctx: deps.inference.ctx, ...deps.experiments }),
+      experimentRoutes({
+        ctx: deps.inference.ctx,
+        ...deps.experiments,
+        adminKey: deps.adminKey,
+        feedbackKey: deps.feedbackKey,
+      }),
     );
     app.route(
       ADMIN_BASE,

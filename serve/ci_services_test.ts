@@ -10,11 +10,12 @@ import { pixels, startServing } from "./serving_testing.ts";
 
 const pgUrl = Deno.env.get("FMNIST_TEST_DATABASE_URL");
 const redisUrl = Deno.env.get("FMNIST_TEST_REDIS_URL");
+const FEEDBACK_KEY = "ci-services-feedback-key-0123";
 
 test("service on the CI's Postgres and Redis: predict, cache, log, feedback", {
   skip: !(pgUrl && redisUrl) && "FMNIST_TEST_DATABASE_URL / FMNIST_TEST_REDIS_URL are not set",
 }, async () => {
-  const s = await startServing({ databaseUrl: pgUrl, redisUrl });
+  const s = await startServing({ databaseUrl: pgUrl, redisUrl, feedbackKey: FEEDBACK_KEY });
   try {
     // The Redis client connects in the background: give it a moment.
     let ready = await (await fetch(`${s.url}/readyz`)).json();
@@ -39,7 +40,7 @@ test("service on the CI's Postgres and Redis: predict, cache, log, feedback", {
       const out = await res.json();
       assert.equal(out.predictions.length, 1);
       assert.equal(out.model.version, 1);
-      ids.push(id);
+      ids.push(res.headers.get("x-request-id")!);
     }
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     const hits = metrics.split("\n").find((l) => l.startsWith("fmnist_cache_hits_total"));
@@ -47,13 +48,14 @@ test("service on the CI's Postgres and Redis: predict, cache, log, feedback", {
 
     await s.logs.flush();
     const rows = await s.ctx.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM prediction_logs WHERE request_id = ANY($1)`,
+      `SELECT count(*)::int AS n FROM prediction_logs
+        WHERE request_id = ANY($1) AND client_request_id LIKE 'ci-services-%'`,
       [ids],
     );
     assert.equal(rows[0].n, 3);
     const fb = await fetch(`${s.url}/v1/feedback`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-feedback-key": FEEDBACK_KEY },
       body: JSON.stringify({ request_id: ids[0], index: 0, label: 3 }),
     });
     assert.ok(fb.status === 200 || fb.status === 201, `feedback ${fb.status}: ${await fb.text()}`);

@@ -4,7 +4,9 @@
  * cannot disturb other tests. Every prediction must answer 200 while the database is down (logs
  * spool to `<state>/spool/`), and once it is back the spool is replayed: the number of
  * `prediction_logs` rows equals the number of predictions made — zero lost, none doubled.
- * Skipped (with the reason) when not root or Postgres binaries are missing.
+ * Runs on the production defaults (inference workers `auto`, the decode pool, the default body
+ * limit), and every request reuses one client `x-request-id`: logs are keyed by the server's
+ * id, so none collide. Skipped (with the reason) when not root or Postgres binaries are missing.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -112,12 +114,16 @@ test("fault: Postgres down mid-load → all 200, logs spooled, replayed when bac
 }, async () => {
   const pg = await throwawayPostgres();
   try {
-    const s = await startServing({ databaseUrl: pg.url });
+    const s = await startServing({ databaseUrl: pg.url, production: true });
     try {
       const predictOnce = async (i: number): Promise<number> => {
         const res = await fetch(`${s.url}/v1/models/fmnist/predict`, {
           method: "POST",
-          headers: { "content-type": "application/json", "x-client-key": `c${i % 7}` },
+          headers: {
+            "content-type": "application/json",
+            "x-client-key": `c${i % 7}`,
+            "x-request-id": "fault-load", // reused on purpose: must not collide in the logs
+          },
           body: JSON.stringify({ instances: [pixels(i), pixels(i + 100_000)] }),
         });
         await res.body?.cancel();

@@ -12,6 +12,7 @@ import { createDatasetApi } from "./services/lib_datasets.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import {
   createInference,
+  ImageDecodePool,
   type Inference,
   inferenceOptionsFromEnv,
   warmChampions,
@@ -47,6 +48,7 @@ export async function main(): Promise<number> {
   }
   let inference: Inference | undefined;
   let logs: PredictionLogWriter | undefined;
+  let decoder: ImageDecodePool | undefined;
   try {
     let inferenceOpts;
     try {
@@ -70,17 +72,21 @@ export async function main(): Promise<number> {
     const warming = inference;
     // Champions load in the background; /readyz answers 503 until they are in.
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
+    // Image bodies are decoded in worker threads, never on the thread that answers HTTP.
+    decoder = new ImageDecodePool(log);
     const app = createApp({
       log,
+      models: { decoder },
       datasets: createDatasetApi(ctx),
       inference,
       tracking: ctx,
       experiments: { logs, ab },
       adminKey: settings.adminKey,
+      feedbackKey: settings.feedbackKey,
     });
     let server;
     try {
-      server = startServer(app, { port: settings.port, log });
+      server = startServer(app, { port: settings.port, hostname: settings.host, log });
     } catch (err) {
       if (err instanceof Deno.errors.AddrInUse) {
         log.error("port in use", {
@@ -104,6 +110,7 @@ export async function main(): Promise<number> {
     return 0;
   } finally {
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
+    decoder?.close();
     await inference?.close();
     await ctx.close();
   }

@@ -34,6 +34,7 @@ async function readUntil(
 }
 
 test("deno task serve: listens on PORT, serves, exits 0 on SIGTERM after draining", async () => {
+  // A fresh embedded database migrates before listening: allow for a loaded CI machine.
   const stateDir = await Deno.makeTempDir({ prefix: "fmnist-serve-main-" });
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
@@ -44,7 +45,7 @@ test("deno task serve: listens on PORT, serves, exits 0 on SIGTERM after drainin
   }).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   try {
-    const lines = await readUntil(reader, (l) => l.includes('"listening"'), 60_000);
+    const lines = await readUntil(reader, (l) => l.includes('"listening"'), 180_000);
     const listening = JSON.parse(lines.at(-1)!);
     assert.equal(listening.port, port);
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);

@@ -12,17 +12,25 @@ export interface RunningServer {
   url: string;
   /** The port actually bound (useful with port 0). */
   port: number;
+  /** The interface actually bound (`127.0.0.1` unless another was chosen). */
+  hostname: string;
   /** Stop accepting connections and wait for in-flight requests to finish. */
   shutdown(): Promise<void>;
   /** Resolves once the server has stopped. */
   finished: Promise<void>;
 }
 
+/** Interface bound when none is given: loopback only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
 /** Options of {@link startServer}. */
 export interface StartOptions {
   /** Port to listen on; 0 picks a free one. */
   port: number;
-  /** Interface to bind (default `0.0.0.0`). */
+  /**
+   * Interface to bind (default `127.0.0.1`: reachable from this machine only; listening on every
+   * interface, `0.0.0.0`, is an explicit choice, e.g. `HOST=0.0.0.0` in compose.yaml).
+   */
   hostname?: string;
   log: Logger;
 }
@@ -34,7 +42,7 @@ export interface StartOptions {
 export function startServer(app: FetchApp, opts: StartOptions): RunningServer {
   const server = Deno.serve({
     port: opts.port,
-    hostname: opts.hostname ?? "0.0.0.0",
+    hostname: opts.hostname ?? DEFAULT_HOST,
     onListen: () => {}, // logged below as JSON instead of Deno's plain-text banner
     onError: (err) => {
       opts.log.error("unhandled server error", { error: err });
@@ -47,6 +55,12 @@ export function startServer(app: FetchApp, opts: StartOptions): RunningServer {
   const addr = server.addr;
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
-  opts.log.info("listening", { url, port: addr.port });
-  return { url, port: addr.port, shutdown: () => server.shutdown(), finished: server.finished };
+  opts.log.info("listening", { url, host: addr.hostname, port: addr.port });
+  return {
+    url,
+    port: addr.port,
+    hostname: addr.hostname,
+    shutdown: () => server.shutdown(),
+    finished: server.finished,
+  };
 }

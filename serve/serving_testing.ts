@@ -2,11 +2,20 @@
  * Test harness: the whole service (inference, prediction logs, A/B resolver, admin routes) over
  * real HTTP on port 0, against a fresh temp state dir (PGlite, or Postgres at `databaseUrl`),
  * with seeded untrained CNNs registered as v1 (champion) and v2 (challenger) of `fmnist`.
+ * `production: true` runs what `deno task serve` runs: compute in worker threads
+ * (`FMNIST_INFER_WORKERS=auto`), image decoding in the decode pool, and the production body
+ * limit.
  */
 import { parseSettings, statePaths } from "../lib/config/mod.ts";
 import { AbResolver } from "../lib/ab/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
-import { createInference, type Inference } from "../lib/inference/mod.ts";
+import {
+  createInference,
+  type ImageBudgetInput,
+  ImageDecodePool,
+  type Inference,
+  type WorkerCount,
+} from "../lib/inference/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger, type Logger } from "../lib/log/mod.ts";
 import { type Ctx, openContext } from "../lib/pipeline/mod.ts";
@@ -34,6 +43,18 @@ export interface ServingOptions {
   /** Prediction cache on Redis (in-process LRU when absent). */
   redisUrl?: string;
   adminKey?: string;
+  /** Key of `POST /v1/feedback`. */
+  feedbackKey?: string;
+  /**
+   * The production defaults of `deno task serve`: inference workers `auto` (one per core) and
+   * the default body limit (`maxBodyBytes` must then be unset). Default false: compute on the
+   * main thread, which keeps the many small test servers cheap.
+   */
+  production?: boolean;
+  /** Inference compute workers (default: `auto` with `production`, else 0). */
+  workers?: WorkerCount;
+  /** Per-request image budget (default: the production one). */
+  imageBudget?: ImageBudgetInput;
   logs?: PredictionLogOptionsInput;
   /** Register the seeded models (default true). */
   seed?: boolean;
@@ -57,8 +78,12 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     await registerSeededModel(ctx, "fmnist", 2, "challenger");
   }
   const ab = new AbResolver({ db: ctx.db, log, ttlSeconds: 0.2 });
+  if (opts.production && opts.maxBodyBytes !== undefined) {
+    throw new Error("startServing: production uses the default body limit; unset maxBodyBytes");
+  }
   const inf = createInference(ctx, {
     aliasTtlSeconds: 0.2,
+    workers: opts.workers ?? (opts.production ? "auto" : 0),
     processMetrics: false,
     ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
   }, {
@@ -72,13 +97,16 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     registry: inf.metrics.registry,
   }, { flushIntervalMs: 100, retryIntervalMs: 200, writeTimeoutMs: 3000, ...opts.logs });
   inf.service.setSink(logs);
+  const decoder = opts.production ? new ImageDecodePool(log) : undefined;
   const app = createApp({
+    models: { decoder, budget: opts.imageBudget },
     log,
     datasets: createDatasetApi(ctx),
     inference: inf,
     tracking: ctx,
     experiments: { logs, ab },
     adminKey: opts.adminKey,
+    feedbackKey: opts.feedbackKey,
     maxBodyBytes: opts.maxBodyBytes,
   });
   const server = startServer(app, { port: 0, hostname: "127.0.0.1", log });
@@ -93,6 +121,7 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     async close() {
       await server.shutdown();
       await logs.close();
+      decoder?.close();
       await inf.close();
       await ctx.close();
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});

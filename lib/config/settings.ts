@@ -30,12 +30,21 @@ export const envSchema = z.object({
   FMNIST_REMOTE_S3_REGION: z.string().default("us-east-1"),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(8000),
+  /** Interface `deno task serve` binds: loopback unless `0.0.0.0` (or another address) is chosen. */
+  HOST: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Za-z.:-]{1,253}$/, "must be an IP address or host name, e.g. 0.0.0.0")
+    .default("127.0.0.1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
   /** API key of the service's admin routes; unset → admin routes answer 503. */
   FMNIST_ADMIN_KEY: z.string().trim().min(16, "use at least 16 characters").max(512).optional(),
+  /** API key of `POST /v1/feedback` (labelling tools); the admin key is accepted too. */
+  FMNIST_FEEDBACK_KEY: z.string().trim().min(16, "use at least 16 characters").max(512)
+    .optional(),
 });
 
 /** Raw validated environment. */
@@ -64,12 +73,16 @@ export interface Settings {
   remoteS3?: Omit<S3Settings, "bucket">;
   redisUrl?: string;
   port: number;
+  /** Interface the service binds (`HOST`, default `127.0.0.1`). */
+  host: string;
   logLevel: Env["LOG_LEVEL"];
   backend: Env["FMNIST_BACKEND"];
   threads: number;
   seed: number;
   /** API key of the admin routes (`FMNIST_ADMIN_KEY`); undefined disables them. */
   adminKey?: string;
+  /** API key of the feedback route (`FMNIST_FEEDBACK_KEY`); the admin key also works. */
+  feedbackKey?: string;
 }
 
 /** Variables whose values are never echoed in error messages. */
@@ -140,11 +153,13 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     remoteS3,
     redisUrl: e.REDIS_URL,
     port: e.PORT,
+    host: e.HOST,
     logLevel: e.LOG_LEVEL,
     backend: e.FMNIST_BACKEND,
     threads: e.FMNIST_THREADS,
     seed: e.FMNIST_SEED,
     ...(e.FMNIST_ADMIN_KEY === undefined ? {} : { adminKey: e.FMNIST_ADMIN_KEY }),
+    ...(e.FMNIST_FEEDBACK_KEY === undefined ? {} : { feedbackKey: e.FMNIST_FEEDBACK_KEY }),
   };
 }
 

@@ -35,6 +35,18 @@ export type {
   RgbaImage,
 } from "./image.ts";
 export {
+  checkImageBudget,
+  DEFAULT_IMAGE_BUDGET,
+  ImageBudgetError,
+  imageBudgetSchema,
+  readImageHeader,
+} from "./image_budget.ts";
+export type { ImageBudget, ImageBudgetInput, ImageHeader } from "./image_budget.ts";
+export { ImageDecodePool } from "./decode_pool.ts";
+export type { DecodePoolOptionsInput, ImageDecoder } from "./decode_pool.ts";
+export { inlineDecoder, preprocessImages } from "./image_batch.ts";
+export type { PreprocessImagesOptions } from "./image_batch.ts";
+export {
   DEFAULT_MAX_INSTANCES,
   IMAGE_PIXELS,
   IMAGE_SIDE,

@@ -7,6 +7,7 @@
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import { Buffer } from "node:buffer";
+import { crc32, deflateSync } from "node:zlib";
 
 /** Seeded uniform random numbers in [0, 1) (mulberry32). */
 export function seededRandom(seed: number): () => number {
@@ -103,4 +104,49 @@ export function garmentCutoutPng(
     png.data[i * 4 + 3] = Math.round(a[i] * 255);
   }
   return Uint8Array.from(PNG.sync.write(png));
+}
+
+/**
+ * A large 8-bit grayscale PNG built without an encoder pass over every pixel: black, with an
+ * optional white rectangle `box` (`[x0, y0, x1, y1)`). All black, it is a decompression bomb: a
+ * few KB of file for `width × height` pixels (6000×6000 → about 35 KB).
+ */
+export function largeGrayPng(
+  width: number,
+  height: number,
+  box?: [number, number, number, number],
+): Uint8Array<ArrayBuffer> {
+  const row = width + 1; // filter byte + one byte per pixel
+  const raw = new Uint8Array(row * height);
+  if (box) {
+    const [x0, y0, x1, y1] = box;
+    for (let y = y0; y < y1; y++) raw.fill(255, y * row + 1 + x0, y * row + 1 + x1);
+  }
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)) >>> 0);
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  const hv = new DataView(ihdr.buffer);
+  hv.setUint32(0, width);
+  hv.setUint32(4, height);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale, deflate, no filter, no interlace
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", new Uint8Array(deflateSync(raw, { level: 9 }))),
+    chunk("IEND", new Uint8Array(0)),
+  ];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }

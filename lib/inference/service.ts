@@ -34,7 +34,10 @@ export interface PredictRequest {
   model: string;
   ref: VersionRef;
   batch: PixelBatch;
+  /** Server-generated, unique request id: the key of the prediction log records. */
   requestId: string;
+  /** The client's own request id (correlation only; not unique), copied into the records. */
+  clientRequestId?: string;
   clientKey?: string;
   /** `performance.now()` when the request arrived (latency in sink records); default now. */
   startedAt?: number;
@@ -156,6 +159,7 @@ export class InferenceService {
         this.metrics.predictions.inc({ model: m.name, version, class: label });
         records.push({
           requestId: req.requestId,
+          ...(req.clientRequestId === undefined ? {} : { clientRequestId: req.clientRequestId }),
           index: i,
           model: m.name,
           version: m.version,

@@ -8,8 +8,13 @@ import type { VersionRef } from "./pool.ts";
 
 /** One predicted instance, as handed to a {@link PredictionSink}. */
 export interface PredictionRecord {
-  /** Request id (`x-request-id`). */
+  /**
+   * Server-generated request id (unique per request; with `index`, the log key). Never the
+   * client's id: a reused client id would make two requests' records collide.
+   */
   requestId: string;
+  /** The client's `x-request-id` (a correlation id; may repeat across requests). */
+  clientRequestId?: string;
   /** Position of the instance in its request. */
   index: number;
   model: string;

@@ -8,6 +8,7 @@ import type { PredictionRecord } from "../inference/mod.ts";
 /** Schema of one spooled prediction record (the inference stage's `PredictionRecord`). */
 export const predictionRecordSchema = z.object({
   requestId: z.string().min(1).max(200),
+  clientRequestId: z.string().min(1).max(200).optional(),
   index: z.number().int().min(0),
   model: z.string().min(1),
   version: z.number().int().min(1),
@@ -36,6 +37,7 @@ export function parseRecordLine(line: string): PredictionRecord | null {
 /** Columns of `prediction_logs` written per record, in insert order. */
 const COLUMNS = [
   "request_id",
+  "client_request_id",
   "idx",
   "model",
   "version",
@@ -50,8 +52,10 @@ const COLUMNS = [
 ] as const;
 
 /**
- * One idempotent multi-row INSERT for `records` (duplicates of `(request_id, idx)` are skipped,
- * so a batch replayed twice adds nothing). Returns the SQL and its parameters.
+ * One idempotent multi-row INSERT for `records`. `(request_id, idx)` is the server-generated key
+ * of one predicted instance, so a conflict can only be the same record written twice (a batch
+ * both written late and spooled, or a spool replayed after a crash): skipping it loses nothing.
+ * Returns the SQL and its parameters.
  */
 export function insertStatement(records: readonly PredictionRecord[]): {
   sql: string;
@@ -63,6 +67,7 @@ export function insertStatement(records: readonly PredictionRecord[]): {
     const base = params.length;
     params.push(
       r.requestId,
+      r.clientRequestId ?? null,
       r.index,
       r.model,
       r.version,

@@ -10,7 +10,12 @@ import type { Db, Queryable } from "../db/mod.ts";
 import { forEachDb } from "../db/testing.ts";
 import type { PredictionRecord } from "../inference/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { recordFeedback, UnknownPredictionError } from "./feedback.ts";
+import {
+  FeedbackConflictError,
+  feedbackEvents,
+  recordFeedback,
+  UnknownPredictionError,
+} from "./feedback.ts";
 import { Spool } from "./spool.ts";
 import { PredictionLogWriter } from "./writer.ts";
 
@@ -215,33 +220,39 @@ test("predlog: memory stays bounded while the DB hangs (backlog spooled), timed-
 });
 
 forEachDb(
-  "feedback: stored by request id and index; unknown ids and indexes refused",
+  "feedback: stored by request id and index; unknown ids and indexes refused; audited changes",
   async (db) => {
     const dir = await Deno.makeTempDir({ prefix: "fmnist-spool-" });
     const w = await PredictionLogWriter.open({ db, spoolDir: dir, log: silent }, {
       flushIntervalMs: 60_000,
     });
+    const fb = (request_id: string, index: number, label: number | string, replace = false) => ({
+      request_id,
+      index,
+      label,
+      replace,
+    });
     try {
       w.record([rec("q1", 0), rec("q1", 1)]);
       // Still buffered: the writer vouches for it.
-      const f = await recordFeedback(
-        db,
-        { request_id: "q1", index: 1, label: 3 },
-        (id) => w.instanceCount(id),
-      );
+      const f = await recordFeedback(db, fb("q1", 1, 3), "tester", (id) => w.instanceCount(id));
       assert.equal(f.trueClassId, 3);
+      assert.equal(f.outcome, "created");
       await assert.rejects(
-        recordFeedback(db, { request_id: "q1", index: 2, label: 3 }, (id) => w.instanceCount(id)),
+        recordFeedback(db, fb("q1", 2, 3), "tester", (id) => w.instanceCount(id)),
         /index 2 is out of range/,
       );
-      await assert.rejects(
-        recordFeedback(db, { request_id: "nope", index: 0, label: 1 }),
-        UnknownPredictionError,
-      );
+      await assert.rejects(recordFeedback(db, fb("nope", 0, 1), "tester"), UnknownPredictionError);
       await w.flush();
-      // Known from the database alone; a second post replaces the first.
-      await recordFeedback(db, { request_id: "q1", index: 0, label: "Coat" });
-      await recordFeedback(db, { request_id: "q1", index: 0, label: "Dress" });
+      // Known from the database alone; a different second label is refused unless replaced.
+      await recordFeedback(db, fb("q1", 0, "Coat"), "alice");
+      await assert.rejects(recordFeedback(db, fb("q1", 0, "Dress"), "bob"), FeedbackConflictError);
+      const same = await recordFeedback(db, fb("q1", 0, "Coat"), "bob");
+      assert.equal(same.outcome, "unchanged");
+      const r = await recordFeedback(db, fb("q1", 0, "Dress", true), "carol");
+      assert.equal(r.outcome, "replaced");
+      assert.deepEqual(r.previous, { classId: null, label: "Coat" });
+      assert.deepEqual([r.first.label, r.first.by, r.revisions], ["Coat", "alice", 1]);
       const rows = await db.query<
         { idx: number; true_class_id: number | null; true_label: string | null }
       >(
@@ -250,6 +261,11 @@ forEachDb(
       assert.deepEqual(rows, [
         { idx: 0, true_class_id: null, true_label: "Dress" },
         { idx: 1, true_class_id: 3, true_label: null },
+      ]);
+      const trail = await feedbackEvents(db, "q1", 0);
+      assert.deepEqual(trail.map((e) => [e.label, e.previous?.label ?? null, e.actor]), [
+        ["Coat", null, "alice"],
+        ["Dress", "Coat", "carol"],
       ]);
     } finally {
       await w.close();

@@ -15,6 +15,7 @@ export function accessLog(log: Logger): MiddlewareHandler<AppEnv> {
     const status = c.res.status;
     const fields = {
       request_id: c.get("requestId"),
+      client_request_id: c.get("clientRequestId"),
       method: c.req.method,
       path: c.req.path,
       status,

@@ -2,7 +2,7 @@
  * Admin, feedback and A/B routes over real HTTP (PGlite state dir, seeded models v1 champion /
  * v2 challenger): key checks (503 disabled, 401 missing/wrong), promotion with audit event,
  * reload, A/B config CRUD, sticky arms by `x-client-key` recorded in the prediction logs,
- * feedback (201, 404 unknown), and the per-arm summary.
+ * feedback (201, 404 unknown; with the admin key), and the per-arm summary.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -178,25 +178,25 @@ test("A/B: config CRUD, sticky arms by client key, arms logged, feedback, summar
   // Feedback right away (logs may still be buffered), then unknown ids.
   for (const [i, p] of made.entries()) {
     const label = p.arm === "a" || i % 2 === 0 ? p.classId : (p.classId + 1) % 10;
-    const res = await call(s.url, "POST", "/v1/feedback", { request_id: p.requestId, label }, {});
+    const res = await call(s.url, "POST", "/v1/feedback", { request_id: p.requestId, label });
     assert.equal(res.status, 201, await res.clone().text());
     await res.body?.cancel();
   }
-  const unknown = await call(s.url, "POST", "/v1/feedback", { request_id: "nope", label: 1 }, {});
+  const unknown = await call(s.url, "POST", "/v1/feedback", { request_id: "nope", label: 1 });
   assert.equal(unknown.status, 404);
   await unknown.body?.cancel();
   const badIndex = await call(s.url, "POST", "/v1/feedback", {
     request_id: made[0].requestId,
     index: 1,
     label: 1,
-  }, {});
+  });
   assert.equal(badIndex.status, 404);
   await badIndex.body?.cancel();
   const extra = await call(s.url, "POST", "/v1/feedback", {
     request_id: made[0].requestId,
     label: 1,
     x: 1,
-  }, {});
+  });
   assert.equal(extra.status, 400);
   await extra.body?.cancel();
 

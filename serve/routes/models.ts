@@ -6,14 +6,18 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
-  IMAGE_PIXELS,
+  ImageBudgetError,
+  type ImageBudgetInput,
+  imageBudgetSchema,
+  type ImageDecoder,
   ImageInputError,
   type Inference,
   ModelLoadError,
   ModelNotFoundError,
   packInstances,
   type PixelBatch,
-  preprocessImage,
+  preprocessImages,
+  type PreprocessImagesOptions,
   type PreprocessOptions,
   type VersionRef,
 } from "../../lib/inference/mod.ts";
@@ -52,6 +56,13 @@ export interface ModelRoutesOptions {
   maxInstances?: number;
   /** Image preprocessing options (fit box, centring). */
   image?: PreprocessOptions;
+  /**
+   * Where images are decoded: the decode worker pool in production (`deno task serve`), so no
+   * image is decoded on the HTTP thread; inline when absent.
+   */
+  decoder?: ImageDecoder;
+  /** Per-request pixel and decoded-bytes budget of image bodies (over it → 413). */
+  budget?: ImageBudgetInput;
 }
 
 const TAGS = ["models"];
@@ -65,7 +76,10 @@ const errorResponses = {
     "Invalid parameters or input (bad shape, NaN, out of range, bad image)",
   ),
   404: json(ErrorBodySchema, "Unknown model, version or alias"),
-  413: json(ErrorBodySchema, "Body too large"),
+  413: json(
+    ErrorBodySchema,
+    "Body too large, or its images over the per-request pixel / decoded-bytes budget",
+  ),
   415: json(ErrorBodySchema, "Unsupported content type"),
   503: json(ErrorBodySchema, "The model cannot be loaded"),
 };
@@ -142,6 +156,11 @@ function predictRoutes(maxInstances: number) {
 /** Router serving `/v1/models/*` from an {@link Inference}. */
 export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): OpenAPIHono<AppEnv> {
   const maxInstances = opts.maxInstances ?? 256;
+  const images: PreprocessImagesOptions = {
+    decoder: opts.decoder,
+    budget: imageBudgetSchema.parse(opts.budget ?? {}),
+    image: opts.image,
+  };
   const app = createRouter();
 
   app.openapi(listRoute, async (c) => {
@@ -193,13 +212,14 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
 
   const handle = async (c: Context<AppEnv>, name: string, ref: VersionRef) => {
     const started = performance.now();
-    const batch = await readBatch(c, maxInstances, opts.image);
+    const batch = await readBatch(c, maxInstances, images);
     try {
       const r = await inf.service.predict({
         model: name,
         ref,
         batch,
         requestId: c.get("requestId"),
+        clientRequestId: c.get("clientRequestId"),
         clientKey: c.req.header(CLIENT_KEY_HEADER) || undefined,
         startedAt: started,
       });
@@ -236,7 +256,7 @@ function signatureOf(v: ModelVersion): z.infer<typeof SignatureSchema> | null {
 async function readBatch(
   c: Context<AppEnv>,
   maxInstances: number,
-  image: PreprocessOptions | undefined,
+  images: PreprocessImagesOptions,
 ): Promise<PixelBatch> {
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json" || type.endsWith("+json")) {
@@ -261,19 +281,13 @@ async function readBatch(
         "instances, multipart/form-data with a file field, image/png or image/jpeg",
     );
   }
-  const pixels = new Float32Array(files.length * IMAGE_PIXELS);
-  files.forEach((bytes, i) => {
-    if (bytes.length === 0) throw badRequest(`image ${i} is empty; send a PNG or JPEG file`);
-    try {
-      pixels.set(preprocessImage(bytes, image).pixels, i * IMAGE_PIXELS);
-    } catch (err) {
-      if (err instanceof ImageInputError) {
-        throw badRequest(files.length > 1 ? `image ${i}: ${err.message}` : err.message);
-      }
-      throw err;
-    }
-  });
-  return { count: files.length, pixels };
+  try {
+    return await preprocessImages(files, images);
+  } catch (err) {
+    if (err instanceof ImageInputError) throw badRequest(err.message);
+    if (err instanceof ImageBudgetError) throw new HttpError(413, "payload_too_large", err.message);
+    throw toHttpError(err);
+  }
 }
 
 /** Inference errors → HTTP errors (unknown ones pass through as 500s). */

@@ -80,7 +80,16 @@ export const FeedbackBodySchema = z.strictObject({
   }),
   label: z.union([z.number().int().min(0).max(10_000), z.string().trim().min(1).max(200)])
     .openapi({ description: "True class id, or label name", example: 3 }),
+  replace: z.boolean().default(false).openapi({
+    description: "Change a label already given for this instance (409 without it); the change " +
+      "is recorded with who and when, and the first label is kept",
+  }),
 }).openapi("FeedbackRequest");
+
+const LabelSchema = z.object({
+  class_id: z.number().int().nullable(),
+  label: z.string().nullable(),
+});
 
 /** Answer of `POST /v1/feedback`. */
 export const FeedbackResponseSchema = z.object({
@@ -89,6 +98,11 @@ export const FeedbackResponseSchema = z.object({
   true_class_id: z.number().int().nullable(),
   true_label: z.string().nullable(),
   received_at: z.string(),
+  updated_by: z.string(),
+  outcome: z.enum(["created", "unchanged", "replaced"]),
+  first: LabelSchema.extend({ by: z.string(), at: z.string() }),
+  previous: LabelSchema.nullable(),
+  revisions: z.number().int(),
 }).openapi("FeedbackResponse");
 
 const TestSchema = z.object({
