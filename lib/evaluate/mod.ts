@@ -42,3 +42,11 @@ export {
 export type { Calibration, ReliabilityBin, TemperatureFit } from "./calibration.ts";
 export { pairedBootstrap, scoreClassifier } from "./scores.ts";
 export type { ClassScores, PairedBootstrapResult, ScoreOptions, Scores } from "./scores.ts";
+export {
+  binomialCdf,
+  holmAdjust,
+  quantileBuckets,
+  sliceAnalysis,
+  wilsonInterval,
+} from "./slices.ts";
+export type { SliceGrouping, SliceOptions, SliceReport, SliceResult } from "./slices.ts";
