@@ -35,3 +35,5 @@ export {
   randomisationChart,
   toGrid,
 } from "./render.ts";
+export { EXPLAIN_LIMITS_DEFAULT, ExplainService } from "./service.ts";
+export type { ExplainedInstance, ExplainLimits, ExplainResult } from "./service.ts";
