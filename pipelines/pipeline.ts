@@ -18,7 +18,7 @@ import { runDataStage } from "./data.ts";
 const USAGE =
   `usage: deno task pipeline [--recipe default|quick] [--epochs N] [--limit N] [--baselines]
                           [--model NAME] [--alpha A] [--gate-test mcnemar|paired_bootstrap]
-                          [--resamples N] [--ci percentile|bca] [--source DIR|URL] [--state-dir DIR]
+                          [--behaviour record|enforce|off] [--resamples N] [--ci percentile|bca] [--source DIR|URL] [--state-dir DIR]
 
 Runs ingest → validate → features → train → evaluate → register on embedded defaults
 (local object store, PGlite) or on the services named by DATABASE_URL / S3_ENDPOINT.
@@ -31,6 +31,7 @@ Steps whose inputs are unchanged are skipped.
   --model NAME      registered model name (default: fmnist)
   --alpha A         significance level of the promotion gate (default: 0.05)
   --gate-test T     the gate's paired test: mcnemar (default) or paired_bootstrap
+  --behaviour M     behavioural tests before the gate: record (default), enforce, off
   --resamples N     bootstrap resamples of the evaluation report (default: 1000)
   --ci M            bootstrap interval: percentile (default) or bca
   --source DIR|URL  dataset source (default: FMNIST_SOURCE, Debian package, official URLs)
@@ -47,6 +48,7 @@ const flagsSchema = z.object({
   baselines: z.boolean().optional(),
   "gate-test": z.enum(["mcnemar", "paired_bootstrap"]).default("mcnemar"),
   resamples: z.coerce.number().int().min(10).max(100000).default(1000),
+  behaviour: z.enum(["record", "enforce", "off"]).default("record"),
   ci: z.enum(["percentile", "bca"]).default("percentile"),
   source: z.string().trim().min(1).optional(),
   "state-dir": z.string().trim().min(1).optional(),
@@ -102,8 +104,14 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     candidate: cand,
     alpha: flags.alpha,
     test: flags["gate-test"],
+    behaviour: flags.behaviour,
   });
-  const gate = reg.decision ? `gate: ${reg.decision.reason}` : "already champion";
+  const gate = reg.decision
+    ? `gate: ${reg.decision.reason}` +
+      (reg.decision.behaviour
+        ? `; behavioural tests ${reg.decision.behaviour.passed ? "passed" : "FAILED"}`
+        : "")
+    : "already champion";
   const state = reg.created ? "new      " : "unchanged";
   console.log(
     `register  ${state}  ${flags.model} v${reg.version.version}; ${gate}; champion is v${reg.champion}`,
@@ -135,6 +143,7 @@ export function main(
     alpha: { type: "string" },
     "gate-test": { type: "string" },
     resamples: { type: "string" },
+    behaviour: { type: "string" },
     ci: { type: "string" },
     baselines: { type: "boolean" },
     source: { type: "string" },

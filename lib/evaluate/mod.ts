@@ -50,3 +50,5 @@ export {
   wilsonInterval,
 } from "./slices.ts";
 export type { SliceGrouping, SliceOptions, SliceReport, SliceResult } from "./slices.ts";
+export { BEHAVIOUR_DEFAULTS, runBehaviourSuite, shiftImage } from "./behaviour.ts";
+export type { BehaviourCheck, BehaviourOptions, BehaviourResult, PredictFn } from "./behaviour.ts";

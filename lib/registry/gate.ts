@@ -35,6 +35,10 @@ export interface PromoteOptions {
   method?: McnemarMethod;
   /** The test that decides (default `mcnemar`; McNemar's figures are recorded either way). */
   test?: GateTest;
+  /** The challenger's behavioural suite result, recorded with the decision. */
+  behaviour?: { passed: boolean; checks: unknown[] };
+  /** A failed behavioural suite blocks the promotion (default false: recorded only). */
+  enforceBehaviour?: boolean;
   /** Paired-bootstrap resamples (default 2000) and seed (default 0). */
   resamples?: number;
   seed?: number;
@@ -108,6 +112,7 @@ export async function promoteIfBetter(
       pValue: null as number | null,
       test: opts.test ?? "mcnemar",
       bootstrap: null as GateDecision["bootstrap"],
+      behaviour: opts.behaviour ?? null,
       actor,
     };
     let outcome: GateOutcome;
@@ -184,6 +189,18 @@ export async function promoteIfBetter(
           `challenger ${opts.challenger} is not significantly better than champion ${champion}: ${evidence}` +
           (base.test === "mcnemar" ? ` >= alpha=${alpha}` : ` includes 0`);
       }
+    }
+    if (
+      (outcome === "promoted" || outcome === "promoted_no_champion") && opts.behaviour &&
+      !opts.behaviour.passed && opts.enforceBehaviour
+    ) {
+      const failed = opts.behaviour.checks
+        .filter((c) => !(c as { passed?: boolean }).passed)
+        .map((c) => (c as { name?: string }).name ?? "?");
+      outcome = "kept_champion";
+      reason =
+        `challenger ${opts.challenger} failed its behavioural tests (${failed.join("; ")}); ` +
+        `not promoted although: ${reason}`;
     }
     const promoted = outcome === "promoted" || outcome === "promoted_no_champion";
     const numbers = { ...base, outcome, promoted, note: opts.note ?? null };

@@ -131,6 +131,12 @@ export const GateDecisionSchema = z.object({
     /** Share of resamples where the challenger was not more accurate. */
     pNotBetter: z.number(),
   }).nullable().default(null),
+  /**
+   * The challenger's behavioural test suite, run before the decision (null when not run); a
+   * failed suite blocks the promotion when the gate enforces it.
+   */
+  behaviour: z.object({ passed: z.boolean(), checks: z.array(z.unknown()) }).nullable()
+    .default(null),
   actor: z.string(),
   /** Id of the `gate` audit event. */
   eventId: z.number().int(),

@@ -53,3 +53,4 @@ export type {
   MethodSanity,
   MistakeEntry,
 } from "./evaluation.ts";
+export { behaviourOfArtifact } from "./behaviour.ts";

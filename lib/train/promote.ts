@@ -19,6 +19,7 @@ import {
 import type { GateDecision, GateTest, ModelVersion } from "../registry/mod.ts";
 import { readArtifactManifest } from "../models/mod.ts";
 import { type CandidateResult, predictionsKey } from "./candidate.ts";
+import { behaviourOfArtifact } from "./behaviour.ts";
 
 /** Outcome of {@link registerCandidate}. */
 export interface RegisterCandidateResult {
@@ -68,6 +69,11 @@ export async function registerCandidate(
     note?: string;
     /** The gate's test (default McNemar). */
     test?: GateTest;
+    /**
+     * The behavioural suite on the challenger before the gate: `record` (default) records its
+     * result with the decision, `enforce` also blocks a failing challenger, `off` skips it.
+     */
+    behaviour?: "off" | "record" | "enforce";
   },
 ): Promise<RegisterCandidateResult> {
   const c = opts.candidate;
@@ -102,7 +108,13 @@ export async function registerCandidate(
     const champ = await getModelVersion(ctx, opts.name, championVersion);
     championPreds = await testPredictions(ctx, champ.sha256, c.datasetVersion);
   }
+  const mode = opts.behaviour ?? "record";
+  const behaviour = mode === "off"
+    ? undefined
+    : await behaviourOfArtifact(ctx, c.artifactSha256, c.datasetVersion);
   const decision = await promoteIfBetter(ctx, {
+    behaviour,
+    enforceBehaviour: mode === "enforce",
     name: opts.name,
     challenger: version.version,
     testLabels: dataset.test.labels,
