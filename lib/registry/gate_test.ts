@@ -242,3 +242,41 @@ forEachDb("the gate can decide by a paired bootstrap and records its interval", 
     await ctx.close();
   }
 });
+
+forEachDb(
+  "a failed behavioural suite is recorded, and blocks promotion when enforced",
+  async (db) => {
+    const ctx = await testTrackingContext(db);
+    try {
+      for (let i = 1; i <= 2; i++) {
+        await registerModelVersion(ctx, { name: "m", artifact: new TextEncoder().encode(`w${i}`) });
+      }
+      const first = craft(150, 0, 0, 50);
+      const failed = { passed: false, checks: [{ name: "1 px shift down", passed: false }] };
+      const recorded = await promoteIfBetter(ctx, {
+        name: "m",
+        challenger: 1,
+        testLabels: first.labels,
+        challengerPreds: first.challenger,
+        behaviour: failed,
+      });
+      assert.equal(recorded.outcome, "promoted_no_champion");
+      assert.deepEqual(recorded.behaviour, failed);
+      const win = craft(150, 2, 42, 6);
+      const blocked = await promoteIfBetter(ctx, {
+        name: "m",
+        challenger: 2,
+        testLabels: win.labels,
+        challengerPreds: win.challenger,
+        championPreds: win.champion,
+        behaviour: failed,
+        enforceBehaviour: true,
+      });
+      assert.equal(blocked.outcome, "kept_champion");
+      assert.match(blocked.reason, /failed its behavioural tests \(1 px shift down\)/);
+      assert.deepEqual(await getAliases(ctx, "m"), { champion: 1 });
+    } finally {
+      await ctx.close();
+    }
+  },
+);
