@@ -128,7 +128,7 @@ export interface EvaluationInputs {
   /** Slice flag threshold (default 0.05) and family-wise alpha (default 0.05). */
   sliceThreshold?: number;
   sliceAlpha?: number;
-  /** Mistakes shown (default 12) and images used by the sanity checks (default 8). */
+  /** Mistakes shown (default 12) and images used by the sanity checks (default 4). */
   mistakes?: number;
   sanityImages?: number;
 }
@@ -206,7 +206,7 @@ export async function buildEvaluationReport(inp: EvaluationInputs): Promise<Eval
   }
 
   // Sanity checks on the first correctly classified images of each class in turn.
-  const m = inp.sanityImages ?? 8;
+  const m = inp.sanityImages ?? 4;
   const picked: number[] = [];
   for (let i = 0; i < n && picked.length < m; i++) {
     if (correct[i] && !picked.some((j) => labels[j] === labels[i])) picked.push(i);
@@ -219,7 +219,7 @@ export async function buildEvaluationReport(inp: EvaluationInputs): Promise<Eval
     bgBytes.set(inp.testImages.subarray(idx * PIXELS, (idx + 1) * PIXELS), k * PIXELS)
   );
   const methods: MethodSanity[] = [];
-  const opts = { steps: 16, samples: 8, background };
+  const opts = { steps: 16, samples: 8, stride: 4, background };
   for (const method of EXPLAIN_METHODS) {
     if (method === "gradcam" && !hasConv(inp.model)) continue;
     const t0 = performance.now();
