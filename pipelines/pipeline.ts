@@ -17,7 +17,8 @@ import { runDataStage } from "./data.ts";
 
 const USAGE =
   `usage: deno task pipeline [--recipe default|quick] [--epochs N] [--limit N] [--baselines]
-                          [--model NAME] [--alpha A] [--source DIR|URL] [--state-dir DIR]
+                          [--model NAME] [--alpha A] [--gate-test mcnemar|paired_bootstrap]
+                          [--behaviour record|enforce|off] [--resamples N] [--ci percentile|bca] [--source DIR|URL] [--state-dir DIR]
 
 Runs ingest → validate → features → train → evaluate → register on embedded defaults
 (local object store, PGlite) or on the services named by DATABASE_URL / S3_ENDPOINT.
@@ -29,6 +30,10 @@ Steps whose inputs are unchanged are skipped.
   --baselines       also train/evaluate the logistic regression, MLP and k-NN baselines
   --model NAME      registered model name (default: fmnist)
   --alpha A         significance level of the promotion gate (default: 0.05)
+  --gate-test T     the gate's paired test: mcnemar (default) or paired_bootstrap
+  --behaviour M     behavioural tests before the gate: record (default), enforce, off
+  --resamples N     bootstrap resamples of the evaluation report (default: 1000)
+  --ci M            bootstrap interval: percentile (default) or bca
   --source DIR|URL  dataset source (default: FMNIST_SOURCE, Debian package, official URLs)
   --state-dir DIR   state directory (default: FMNIST_STATE_DIR or .fmnist)
   -h, --help        show this help`;
@@ -41,6 +46,10 @@ const flagsSchema = z.object({
   model: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "use a-z, 0-9, _ and -").default("fmnist"),
   alpha: z.coerce.number().gt(0).lt(1).default(0.05),
   baselines: z.boolean().optional(),
+  "gate-test": z.enum(["mcnemar", "paired_bootstrap"]).default("mcnemar"),
+  resamples: z.coerce.number().int().min(10).max(100000).default(1000),
+  behaviour: z.enum(["record", "enforce", "off"]).default("record"),
+  ci: z.enum(["percentile", "bca"]).default("percentile"),
   source: z.string().trim().min(1).optional(),
   "state-dir": z.string().trim().min(1).optional(),
   help: z.boolean().optional(),
@@ -78,6 +87,8 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     model: recipe.model,
     train: { ...recipe.train, ...epochs },
     limit,
+    resamples: flags.resamples,
+    ciMethod: flags.ci,
   });
   const run = cand.runId.slice(0, 8);
   console.log(
@@ -92,11 +103,27 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     name: flags.model,
     candidate: cand,
     alpha: flags.alpha,
+    test: flags["gate-test"],
+    behaviour: flags.behaviour,
   });
-  const gate = reg.decision ? `gate: ${reg.decision.reason}` : "already champion";
+  const gate = reg.decision
+    ? `gate: ${reg.decision.reason}` +
+      (reg.decision.behaviour
+        ? `; behavioural tests ${reg.decision.behaviour.passed ? "passed" : "FAILED"}`
+        : "")
+    : "already champion";
   const state = reg.created ? "new      " : "unchanged";
   console.log(
     `register  ${state}  ${flags.model} v${reg.version.version}; ${gate}; champion is v${reg.champion}`,
+  );
+  console.log(
+    `evaluate  ${cand.skipped ? "unchanged" : "done     "}  test accuracy ${
+      cand.testAccuracy.toFixed(4)
+    } (95% CI ${cand.testAccuracyLow.toFixed(4)}–${cand.testAccuracyHigh.toFixed(4)}); ECE ${
+      cand.testEce.toFixed(4)
+    } → ${cand.testEceCalibrated.toFixed(4)} at T=${
+      cand.temperature.toFixed(3)
+    }; report: runs show ${run} (evaluation.html)`,
   );
   console.log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   console.log(`test accuracy ${cand.testAccuracy.toFixed(4)}`);
@@ -114,6 +141,10 @@ export function main(
     limit: { type: "string" },
     model: { type: "string" },
     alpha: { type: "string" },
+    "gate-test": { type: "string" },
+    resamples: { type: "string" },
+    behaviour: { type: "string" },
+    ci: { type: "string" },
     baselines: { type: "boolean" },
     source: { type: "string" },
     "state-dir": { type: "string" },

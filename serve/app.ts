@@ -19,6 +19,8 @@ import type { DatasetApi } from "./services/datasets.ts";
 import type { Inference } from "../lib/inference/mod.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
 import { modelRoutes, type ModelRoutesOptions, MODELS_BASE } from "./routes/models.ts";
+import { explainRoutes } from "./routes/explain.ts";
+import { ExplainService } from "../lib/explain/mod.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { ADMIN_BASE, adminRoutes } from "./routes/admin.ts";
 import { mountDemo } from "./routes/demo.ts";
@@ -46,6 +48,8 @@ export interface AppDeps {
    * (default: the inference context, no log writer).
    */
   experiments?: Partial<ExperimentDeps> & { ab?: AbResolver };
+  /** Explanations behind `/v1/models/{name}/explain` (default: one over the inference context). */
+  explain?: ExplainService;
   /** API key of `/v1/admin/*` (`FMNIST_ADMIN_KEY`); unset → admin routes answer 503. */
   adminKey?: string;
   /**
@@ -77,6 +81,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.inference) {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
+    app.route(
+      MODELS_BASE,
+      explainRoutes(deps.inference, deps.explain ?? new ExplainService(deps.inference.ctx)),
+    );
     app.route(
       EXPERIMENTS_BASE,
       experimentRoutes({

@@ -12,6 +12,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Logger } from "../log/mod.ts";
 import { type ArtifactManifest, deserializeModel, readArtifactManifest } from "../models/mod.ts";
+import { applyTemperature } from "../evaluate/mod.ts";
 import { getContent } from "../storage/mod.ts";
 import {
   CHAMPION,
@@ -113,6 +114,21 @@ function inProcessCompute(model: tf.LayersModel, manifest: ArtifactManifest): Co
     run: (inputs, count) => forwardBatch(model, shape, map, inputs, count),
     maxInFlight: 1,
     dispose: () => model.dispose(),
+  };
+}
+
+/**
+ * Apply the signature's fitted temperature (if any) to what `compute` returns, wherever it
+ * computes: `softmax(log p / T)`, the same as dividing the logits by `T`.
+ */
+function withTemperature(compute: Compute, sig: ArtifactManifest["signature"]): Compute {
+  const t = sig.temperature;
+  if (t === undefined || t === 1) return compute;
+  const classes = sig.labels.length;
+  return {
+    run: async (inputs, count) => applyTemperature(await compute.run(inputs, count), classes, t),
+    maxInFlight: compute.maxInFlight,
+    dispose: () => compute.dispose(),
   };
 }
 
@@ -417,6 +433,7 @@ export class ModelPool {
     let manifest: ArtifactManifest;
     try {
       ({ compute, manifest } = await this.#loadCompute(name, version, mv.sha256));
+      compute = withTemperature(compute, manifest.signature);
     } catch (err) {
       metrics.modelLoads.inc({ model: name, outcome: "error" });
       throw err;

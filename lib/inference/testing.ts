@@ -9,25 +9,27 @@ import type { TrackingContext } from "../tracking/mod.ts";
 
 /**
  * Build an `m1` CNN with seed `seed`, save it and register it as a version of `name`; point
- * `alias` at it when given. Returns the version number.
+ * `alias` at it when given; `temperature` goes into its signature. Returns the version number.
  */
 export async function registerSeededModel(
   ctx: TrackingContext,
   name: string,
   seed: number,
   alias?: string,
+  temperature?: number,
 ): Promise<number> {
   const model = buildModel({ arch: "m1", seed, dense: 32, filters: [8, 16] });
+  const signature = { ...defaultSignature([28, 28, 1], "cnn"), temperature };
   try {
     const ref = await saveModelArtifact(ctx.store, model, {
-      signature: defaultSignature([28, 28, 1], "cnn"),
+      signature,
       metrics: { seed },
       config: { arch: "m1", seed },
     });
     const { version } = await registerModelVersion(ctx, {
       name,
       artifact: { key: ref.key, sha256: ref.sha256, size: ref.size },
-      signature: defaultSignature([28, 28, 1], "cnn"),
+      signature,
       metrics: { seed },
     });
     if (alias) await setAlias(ctx, { name, alias, version: version.version, reason: "test" });

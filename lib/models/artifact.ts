@@ -24,6 +24,11 @@ export const signatureSchema = z.object({
   labels: z.array(z.string()).min(2),
   /** Model family, e.g. `cnn`, `logreg`, `mlp`, `knn`. */
   kind: z.string().min(1),
+  /**
+   * Temperature fitted on the validation split (temperature scaling): serving divides the
+   * logits by it, i.e. returns `softmax(log p / T)`. Absent: 1 (uncalibrated).
+   */
+  temperature: z.number().positive().finite().optional(),
 });
 /** A model signature. */
 export type Signature = z.infer<typeof signatureSchema>;

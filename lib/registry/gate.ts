@@ -1,16 +1,17 @@
 /**
  * The promotion gate: a challenger version becomes `champion` only if it beats the current
- * champion on the held-out test set by McNemar's test at level `alpha` (and is more accurate).
+ * champion on the held-out test set at level `alpha` — by McNemar's test (default: significant
+ * and more accurate) or by a paired bootstrap of the accuracy difference (the lower end of its
+ * two-sided `1 − alpha` percentile interval is above 0).
  * With no champion yet it is promoted directly. Every decision, with its numbers, is audited.
  */
-// evaluate has no mod.ts yet; switch to "../evaluate/mod.ts" once it re-exports McNemar.
-import { compareClassifiers, type McnemarMethod } from "../evaluate/mod.ts";
+import { compareClassifiers, type McnemarMethod, pairedBootstrap } from "../evaluate/mod.ts";
 import type { TrackingContext } from "../tracking/mod.ts";
 import { resolveActor } from "./actor.ts";
 import { aliasVersion, moveAlias } from "./aliases.ts";
 import { RegistryInputError, RegistryNotFoundError } from "./errors.ts";
 import { recordEvent } from "./events.ts";
-import { CHAMPION, type GateDecision, type GateOutcome } from "./schemas.ts";
+import { CHAMPION, type GateDecision, type GateOutcome, type GateTest } from "./schemas.ts";
 import { checkModelName, lockModel } from "./versions.ts";
 
 /** Default significance level of the gate. */
@@ -32,6 +33,15 @@ export interface PromoteOptions {
   alpha?: number;
   /** McNemar method (default `auto`: exact binomial below 25 discordant pairs). */
   method?: McnemarMethod;
+  /** The test that decides (default `mcnemar`; McNemar's figures are recorded either way). */
+  test?: GateTest;
+  /** The challenger's behavioural suite result, recorded with the decision. */
+  behaviour?: { passed: boolean; checks: unknown[] };
+  /** A failed behavioural suite blocks the promotion (default false: recorded only). */
+  enforceBehaviour?: boolean;
+  /** Paired-bootstrap resamples (default 2000) and seed (default 0). */
+  resamples?: number;
+  seed?: number;
   /** Who asks (default: `FMNIST_ACTOR`, then `USER`). */
   actor?: string;
   /** Free-text context recorded with the decision. */
@@ -100,6 +110,9 @@ export async function promoteIfBetter(
       method: null as "exact" | "chi2" | null,
       statistic: null as number | null,
       pValue: null as number | null,
+      test: opts.test ?? "mcnemar",
+      bootstrap: null as GateDecision["bootstrap"],
+      behaviour: opts.behaviour ?? null,
       actor,
     };
     let outcome: GateOutcome;
@@ -130,23 +143,64 @@ export async function promoteIfBetter(
       });
       const nums = `b=${cmp.test.b}, c=${cmp.test.c}, p=${
         fmt(cmp.test.pValue)
-      } (${cmp.test.method})`;
+      } (McNemar ${cmp.test.method})`;
+      let better: boolean, significant: boolean, evidence: string;
+      if (base.test === "paired_bootstrap") {
+        const boot = pairedBootstrap(opts.testLabels, opts.championPreds, opts.challengerPreds, {
+          level: 1 - alpha,
+          resamples: opts.resamples ?? 2000,
+          seed: opts.seed ?? 0,
+        });
+        base.bootstrap = {
+          difference: boot.difference.estimate,
+          low: boot.difference.low,
+          high: boot.difference.high,
+          level: boot.bootstrap.level,
+          resamples: boot.bootstrap.resamples,
+          seed: boot.bootstrap.seed,
+          pNotBetter: boot.pNotBetter,
+        };
+        better = boot.difference.estimate > 0;
+        significant = boot.difference.low > 0;
+        evidence = `accuracy difference ${fmt(boot.difference.estimate)}, ${
+          Math.round(100 * (1 - alpha))
+        }% paired-bootstrap CI [${fmt(boot.difference.low)}, ${
+          fmt(boot.difference.high)
+        }] (${boot.bootstrap.resamples} resamples)`;
+      } else {
+        better = cmp.test.c > cmp.test.b;
+        significant = cmp.test.pValue < alpha;
+        evidence = nums;
+      }
       if (champion === opts.challenger) {
         outcome = "already_champion";
         reason = `version ${champion} already is the champion`;
-      } else if (cmp.test.c > cmp.test.b && cmp.test.pValue < alpha) {
+      } else if (better && significant) {
         outcome = "promoted";
-        reason =
-          `challenger ${opts.challenger} beats champion ${champion}: ${nums} < alpha=${alpha}`;
-      } else if (cmp.test.c <= cmp.test.b) {
+        reason = `challenger ${opts.challenger} beats champion ${champion}: ${evidence}` +
+          (base.test === "mcnemar" ? ` < alpha=${alpha}` : ` above 0`);
+      } else if (!better) {
         outcome = "kept_champion";
         reason =
-          `challenger ${opts.challenger} is not more accurate than champion ${champion}: ${nums}`;
+          `challenger ${opts.challenger} is not more accurate than champion ${champion}: ${evidence}`;
       } else {
         outcome = "kept_champion";
         reason =
-          `challenger ${opts.challenger} is not significantly better than champion ${champion}: ${nums} >= alpha=${alpha}`;
+          `challenger ${opts.challenger} is not significantly better than champion ${champion}: ${evidence}` +
+          (base.test === "mcnemar" ? ` >= alpha=${alpha}` : ` includes 0`);
       }
+    }
+    if (
+      (outcome === "promoted" || outcome === "promoted_no_champion") && opts.behaviour &&
+      !opts.behaviour.passed && opts.enforceBehaviour
+    ) {
+      const failed = opts.behaviour.checks
+        .filter((c) => !(c as { passed?: boolean }).passed)
+        .map((c) => (c as { name?: string }).name ?? "?");
+      outcome = "kept_champion";
+      reason =
+        `challenger ${opts.challenger} failed its behavioural tests (${failed.join("; ")}); ` +
+        `not promoted although: ${reason}`;
     }
     const promoted = outcome === "promoted" || outcome === "promoted_no_champion";
     const numbers = { ...base, outcome, promoted, note: opts.note ?? null };

@@ -186,3 +186,97 @@ forEachDb(
     }
   },
 );
+
+forEachDb("the gate can decide by a paired bootstrap and records its interval", async (db) => {
+  const ctx = await testTrackingContext(db);
+  try {
+    for (let i = 1; i <= 3; i++) {
+      await registerModelVersion(ctx, { name: "m", artifact: new TextEncoder().encode(`w${i}`) });
+    }
+    const first = craft(150, 0, 0, 50);
+    await promoteIfBetter(ctx, {
+      name: "m",
+      challenger: 1,
+      testLabels: first.labels,
+      challengerPreds: first.challenger,
+    });
+    // 12 vs 2 discordant of 400: a difference of 0.025 whose CI excludes 0.
+    const win = craft(300, 2, 12, 86);
+    const d2 = await promoteIfBetter(ctx, {
+      name: "m",
+      challenger: 2,
+      testLabels: win.labels,
+      challengerPreds: win.challenger,
+      championPreds: win.champion,
+      test: "paired_bootstrap",
+      resamples: 2000,
+      seed: 1,
+    });
+    assert.equal(d2.test, "paired_bootstrap");
+    assert.equal(d2.outcome, "promoted");
+    assert.ok(d2.bootstrap !== null);
+    assert.equal(d2.bootstrap.difference, 10 / 400);
+    assert.ok(d2.bootstrap.low > 0 && d2.bootstrap.high > d2.bootstrap.difference);
+    assert.equal(d2.bootstrap.level, 0.95);
+    assert.match(d2.reason, /paired-bootstrap CI \[/);
+    // McNemar's figures are recorded too.
+    assert.deepEqual([d2.b, d2.c], [2, 12]);
+    // 6 vs 4: the interval includes 0, champion kept.
+    const close = craft(300, 4, 6, 90);
+    const d3 = await promoteIfBetter(ctx, {
+      name: "m",
+      challenger: 3,
+      testLabels: close.labels,
+      challengerPreds: close.challenger,
+      championPreds: close.champion,
+      test: "paired_bootstrap",
+    });
+    assert.equal(d3.outcome, "kept_champion");
+    assert.ok(d3.bootstrap!.low < 0 && d3.bootstrap!.high > 0);
+    assert.match(d3.reason, /includes 0/);
+    const ev = (await listEvents(ctx, "m", { kind: "gate" })).at(-1)!;
+    const details = ev.details as Record<string, unknown>;
+    assert.equal(details.test, "paired_bootstrap");
+    assert.deepEqual(details.bootstrap, d3.bootstrap);
+  } finally {
+    await ctx.close();
+  }
+});
+
+forEachDb(
+  "a failed behavioural suite is recorded, and blocks promotion when enforced",
+  async (db) => {
+    const ctx = await testTrackingContext(db);
+    try {
+      for (let i = 1; i <= 2; i++) {
+        await registerModelVersion(ctx, { name: "m", artifact: new TextEncoder().encode(`w${i}`) });
+      }
+      const first = craft(150, 0, 0, 50);
+      const failed = { passed: false, checks: [{ name: "1 px shift down", passed: false }] };
+      const recorded = await promoteIfBetter(ctx, {
+        name: "m",
+        challenger: 1,
+        testLabels: first.labels,
+        challengerPreds: first.challenger,
+        behaviour: failed,
+      });
+      assert.equal(recorded.outcome, "promoted_no_champion");
+      assert.deepEqual(recorded.behaviour, failed);
+      const win = craft(150, 2, 42, 6);
+      const blocked = await promoteIfBetter(ctx, {
+        name: "m",
+        challenger: 2,
+        testLabels: win.labels,
+        challengerPreds: win.challenger,
+        championPreds: win.champion,
+        behaviour: failed,
+        enforceBehaviour: true,
+      });
+      assert.equal(blocked.outcome, "kept_champion");
+      assert.match(blocked.reason, /failed its behavioural tests \(1 px shift down\)/);
+      assert.deepEqual(await getAliases(ctx, "m"), { champion: 1 });
+    } finally {
+      await ctx.close();
+    }
+  },
+);

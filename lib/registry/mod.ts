@@ -31,6 +31,7 @@ export {
   CHAMPION,
   GateDecisionSchema,
   GateOutcomeSchema,
+  GateTestSchema,
   ModelNameSchema,
   ModelVersionSchema,
   RegisteredModelSchema,
@@ -40,6 +41,7 @@ export {
 export type {
   GateDecision,
   GateOutcome,
+  GateTest,
   ModelVersion,
   RegisteredModel,
   RegistryEvent,

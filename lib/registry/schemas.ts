@@ -72,6 +72,11 @@ export const RegistryEventSchema = z.object({
 /** One audit-log entry. */
 export type RegistryEvent = z.infer<typeof RegistryEventSchema>;
 
+/** Which paired test the promotion gate uses. */
+export const GateTestSchema = z.enum(["mcnemar", "paired_bootstrap"]);
+/** Which paired test the promotion gate uses. */
+export type GateTest = z.infer<typeof GateTestSchema>;
+
 /** What the promotion gate decided. */
 export const GateOutcomeSchema = z.enum([
   /** Challenger beat the champion significantly and is now champion. */
@@ -108,6 +113,30 @@ export const GateDecisionSchema = z.object({
   method: z.enum(["exact", "chi2"]).nullable(),
   statistic: z.number().nullable(),
   pValue: z.number().nullable(),
+  /**
+   * The test the decision rests on: McNemar's (b, c, method, statistic, pValue above) or the
+   * paired bootstrap of the accuracy difference (`bootstrap` below). Absent in decisions
+   * recorded before the choice existed (they used McNemar).
+   */
+  test: GateTestSchema.default("mcnemar"),
+  /** Paired-bootstrap evidence (null unless `test` is `paired_bootstrap` and a champion exists). */
+  bootstrap: z.object({
+    /** Challenger minus champion accuracy and its two-sided (1 − alpha) percentile interval. */
+    difference: z.number(),
+    low: z.number(),
+    high: z.number(),
+    level: z.number(),
+    resamples: z.number().int(),
+    seed: z.number().int(),
+    /** Share of resamples where the challenger was not more accurate. */
+    pNotBetter: z.number(),
+  }).nullable().default(null),
+  /**
+   * The challenger's behavioural test suite, run before the decision (null when not run); a
+   * failed suite blocks the promotion when the gate enforces it.
+   */
+  behaviour: z.object({ passed: z.boolean(), checks: z.array(z.unknown()) }).nullable()
+    .default(null),
   actor: z.string(),
   /** Id of the `gate` audit event. */
   eventId: z.number().int(),

@@ -6,8 +6,8 @@
  */
 import { loadDataset } from "../data/mod.ts";
 import { initEngine } from "../engine/mod.ts";
-import { classificationReport } from "../evaluate/mod.ts";
-import { getNormalization, getSplit } from "../features/mod.ts";
+import { type CiMethod, classificationReport, fitTemperature } from "../evaluate/mod.ts";
+import { getNormalization, getSplit, loadFeatures } from "../features/mod.ts";
 import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/mod.ts";
 import { defaultSignature, saveModelArtifact } from "../models/mod.ts";
 import { modelInputShape } from "../models/mod.ts";
@@ -16,10 +16,16 @@ import { type Ctx, type Json, runStep } from "../pipeline/mod.ts";
 import { withRun } from "../tracking/mod.ts";
 import { parseTrainConfig, type TrainConfigInput, trainModel } from "./loop.ts";
 import { clearCheckpoint } from "./checkpoint.ts";
+import {
+  buildEvaluationReport,
+  EVALUATION_HTML,
+  EVALUATION_JSON,
+  evaluationReportHtml,
+} from "./evaluation.ts";
 import { resolveReplicas } from "./replicas.ts";
 
 /** Bump when the training code changes what a candidate's result means. */
-export const CANDIDATE_STEP_VERSION = 3;
+export const CANDIDATE_STEP_VERSION = 4;
 
 /** Options of {@link trainCandidate}. */
 export interface CandidateOptions {
@@ -33,6 +39,9 @@ export interface CandidateOptions {
   limit?: number;
   /** Called after every epoch (live plots in notebooks). */
   onEpochEnd?: (epoch: number, metrics: Record<string, number>) => void;
+  /** Bootstrap resamples and interval method of the evaluation report (1000, percentile). */
+  resamples?: number;
+  ciMethod?: CiMethod;
 }
 
 /** What a candidate run produced (JSON, recorded by the step runner). */
@@ -47,6 +56,13 @@ export interface CandidateResult {
   testAccuracy: number;
   testMacroF1: number;
   testLogLoss: number;
+  /** Bounds of the 95% bootstrap interval of the test accuracy. */
+  testAccuracyLow: number;
+  testAccuracyHigh: number;
+  /** Test ECE before and after temperature scaling, and the temperature (fit on validation). */
+  testEce: number;
+  testEceCalibrated: number;
+  temperature: number;
   epochs: number;
   trainSeconds: number;
   imagesPerSecond: number;
@@ -80,6 +96,7 @@ export async function trainCandidate(
     backend: engine.backend,
     // Per-replica BatchNorm statistics make results depend (slightly) on the replica count.
     replicas,
+    evaluation: { resamples: opts.resamples ?? 1000, ciMethod: opts.ciMethod ?? "percentile" },
   } as unknown as Json;
   const res = await runStep<CandidateResult>(ctx, {
     name: `train.${opts.experiment}`,
@@ -132,17 +149,59 @@ export async function trainCandidate(
             probs.classes,
             probs.probs,
           );
+          // Temperature scaling, fitted on the validation split, travels in the signature.
+          const valProbs = predictProbabilities(net, dataset.train, {
+            indices: valIdx,
+            normalization,
+          });
+          const valLabels = Array.from(valIdx, (i) => dataset.train.labels[i]);
+          const fit = fitTemperature(valProbs.probs, valProbs.classes, valLabels);
+          const signature = {
+            ...defaultSignature(modelInputShape(net), model.arch),
+            normalization,
+            temperature: fit.temperature,
+          };
+          const evaluation = await buildEvaluationReport({
+            model: net,
+            signature,
+            artifactSha256: "",
+            datasetVersion: dataset.version,
+            runId: run.id,
+            testImages: dataset.test.images,
+            testLabels: dataset.test.labels,
+            testProbs: probs.probs,
+            fit,
+            features: await testFeatures(ctx, dataset.version, dataset.test.count),
+            resamples: opts.resamples,
+            ciMethod: opts.ciMethod,
+          });
           const testMetrics = {
             test_accuracy: report.accuracy,
             test_macro_f1: report.macroF1,
             test_log_loss: report.logLoss ?? NaN,
+            test_accuracy_low: evaluation.test.accuracy.low,
+            test_accuracy_high: evaluation.test.accuracy.high,
+            test_ece: evaluation.calibration.before.ece,
+            test_ece_calibrated: evaluation.calibration.after.ece,
+            temperature: fit.temperature,
           };
           await run.logMetrics(testMetrics, result.epochs);
           const artifact = await saveModelArtifact(ctx.store, net, {
-            signature: { ...defaultSignature(modelInputShape(net), model.arch), normalization },
+            signature,
             metrics: testMetrics,
             config: { model, train, dataset: dataset.version },
           });
+          evaluation.artifactSha256 = artifact.sha256;
+          await run.logArtifact(
+            EVALUATION_JSON,
+            new TextEncoder().encode(JSON.stringify(evaluation)),
+            "application/json",
+          );
+          await run.logArtifact(
+            EVALUATION_HTML,
+            new TextEncoder().encode(evaluationReportHtml(evaluation)),
+            "text/html",
+          );
           const pkey = predictionsKey(artifact.sha256, dataset.version);
           await ctx.store.put(pkey, Uint8Array.from(pred));
           await run.logArtifact(
@@ -161,6 +220,11 @@ export async function trainCandidate(
             testAccuracy: report.accuracy,
             testMacroF1: report.macroF1,
             testLogLoss: report.logLoss ?? NaN,
+            testAccuracyLow: evaluation.test.accuracy.low,
+            testAccuracyHigh: evaluation.test.accuracy.high,
+            testEce: evaluation.calibration.before.ece,
+            testEceCalibrated: evaluation.calibration.after.ece,
+            temperature: fit.temperature,
             epochs: result.epochs,
             trainSeconds: result.seconds,
             imagesPerSecond: result.imagesPerSecond,
@@ -175,4 +239,35 @@ export async function trainCandidate(
     },
   });
   return { ...res.result, skipped: res.skipped };
+}
+
+/** Feature-store columns of the test split, in image order (slices of the evaluation report). */
+async function testFeatures(
+  ctx: Ctx,
+  datasetVersion: string,
+  count: number,
+): Promise<Record<string, Float64Array>> {
+  const df = await loadFeatures(ctx, datasetVersion);
+  const split = df.getColumn("split").toArray() as string[];
+  const index = df.getColumn("image_index").toArray() as number[];
+  const want = ["mean_intensity", "ink_ratio", "bbox_height", "bbox_width", "symmetry_h"];
+  const cols = Object.fromEntries(
+    want.map((c) => [c, df.getColumn(c).toArray() as number[]]),
+  );
+  const out: Record<string, Float64Array> = {};
+  for (const c of [...want, "bbox_area"]) out[c] = new Float64Array(count).fill(NaN);
+  for (let r = 0; r < split.length; r++) {
+    if (split[r] !== "test") continue;
+    const i = Number(index[r]);
+    if (i < 0 || i >= count) continue;
+    for (const c of want) out[c][i] = Number(cols[c][r]);
+    out.bbox_area[i] = Number(cols.bbox_height[r]) * Number(cols.bbox_width[r]);
+  }
+  const missing = out.ink_ratio.findIndex((v) => Number.isNaN(v));
+  if (missing >= 0) {
+    throw new Error(
+      `the feature store of dataset ${datasetVersion} has no features for test image ${missing}; rerun the features step`,
+    );
+  }
+  return out;
 }

@@ -9,7 +9,8 @@ import { parseSettings } from "../config/mod.ts";
 import { ingest, loadDataset } from "../data/mod.ts";
 import { featuresStep } from "../features/mod.ts";
 import { openContext } from "../pipeline/mod.ts";
-import { getRun, listRuns } from "../tracking/mod.ts";
+import { getRun, listRuns, loadArtifact } from "../tracking/mod.ts";
+import { readArtifactManifest } from "../models/mod.ts";
 import { getAliases, listEvents } from "../registry/mod.ts";
 import { trainCandidate } from "./candidate.ts";
 import { registerCandidate } from "./promote.ts";
@@ -38,6 +39,23 @@ test("candidate: train → evaluate → register → gate, and a rerun reuses re
     const run = await getRun(ctx, a.runId);
     assert.equal(run.status, "finished");
     assert.ok(run.metrics.val_accuracy.count >= 1);
+    // The evaluation report: logged with the run, temperature in the artifact's signature.
+    const report = JSON.parse(
+      new TextDecoder().decode(await loadArtifact(ctx, a.runId, "evaluation.json")),
+    );
+    assert.equal(report.format, "fmnist-evaluation/v1");
+    assert.equal(report.artifactSha256, a.artifactSha256);
+    assert.equal(report.test.count, 10000);
+    assert.equal(report.test.accuracy.estimate, a.testAccuracy);
+    assert.ok(a.testAccuracyLow < a.testAccuracy && a.testAccuracy < a.testAccuracyHigh);
+    assert.ok(report.slices.slices.some((s: { grouping: string }) => s.grouping === "ink_ratio"));
+    assert.ok(report.mistakes.length > 0 && report.sanity.methods.length === 6);
+    const manifest = await readArtifactManifest(ctx.store, a.artifactSha256);
+    assert.equal(manifest.signature.temperature, a.temperature);
+    assert.ok(a.testEceCalibrated <= a.testEce + 0.02, `ECE ${a.testEce} → ${a.testEceCalibrated}`);
+    const html = new TextDecoder().decode(await loadArtifact(ctx, a.runId, "evaluation.html"));
+    assert.match(html, /Reliability diagram/);
+    assert.doesNotMatch(html, /<script src="http/);
 
     const reg = await registerCandidate(ctx, { name: "fmnist", candidate: a });
     assert.equal(reg.created, true);

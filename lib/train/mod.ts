@@ -36,3 +36,21 @@ export {
   suggestCnnParams,
 } from "./tune_objective.ts";
 export type { CnnObjectiveOptions, CnnParams } from "./tune_objective.ts";
+export {
+  buildEvaluationReport,
+  EVALUATION_HTML,
+  EVALUATION_JSON,
+  EVALUATION_REPORT_VERSION,
+  evaluationReportHtml,
+  perClassChart,
+  reliabilityChart,
+  SLICE_FEATURES,
+  sliceChart,
+} from "./evaluation.ts";
+export type {
+  EvaluationInputs,
+  EvaluationReport,
+  MethodSanity,
+  MistakeEntry,
+} from "./evaluation.ts";
+export { behaviourOfArtifact } from "./behaviour.ts";

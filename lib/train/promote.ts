@@ -1,6 +1,8 @@
 /**
  * Register a trained candidate in the model registry and run the promotion gate against the
- * current champion on the held-out test set (McNemar). The champion's test predictions are
+ * current champion on the held-out test set (McNemar or a paired bootstrap). The version's
+ * metrics carry the accuracy interval, ECE before/after temperature scaling and the temperature;
+ * its tracking run holds the evaluation report. The champion's test predictions are
  * read from the store, or recomputed from its artifact when missing.
  */
 import { loadDataset } from "../data/mod.ts";
@@ -14,9 +16,10 @@ import {
   promoteIfBetter,
   registerModelVersion,
 } from "../registry/mod.ts";
-import type { GateDecision, ModelVersion } from "../registry/mod.ts";
+import type { GateDecision, GateTest, ModelVersion } from "../registry/mod.ts";
 import { readArtifactManifest } from "../models/mod.ts";
 import { type CandidateResult, predictionsKey } from "./candidate.ts";
+import { behaviourOfArtifact } from "./behaviour.ts";
 
 /** Outcome of {@link registerCandidate}. */
 export interface RegisterCandidateResult {
@@ -59,7 +62,19 @@ async function testPredictions(
  */
 export async function registerCandidate(
   ctx: Ctx,
-  opts: { name: string; candidate: CandidateResult; alpha?: number; note?: string },
+  opts: {
+    name: string;
+    candidate: CandidateResult;
+    alpha?: number;
+    note?: string;
+    /** The gate's test (default McNemar). */
+    test?: GateTest;
+    /**
+     * The behavioural suite on the challenger before the gate: `record` (default) records its
+     * result with the decision, `enforce` also blocks a failing challenger, `off` skips it.
+     */
+    behaviour?: "off" | "record" | "enforce";
+  },
 ): Promise<RegisterCandidateResult> {
   const c = opts.candidate;
   const manifest = await readArtifactManifest(ctx.store, c.artifactSha256);
@@ -72,6 +87,11 @@ export async function registerCandidate(
       test_accuracy: c.testAccuracy,
       test_macro_f1: c.testMacroF1,
       test_log_loss: c.testLogLoss,
+      test_accuracy_low: c.testAccuracyLow,
+      test_accuracy_high: c.testAccuracyHigh,
+      test_ece: c.testEce,
+      test_ece_calibrated: c.testEceCalibrated,
+      temperature: c.temperature,
     },
     runId: c.runId,
     datasetVersion: c.datasetVersion,
@@ -88,7 +108,13 @@ export async function registerCandidate(
     const champ = await getModelVersion(ctx, opts.name, championVersion);
     championPreds = await testPredictions(ctx, champ.sha256, c.datasetVersion);
   }
+  const mode = opts.behaviour ?? "record";
+  const behaviour = mode === "off"
+    ? undefined
+    : await behaviourOfArtifact(ctx, c.artifactSha256, c.datasetVersion);
   const decision = await promoteIfBetter(ctx, {
+    behaviour,
+    enforceBehaviour: mode === "enforce",
     name: opts.name,
     challenger: version.version,
     testLabels: dataset.test.labels,
@@ -96,6 +122,7 @@ export async function registerCandidate(
     championPreds,
     alpha: opts.alpha,
     note: opts.note,
+    test: opts.test,
   });
   const after = await getAliases(ctx, opts.name);
   return { version, created, decision, champion: after[CHAMPION] };

@@ -3,6 +3,11 @@
  * pick a model (from `GET /v1/models`), and see the class probabilities as a plotly bar chart.
  * plotly.js is served from the local `plotly.js-dist-min` package (no CDN), under
  * `/demo/assets/plotly.min.js`; the page and its script live in `serve/demo/`.
+ *
+ * The analysis page: `GET /analysis` — test-set images with the predictions of one model version,
+ * or two side by side, filtered by class, correctness or disagreement; a click shows the image's
+ * attribution overlay by the chosen method (`POST …/explain`). Its script is
+ * `/demo/assets/analysis.js`.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { plotlyJsPath } from "../../lib/report/mod.ts";
@@ -11,10 +16,16 @@ import { notFound } from "../errors.ts";
 
 /** Path of the demo page. */
 export const DEMO_PATH = "/demo";
+/** Path of the analysis page. */
+export const ANALYSIS_PATH = "/analysis";
 
 const FILES: Record<string, { url: () => URL | string; type: string }> = {
   "demo.js": {
     url: () => new URL("../demo/demo.js", import.meta.url),
+    type: "text/javascript; charset=utf-8",
+  },
+  "analysis.js": {
+    url: () => new URL("../demo/analysis.js", import.meta.url),
     type: "text/javascript; charset=utf-8",
   },
   "plotly.min.js": { url: () => plotlyJsPath(), type: "text/javascript; charset=utf-8" },
@@ -32,16 +43,18 @@ function read(name: string, url: URL | string): Promise<Uint8Array<ArrayBuffer>>
   return p;
 }
 
-/** Register `/demo` and `/demo/assets/*` on `app`. */
+/** Register `/demo`, `/analysis` and `/demo/assets/*` on `app`. */
 export function mountDemo(app: OpenAPIHono<AppEnv>): void {
-  app.get(DEMO_PATH, async (c) => {
-    const html = await read("demo.html", new URL("../demo/demo.html", import.meta.url));
-    return c.body(html, 200, {
-      "content-type": "text/html; charset=utf-8",
-      "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; " +
-        "img-src 'self' blob: data:; script-src 'self' 'unsafe-eval'",
+  for (const [path, file] of [[DEMO_PATH, "demo.html"], [ANALYSIS_PATH, "analysis.html"]]) {
+    app.get(path, async (c) => {
+      const html = await read(file, new URL(`../demo/${file}`, import.meta.url));
+      return c.body(html, 200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; " +
+          "img-src 'self' blob: data:; script-src 'self' 'unsafe-eval'",
+      });
     });
-  });
+  }
   app.get(`${DEMO_PATH}/assets/:name`, async (c) => {
     const name = c.req.param("name");
     const f = Object.hasOwn(FILES, name) ? FILES[name] : undefined;

@@ -252,8 +252,8 @@ function signatureOf(v: ModelVersion): z.infer<typeof SignatureSchema> | null {
   return r.success ? r.data : null;
 }
 
-/** Read the request body into packed pixels according to its content type. */
-async function readBatch(
+/** Read the request body into packed pixels according to its content type (predict, explain). */
+export async function readBatch(
   c: Context<AppEnv>,
   maxInstances: number,
   images: PreprocessImagesOptions,
