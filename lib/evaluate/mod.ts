@@ -4,3 +4,4 @@ export type { ClassificationReport, ClassMetrics } from "./metrics.ts";
 export * from "./mcnemar.ts";
 export { erfc, normalQuantile, normalSf, twoProportionTest } from "./proportions.ts";
 export type { TwoProportionResult } from "./proportions.ts";
+export { chiSquareSf, logGamma, regularizedGammaQ } from "./chisquare.ts";
