@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
     app.route(
       EXPERIMENTS_BASE,
-      experimentRoutes({ ctx: deps.inference.ctx, ...deps.experiments }),
+      experimentRoutes({ ctx: deps.inference.ctx, adminKey: deps.adminKey, ...deps.experiments }),
     );
     app.route(
       ADMIN_BASE,

@@ -62,7 +62,8 @@ export function decisionEvidence(analysis: AbAnalysis): unknown {
 }
 
 /**
- * Apply `analysis.decision` when it is final (see the module doc); otherwise do nothing.
+ * Apply `analysis.decision` when it is final and the experiment still enabled (see the module
+ * doc); otherwise do nothing.
  * @throws RegistryInputError when an arm served several versions; AliasConflictError when the
  *   champion moved since the control was served.
  */
@@ -74,6 +75,15 @@ export async function applyDecision(
   const d = analysis.decision;
   if (!d.final || !analysis.experiment) {
     return { applied: false, action: d.action, reason: d.reason, gates: [] };
+  }
+  if (!analysis.experiment.enabled) {
+    return {
+      applied: false,
+      action: d.action,
+      reason: `the experiment is disabled (${analysis.experiment.reason ?? "stopped"}); ` +
+        "start a new one to decide again",
+      gates: [],
+    };
   }
   const control = analysis.summary.control!;
   const controlVersion = armVersion(analysis, control);
