@@ -17,7 +17,7 @@ import {
   warmChampions,
 } from "../lib/inference/mod.ts";
 import { statePaths } from "../lib/config/mod.ts";
-import { AbResolver } from "../lib/ab/mod.ts";
+import { AbDecisionMonitor, AbResolver } from "../lib/ab/mod.ts";
 import { PredictionLogWriter } from "../lib/predlog/mod.ts";
 
 /** Run the service until a termination signal; resolves with the process exit code. */
@@ -47,6 +47,7 @@ export async function main(): Promise<number> {
   }
   let inference: Inference | undefined;
   let logs: PredictionLogWriter | undefined;
+  let monitor: AbDecisionMonitor | undefined;
   try {
     let inferenceOpts;
     try {
@@ -70,6 +71,16 @@ export async function main(): Promise<number> {
     const warming = inference;
     // Champions load in the background; /readyz answers 503 until they are in.
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
+    // Experiments whose design says autoDecide are decided (through the registry gate) as soon
+    // as their always-valid test is final; looking every minute is safe for that test.
+    const writer = logs;
+    monitor = new AbDecisionMonitor({
+      ctx,
+      log,
+      beforeAnalyze: () => writer.sync(),
+      onApplied: (model) => ab.invalidate(model),
+    });
+    monitor.start();
     const app = createApp({
       log,
       datasets: createDatasetApi(ctx),
@@ -103,6 +114,7 @@ export async function main(): Promise<number> {
     log.info("stopped");
     return 0;
   } finally {
+    await monitor?.stop();
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     await inference?.close();
     await ctx.close();

@@ -10,6 +10,7 @@ import { getAliases, listEvents, registerModelVersion, setAlias } from "../regis
 import { testTrackingContext } from "../tracking/testing.ts";
 import { analyzeExperiment } from "./analysis.ts";
 import { applyDecision } from "./apply.ts";
+import { AbDecisionMonitor } from "./monitor.ts";
 import { abConfigInputSchema, getAbExperiment, putAbExperiment } from "./config.ts";
 import { experimentReportHtml } from "./report.ts";
 
@@ -96,7 +97,7 @@ forEachDb(
         abConfigInputSchema.parse({
           arms: [{ name: "a", version: 1, weight: 1 }, { name: "b", version: 2, weight: 1 }],
           salt: "s1",
-          design: { minSamples: 50, tau: 0.1, mde: 0.05 },
+          design: { minSamples: 50, tau: 0.1, mde: 0.05, autoDecide: true },
         }),
         "t",
       );
@@ -154,7 +155,18 @@ forEachDb(
         assert.ok(html.includes(s), s);
       }
 
-      const applied = await applyDecision(ctx, an, { actor: "tester" });
+      // The monitor applies the final decision of an autoDecide experiment, once.
+      const told: string[] = [];
+      const monitor = new AbDecisionMonitor({
+        ctx,
+        log: ctx.log,
+        actor: "tester",
+        onApplied: (model) => told.push(model),
+      });
+      const [applied, ...more] = await monitor.tick();
+      assert.deepEqual(more, []);
+      assert.deepEqual(told, ["m"]);
+      assert.deepEqual(await monitor.tick(), []);
       assert.equal(applied.applied, true);
       assert.equal(applied.gates.length, 1);
       assert.equal(applied.gates[0].outcome, "promoted");

@@ -62,6 +62,8 @@ export type { AbAction, AbDecision, ArmEvidence, ArmStatus } from "./decision.ts
 export { analyzeExperiment } from "./analysis.ts";
 export type { AbAnalysis, AnalyzeOptions, ArmComparison, SequentialSummary } from "./analysis.ts";
 export { applyDecision, decisionEvidence } from "./apply.ts";
+export { AbDecisionMonitor } from "./monitor.ts";
+export type { AbDecisionMonitorOptions } from "./monitor.ts";
 export type { AppliedDecision } from "./apply.ts";
 export {
   boundaryChart,
