@@ -64,7 +64,10 @@ export interface AbAnalysis {
   /** Traffic counted from (the experiment's start), null: all A/B traffic. */
   since: string | null;
   summary: AbSummary;
-  /** Assignment units per arm (distinct hashed client keys; a request without one is its own). */
+  /**
+   * Assignment units per arm (distinct hashed client keys of logged or failed requests; a request
+   * without a key is its own unit).
+   */
   units: { arm: string; units: number }[];
   srm: SrmResult | null;
   guardrails: ArmGuardrails[];
@@ -102,9 +105,16 @@ export async function analyzeExperiment(
     params.push(since);
     cond = " AND l.at >= $2";
   }
+  // Units assigned to each arm: those with a logged prediction or a failed request.
+  const at = since ? " AND at >= $2" : "";
   const units = (await db.query<{ arm: string; units: number }>(
-    `SELECT l.arm, count(DISTINCT coalesce(l.unit, 'request:' || l.request_id))::int AS units
-       FROM prediction_logs l WHERE l.model = $1 AND l.arm IS NOT NULL${cond} GROUP BY l.arm`,
+    `SELECT arm, count(DISTINCT u)::int AS units FROM (
+       SELECT arm, coalesce(unit, 'request:' || request_id) AS u FROM prediction_logs
+        WHERE model = $1 AND arm IS NOT NULL${at}
+       UNION ALL
+       SELECT arm, coalesce(unit, 'request:' || request_id) AS u FROM prediction_errors
+        WHERE model = $1 AND arm IS NOT NULL${at}
+     ) x GROUP BY arm`,
     params,
   )).map((r) => ({ arm: r.arm, units: Number(r.units) }));
   const srm = experiment ? srmOf(experiment, units, design.srmThreshold) : null;
@@ -119,6 +129,28 @@ export async function analyzeExperiment(
       ORDER BY f.received_at, l.request_id, l.idx`,
     params,
   );
+  // Arms without a logged prediction (e.g. every request failed) still get compared.
+  const known = new Set(summary.arms.map((a) => a.arm));
+  for (
+    const name of [
+      ...(experiment?.arms.map((a) => a.name) ?? []),
+      ...guardrails.map((g) => g.arm),
+    ]
+  ) {
+    if (known.has(name)) continue;
+    known.add(name);
+    summary.arms.push({
+      arm: name,
+      versions: [],
+      predictions: 0,
+      feedback: 0,
+      correct: 0,
+      accuracy: null,
+    });
+    if (summary.control !== null && name !== summary.control) {
+      summary.tests.push({ arm: name, vs: summary.control, test: null });
+    }
+  }
   const control = summary.control;
   const treatments = summary.arms.filter((a) => a.arm !== control);
   const alpha = design.alpha / Math.max(1, treatments.length);
@@ -144,6 +176,7 @@ export async function analyzeExperiment(
       guardrails.find((g) => g.arm === control),
       design.guardrails,
       a.arm,
+      design.minSamples,
     );
     const sequential: SequentialSummary | null = state
       ? {

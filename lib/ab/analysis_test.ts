@@ -125,7 +125,8 @@ forEachDb(
       const an = await analyzeExperiment(db, "m");
       assert.deepEqual(
         [...an.units].sort((x, y) => x.arm.localeCompare(y.arm)),
-        [{ arm: "a", units: 300 }, { arm: "b", units: 300 }],
+        // 300 client keys each, plus one failed request without a key (its own unit).
+        [{ arm: "a", units: 301 }, { arm: "b", units: 301 }],
       );
       assert.equal(an.srm?.mismatch, false);
       assert.equal(an.srm?.pValue, 1);

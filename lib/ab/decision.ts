@@ -5,8 +5,9 @@
  * 1. a sample-ratio mismatch blocks every decision (the data cannot be trusted);
  * 2. a treatment arm whose mSPRT rejected with a positive difference and no breached guardrail
  *    wins (the largest difference if several) → `promote`;
- * 3. when every treatment arm is settled — significantly worse, better but breaching a
- *    guardrail, or at the planned horizon without a significant difference — → `keep_control`;
+ * 3. when every treatment arm is settled — significantly worse, breaching a guardrail (better
+ *    or not yet different), or at the planned horizon without a significant difference — →
+ *    `keep_control` (a breached guardrail ends the experiment: the treatment is harmful);
  * 4. otherwise → `continue` (keep collecting; looking again later is safe).
  *
  * A guardrail without enough data to judge does not block (it is reported as unknown).
@@ -21,6 +22,7 @@ export type ArmStatus =
   | "running"
   | "better"
   | "better_but_guardrail"
+  | "guardrail_breached"
   | "worse"
   | "no_difference";
 
@@ -53,6 +55,7 @@ export function armStatus(e: ArmEvidence, maxSamplesPerArm?: number): ArmStatus 
     if (e.diff < 0) return "worse";
     return e.guardrails.some((g) => g.ok === false) ? "better_but_guardrail" : "better";
   }
+  if (e.guardrails.some((g) => g.ok === false)) return "guardrail_breached";
   if (maxSamplesPerArm !== undefined && e.minObservations >= maxSamplesPerArm) {
     return "no_difference";
   }

@@ -39,6 +39,10 @@ test("decide: blocked, promote, keep_control and continue", () => {
   });
   assert.deepEqual([kept.action, kept.final, kept.winner], ["keep_control", true, null]);
   assert.match(kept.reason, /b: better but guardrail; c: worse/);
+  // A breached guardrail settles an arm that is not (yet) different: the experiment ends.
+  const harmful = decide({ ...base, arms: [arm({ guardrails: slow })] });
+  assert.deepEqual([harmful.action, harmful.final], ["keep_control", true]);
+  assert.match(harmful.reason, /guardrail breached/);
   // No difference yet: continue, until the planned horizon is reached.
   assert.equal(decide({ ...base, arms: [arm({})] }).action, "continue");
   assert.equal(decide({ ...base, arms: [arm({})], maxSamplesPerArm: 200 }).action, "continue");

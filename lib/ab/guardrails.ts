@@ -77,13 +77,19 @@ export async function armGuardrails(
   });
 }
 
-/** Check `arm` against `control` under `limits`. */
+/**
+ * Check `arm` against `control` under `limits`. A verdict needs `minRequests` requests (answered
+ * or failed) in each arm; with fewer it is null (unknown).
+ */
 export function checkGuardrails(
   arm: ArmGuardrails | undefined,
   control: ArmGuardrails | undefined,
   limits: GuardrailLimits,
   armName: string,
+  minRequests = 1,
 ): GuardrailCheck[] {
+  const traffic = (g: ArmGuardrails | undefined) => (g ? g.requests + g.errors : 0);
+  const enough = traffic(arm) >= minRequests && traffic(control) >= minRequests;
   const p99 = arm?.latencyP99Ms ?? null, cp99 = control?.latencyP99Ms ?? null;
   const latLimit = cp99 === null ? null : cp99 * limits.latencyP99Ratio + limits.latencyP99SlackMs;
   const er = arm?.errorRate ?? null, cer = control?.errorRate ?? null;
@@ -95,7 +101,7 @@ export function checkGuardrails(
       value: p99,
       control: cp99,
       limit: latLimit,
-      ok: p99 === null || latLimit === null ? null : p99 <= latLimit,
+      ok: !enough || p99 === null || latLimit === null ? null : p99 <= latLimit,
     },
     {
       arm: armName,
@@ -103,7 +109,7 @@ export function checkGuardrails(
       value: er,
       control: cer,
       limit: errLimit,
-      ok: er === null || errLimit === null ? null : er <= errLimit,
+      ok: !enough || er === null || errLimit === null ? null : er <= errLimit,
     },
   ];
 }

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { runSimulatedUsers } from "../../lib/ab/simulated_users.ts";
 import { registerCentroidModel } from "../../lib/ab/testing.ts";
 import { readDebianDataset } from "../../lib/data/testing.ts";
-import { getAliases, listEvents } from "../../lib/registry/mod.ts";
+import { getAliases, getModelVersion, listEvents } from "../../lib/registry/mod.ts";
 import { type Serving, startServing } from "../serving_testing.ts";
 
 const KEY = "e2e-admin-key-0123456789";
@@ -146,4 +146,36 @@ test("e2e A/B: users, feedback, the sequential test stops, the gate promotes the
   const missing = await fetch(`${s.url}/v1/experiments/ab/nope/report`);
   assert.equal(missing.status, 404);
   await missing.body?.cancel();
+
+  // The error-rate guardrail: an arm whose model cannot load fails its requests, and each failure
+  // is logged against the arm.
+  const broken = await registerCentroidModel(s.ctx, "fmnist", ds.train, 5);
+  await s.ctx.store.delete((await getModelVersion(s.ctx, "fmnist", broken)).artifactKey);
+  const put2 = await admin("PUT", "/v1/admin/ab/fmnist", {
+    arms: [{ name: "ok", version: strong, weight: 1 }, { name: "bad", version: broken, weight: 1 }],
+    salt: `e2e-errors-${SEED}`,
+    design: { minSamples: 5 },
+  });
+  assert.equal(put2.status, 200, await put2.clone().text());
+  await put2.body?.cancel();
+  let failed = 0;
+  for (let i = 0; i < 40; i++) {
+    const r = await fetch(`${s.url}/v1/models/fmnist/predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-client-key": `err-${i}` },
+      body: JSON.stringify({ instances: [Array.from({ length: 784 }, () => 0)] }),
+    });
+    if (r.status >= 500) failed++;
+    else assert.equal(r.status, 200);
+    await r.body?.cancel();
+  }
+  assert.ok(failed >= 5 && failed <= 35, `failed ${failed}`);
+  const an2 = await (await fetch(`${s.url}/v1/experiments/ab/fmnist`)).json();
+  const bad = an2.guardrails.find((g: { arm: string }) => g.arm === "bad");
+  assert.deepEqual([bad.errors, bad.requests, bad.error_rate], [failed, 0, 1]);
+  assert.equal(an2.tests[0].arm, "bad");
+  const check = an2.tests[0].guardrails.find((g: { metric: string }) => g.metric === "error_rate");
+  assert.equal(check.ok, false);
+  assert.equal(an2.tests[0].status, "guardrail_breached");
+  assert.deepEqual([an2.decision.action, an2.decision.final], ["keep_control", true]);
 });

@@ -29,7 +29,14 @@ const GuardrailCheckSchema = z.object({
 const TestSchema = z.object({
   arm: z.string(),
   vs: z.string(),
-  status: z.enum(["running", "better", "better_but_guardrail", "worse", "no_difference"]),
+  status: z.enum([
+    "running",
+    "better",
+    "better_but_guardrail",
+    "guardrail_breached",
+    "worse",
+    "no_difference",
+  ]),
   diff: z.number().nullable(),
   z: z.number().nullable().openapi({ description: "Fixed-horizon z (valid only read once)" }),
   p_value: z.number().nullable().openapi({ description: "Fixed-horizon p (valid only read once)" }),
