@@ -101,6 +101,20 @@ forEachDb(
         }),
         "t",
       );
+      // A re-PUT with the same arms and salt (a new reason; weights alike) keeps the start.
+      const first = await getAbExperiment(db, "m");
+      const reweighted = await putAbExperiment(
+        db,
+        "m",
+        abConfigInputSchema.parse({
+          arms: [{ name: "a", version: 1, weight: 1 }, { name: "b", version: 2, weight: 1 }],
+          salt: "s1",
+          design: { minSamples: 50, tau: 0.1, mde: 0.05, autoDecide: true },
+          reason: "same arms",
+        }),
+        "t",
+      );
+      assert.equal(reweighted.startedAt, first!.startedAt);
       // a: 80% right, b: 95% right; 300 units × 2 requests each; b a little slower, one error each.
       await seed(db, "m", "x", [
         {

@@ -144,8 +144,11 @@ export async function putAbExperiment(
 
 /** The arms (names and refs; weights may change) or the salt differ from the stored ones. */
 const armsChanged = `ab_experiments.salt IS DISTINCT FROM EXCLUDED.salt OR
-  (SELECT jsonb_agg(a - 'weight') FROM jsonb_array_elements(ab_experiments.arms) a)
-  IS DISTINCT FROM (SELECT jsonb_agg(a - 'weight') FROM jsonb_array_elements(EXCLUDED.arms) a)`;
+  (SELECT jsonb_agg(a.value - 'weight' ORDER BY a.ordinality)
+     FROM jsonb_array_elements(ab_experiments.arms) WITH ORDINALITY a)
+  IS DISTINCT FROM
+  (SELECT jsonb_agg(a.value - 'weight' ORDER BY a.ordinality)
+     FROM jsonb_array_elements(EXCLUDED.arms) WITH ORDINALITY a)`;
 
 /** Delete the experiment of `model`; returns whether there was one. */
 export async function deleteAbExperiment(db: Queryable, model: string): Promise<boolean> {

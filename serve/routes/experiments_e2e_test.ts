@@ -111,6 +111,9 @@ test("e2e A/B: users, feedback, the sequential test stops, the gate promotes the
   const denied = await fetch(`${s.url}/v1/experiments/ab/fmnist/decide`, { method: "POST" });
   assert.equal(denied.status, 401);
   await denied.body?.cancel();
+  const badBody = await admin("POST", "/v1/experiments/ab/fmnist/decide", { actor: "e2e", x: 1 });
+  assert.equal(badBody.status, 400);
+  await badBody.body?.cancel();
   const decided = await admin("POST", "/v1/experiments/ab/fmnist/decide", { actor: "e2e" });
   assert.equal(decided.status, 200, await decided.clone().text());
   const d = await decided.json();
@@ -143,6 +146,9 @@ test("e2e A/B: users, feedback, the sequential test stops, the gate promotes the
   ) {
     assert.ok(html.includes(part), `report lacks ${part}`);
   }
+  const doc = await (await fetch(`${s.url}/openapi.json`)).json();
+  assert.ok(doc.paths["/v1/experiments/ab/{name}/report"]?.get);
+  assert.ok(doc.paths["/v1/experiments/ab/{name}/decide"]?.post);
   const missing = await fetch(`${s.url}/v1/experiments/ab/nope/report`);
   assert.equal(missing.status, 404);
   await missing.body?.cancel();
