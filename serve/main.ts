@@ -18,7 +18,7 @@ import {
   warmChampions,
 } from "../lib/inference/mod.ts";
 import { statePaths } from "../lib/config/mod.ts";
-import { AbResolver } from "../lib/ab/mod.ts";
+import { AbDecisionMonitor, AbResolver } from "../lib/ab/mod.ts";
 import { PredictionLogWriter } from "../lib/predlog/mod.ts";
 
 /** Run the service until a termination signal; resolves with the process exit code. */
@@ -49,6 +49,7 @@ export async function main(): Promise<number> {
   let inference: Inference | undefined;
   let logs: PredictionLogWriter | undefined;
   let decoder: ImageDecodePool | undefined;
+  let monitor: AbDecisionMonitor | undefined;
   try {
     let inferenceOpts;
     try {
@@ -74,6 +75,16 @@ export async function main(): Promise<number> {
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
     // Image bodies are decoded in worker threads, never on the thread that answers HTTP.
     decoder = new ImageDecodePool(log);
+    // Experiments whose design says autoDecide are decided (through the registry gate) as soon
+    // as their always-valid test is final; looking every minute is safe for that test.
+    const writer = logs;
+    monitor = new AbDecisionMonitor({
+      ctx,
+      log,
+      beforeAnalyze: () => writer.sync(),
+      onApplied: (model) => ab.invalidate(model),
+    });
+    monitor.start();
     const app = createApp({
       log,
       models: { decoder },
@@ -109,6 +120,7 @@ export async function main(): Promise<number> {
     log.info("stopped");
     return 0;
   } finally {
+    await monitor?.stop();
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     decoder?.close();
     await inference?.close();

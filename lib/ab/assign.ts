@@ -12,6 +12,11 @@ export function hashUnit(salt: string, key: string): number {
   return h.readUIntBE(0, 6) / 2 ** 48;
 }
 
+/** The assignment unit logged for `key`: 16 hex digits of sha256(salt, key) (no raw key stored). */
+export function unitId(salt: string, key: string): string {
+  return createHash("sha256").update(salt).update("\0").update(key).digest("hex").slice(0, 16);
+}
+
 /**
  * The arm `key` is assigned to (a `random()` point when no key).
  * @throws RangeError when no arm has weight.

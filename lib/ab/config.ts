@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
 import { AliasSchema } from "../registry/mod.ts";
+import { type AbDesign, abDesignSchema } from "./design.ts";
 
 /** One arm: a name, the version (or alias) it serves, and its share of traffic. */
 export const abArmSchema = z.strictObject({
@@ -25,6 +26,8 @@ export const abConfigInputSchema = z.strictObject({
   /** Mixed into the client-key hash; a new salt reshuffles clients (default: a random one). */
   salt: z.string().min(1).max(100).optional(),
   reason: z.string().max(1000).optional(),
+  /** Test level, mixing τ, horizon, guardrail limits, auto-decision (see design.ts). */
+  design: abDesignSchema.default(abDesignSchema.parse({})),
 }).superRefine((c, ctx) => {
   const names = new Set<string>();
   c.arms.forEach((a, i) => {
@@ -47,6 +50,9 @@ export interface AbExperiment {
   enabled: boolean;
   salt: string;
   reason: string | null;
+  design: AbDesign;
+  /** When the current arms (and salt) took effect; results count from then. */
+  startedAt: string;
   updatedBy: string;
   updatedAt: string;
 }
@@ -57,6 +63,8 @@ interface Row {
   enabled: boolean;
   salt: string;
   reason: string | null;
+  design: unknown;
+  started_at: Date | string;
   updated_by: string;
   updated_at: Date | string;
 }
@@ -68,19 +76,27 @@ function fromRow(r: Row): AbExperiment {
       `A/B experiment of ${r.model} has malformed arms in the database; PUT a new config`,
     );
   }
+  const design = abDesignSchema.safeParse(r.design ?? {});
+  if (!design.success) {
+    throw new Error(
+      `A/B experiment of ${r.model} has a malformed design in the database; PUT a new config`,
+    );
+  }
   return {
     model: r.model,
     arms: arms.data,
     enabled: r.enabled,
     salt: r.salt,
     reason: r.reason,
+    design: design.data,
+    startedAt: new Date(r.started_at).toISOString(),
     updatedBy: r.updated_by,
     updatedAt: new Date(r.updated_at).toISOString(),
   };
 }
 
-const SELECT = `SELECT model, arms, enabled, salt, reason, updated_by, updated_at
-  FROM ab_experiments`;
+const COLUMNS = "model, arms, enabled, salt, reason, design, started_at, updated_by, updated_at";
+const SELECT = `SELECT ${COLUMNS} FROM ab_experiments`;
 
 /** The experiment of `model`, or null. */
 export async function getAbExperiment(db: Queryable, model: string): Promise<AbExperiment | null> {
@@ -93,7 +109,11 @@ export async function listAbExperiments(db: Queryable): Promise<AbExperiment[]> 
   return (await db.query<Row>(`${SELECT} ORDER BY model`)).map(fromRow);
 }
 
-/** Create or replace the experiment of `model` (the caller checked the arms' versions exist). */
+/**
+ * Create or replace the experiment of `model` (the caller checked the arms' versions exist). The
+ * start time is reset when the arms or the salt change (a new experiment); a change of weights
+ * only, of `enabled`, the design or the reason keeps it.
+ */
 export async function putAbExperiment(
   db: Queryable,
   model: string,
@@ -102,16 +122,33 @@ export async function putAbExperiment(
 ): Promise<AbExperiment> {
   const salt = input.salt ?? crypto.randomUUID();
   const rows = await db.query<Row>(
-    `INSERT INTO ab_experiments (model, arms, enabled, salt, reason, updated_by)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO ab_experiments (model, arms, enabled, salt, reason, design, updated_by)
+     VALUES ($1, $2::jsonb, $3, $4, $5, $6::jsonb, $7)
      ON CONFLICT (model) DO UPDATE SET arms = EXCLUDED.arms, enabled = EXCLUDED.enabled,
-       salt = EXCLUDED.salt, reason = EXCLUDED.reason, updated_by = EXCLUDED.updated_by,
-       updated_at = now()
-     RETURNING model, arms, enabled, salt, reason, updated_by, updated_at`,
-    [model, JSON.stringify(input.arms), input.enabled, salt, input.reason ?? null, actor],
+       salt = EXCLUDED.salt, reason = EXCLUDED.reason, design = EXCLUDED.design,
+       updated_by = EXCLUDED.updated_by, updated_at = now(),
+       started_at = CASE WHEN ${armsChanged} THEN now() ELSE ab_experiments.started_at END
+     RETURNING ${COLUMNS}`,
+    [
+      model,
+      JSON.stringify(input.arms),
+      input.enabled,
+      salt,
+      input.reason ?? null,
+      JSON.stringify(input.design),
+      actor,
+    ],
   );
   return fromRow(rows[0]);
 }
+
+/** The arms (names and refs; weights may change) or the salt differ from the stored ones. */
+const armsChanged = `ab_experiments.salt IS DISTINCT FROM EXCLUDED.salt OR
+  (SELECT jsonb_agg(a.value - 'weight' ORDER BY a.ordinality)
+     FROM jsonb_array_elements(ab_experiments.arms) WITH ORDINALITY a)
+  IS DISTINCT FROM
+  (SELECT jsonb_agg(a.value - 'weight' ORDER BY a.ordinality)
+     FROM jsonb_array_elements(EXCLUDED.arms) WITH ORDINALITY a)`;
 
 /** Delete the experiment of `model`; returns whether there was one. */
 export async function deleteAbExperiment(db: Queryable, model: string): Promise<boolean> {

@@ -8,7 +8,7 @@
 import type { Queryable } from "../db/mod.ts";
 import type { Resolution, ResolveRequest, VersionResolver } from "../inference/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { assignArm } from "./assign.ts";
+import { assignArm, unitId } from "./assign.ts";
 import { type AbExperiment, getAbExperiment } from "./config.ts";
 
 /** Options of {@link AbResolver}. */
@@ -54,6 +54,7 @@ export class AbResolver implements VersionResolver {
         ? { kind: "version", version: arm.version }
         : { kind: "alias", alias: arm.alias! },
       arm: arm.name,
+      ...(req.clientKey === undefined ? {} : { unit: unitId(exp.salt, req.clientKey) }),
     };
   }
 

@@ -7,6 +7,7 @@
  * `(|b - c| - 1)² / (b + c)` on one degree of freedom — the same numbers as
  * `statsmodels.stats.contingency_tables.mcnemar(exact=…, correction=True)`.
  */
+import { chiSquareSf } from "./chisquare.ts";
 
 /** How the p-value is computed: forced exact, forced chi-square, or chosen by `b + c`. */
 export type McnemarMethod = "exact" | "chi2" | "auto";
@@ -83,47 +84,7 @@ export function binomialCdfHalf(k: number, n: number): number {
 
 /** Survival function of the chi-square distribution with one degree of freedom. */
 export function chiSquare1Sf(x: number): number {
-  if (!(x > 0)) return 1;
-  return regularizedGammaQ(0.5, x / 2);
-}
-
-const LGAMMA_HALF = 0.5 * Math.log(Math.PI);
-
-/** Upper regularized incomplete gamma `Q(1/2, x)` (series below `a + 1`, continued fraction above). */
-function regularizedGammaQ(a: number, x: number): number {
-  const EPS = 1e-16;
-  const front = Math.exp(-x + a * Math.log(x) - LGAMMA_HALF);
-  if (x < a + 1) {
-    let ap = a;
-    let del = 1 / a;
-    let sum = del;
-    for (let i = 0; i < 1000; i++) {
-      ap += 1;
-      del *= x / ap;
-      sum += del;
-      if (Math.abs(del) < Math.abs(sum) * EPS) break;
-    }
-    return Math.max(0, 1 - sum * front);
-  }
-  // Modified Lentz continued fraction.
-  const TINY = 1e-300;
-  let bb = x + 1 - a;
-  let cc = 1 / TINY;
-  let d = 1 / bb;
-  let h = d;
-  for (let i = 1; i < 1000; i++) {
-    const an = -i * (i - a);
-    bb += 2;
-    d = an * d + bb;
-    if (Math.abs(d) < TINY) d = TINY;
-    cc = bb + an / cc;
-    if (Math.abs(cc) < TINY) cc = TINY;
-    d = 1 / d;
-    const del = d * cc;
-    h *= del;
-    if (Math.abs(del - 1) < EPS) break;
-  }
-  return Math.min(1, front * h);
+  return chiSquareSf(x, 1);
 }
 
 /** Agreement counts of two classifiers against the true labels. */

@@ -52,3 +52,4 @@ export {
 export type { SliceGrouping, SliceOptions, SliceReport, SliceResult } from "./slices.ts";
 export { BEHAVIOUR_DEFAULTS, runBehaviourSuite, shiftImage } from "./behaviour.ts";
 export type { BehaviourCheck, BehaviourOptions, BehaviourResult, PredictFn } from "./behaviour.ts";
+export { chiSquareSf, logGamma, regularizedGammaQ } from "./chisquare.ts";

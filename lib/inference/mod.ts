@@ -92,6 +92,7 @@ export {
 } from "./workers.ts";
 export type { InferenceWorkersOptions, WorkerCount, WorkerStats } from "./workers.ts";
 export type {
+  PredictionErrorRecord,
   PredictionRecord,
   PredictionSink,
   Resolution,

@@ -9,7 +9,12 @@ import { type PredictionCache, predictionKey } from "./cache.ts";
 import { IMAGE_PIXELS, type PixelBatch } from "./instances.ts";
 import type { InferenceMetrics } from "./metrics.ts";
 import type { ModelPool, VersionRef } from "./pool.ts";
-import type { PredictionRecord, PredictionSink, VersionResolver } from "./sink.ts";
+import type {
+  PredictionErrorRecord,
+  PredictionRecord,
+  PredictionSink,
+  VersionResolver,
+} from "./sink.ts";
 
 /** One instance's prediction. */
 export interface Prediction {
@@ -96,6 +101,7 @@ export class InferenceService {
     const started = req.startedAt ?? performance.now();
     let ref = req.ref;
     let arm: string | undefined;
+    let unit: string | undefined;
     if (ref.kind === "default" && this.#resolver) {
       const r = await this.#resolver.resolve({
         model: req.model,
@@ -105,8 +111,34 @@ export class InferenceService {
       if (r) {
         ref = r.ref;
         arm = r.arm;
+        unit = r.unit;
       }
     }
+    if (arm === undefined) return await this.#predictResolved(req, ref, started);
+    try {
+      return await this.#predictResolved(req, ref, started, arm, unit);
+    } catch (err) {
+      this.#emitError({
+        requestId: req.requestId,
+        model: req.model,
+        ...(ref.kind === "version" ? { version: ref.version } : {}),
+        arm,
+        ...(unit === undefined ? {} : { unit }),
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        latencyMs: performance.now() - started,
+        at: new Date().toISOString(),
+      });
+      throw err;
+    }
+  }
+
+  async #predictResolved(
+    req: PredictRequest,
+    ref: VersionRef,
+    started: number,
+    arm?: string,
+    unit?: string,
+  ): Promise<PredictResult> {
     const lease = await this.pool.acquire(req.model, ref);
     try {
       const m = lease.model;
@@ -170,6 +202,7 @@ export class InferenceService {
           latencyMs: now - started,
           cached: !missingSet.has(i),
           ...(arm === undefined ? {} : { arm }),
+          ...(unit === undefined ? {} : { unit }),
           at,
         });
       }
@@ -190,6 +223,19 @@ export class InferenceService {
     if (!sink) return;
     try {
       const r = sink.record(records);
+      if (r instanceof Promise) {
+        r.catch((err) => this.#log.error("prediction sink failed", { error: err }));
+      }
+    } catch (err) {
+      this.#log.error("prediction sink failed", { error: err });
+    }
+  }
+
+  #emitError(e: PredictionErrorRecord): void {
+    const sink = this.#sink;
+    if (!sink?.recordError) return;
+    try {
+      const r = sink.recordError(e);
       if (r instanceof Promise) {
         r.catch((err) => this.#log.error("prediction sink failed", { error: err }));
       }

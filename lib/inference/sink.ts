@@ -32,7 +32,25 @@ export interface PredictionRecord {
   cached: boolean;
   /** A/B arm, when a {@link VersionResolver} assigned one. */
   arm?: string;
+  /** A/B assignment unit (hashed client key), when the resolver gave one. */
+  unit?: string;
   /** When the prediction was made (ISO-8601). */
+  at: string;
+}
+
+/** A predict request that failed after a {@link VersionResolver} assigned it an A/B arm. */
+export interface PredictionErrorRecord {
+  requestId: string;
+  model: string;
+  /** The version, when the failure came after it was resolved. */
+  version?: number;
+  arm: string;
+  unit?: string;
+  /** Error class and message. */
+  error: string;
+  /** Milliseconds from arrival to the failure. */
+  latencyMs: number;
+  /** ISO-8601. */
   at: string;
 }
 
@@ -42,6 +60,8 @@ export interface PredictionRecord {
  */
 export interface PredictionSink {
   record(records: readonly PredictionRecord[]): void | Promise<void>;
+  /** Failed A/B requests (the error-rate guardrail); same rules as `record`. */
+  recordError?(error: PredictionErrorRecord): void | Promise<void>;
 }
 
 /** What a {@link VersionResolver} is told about a request. */
@@ -56,6 +76,8 @@ export interface ResolveRequest {
 export interface Resolution {
   ref: VersionRef;
   arm?: string;
+  /** Assignment unit of the request (e.g. a hash of the client key), logged with it. */
+  unit?: string;
 }
 
 /**
@@ -69,7 +91,11 @@ export interface VersionResolver {
 /** A sink keeping records in memory (tests, notebooks); `records` grows without bound. */
 export class MemorySink implements PredictionSink {
   readonly records: PredictionRecord[] = [];
+  readonly errors: PredictionErrorRecord[] = [];
   record(records: readonly PredictionRecord[]): void {
     this.records.push(...records);
+  }
+  recordError(error: PredictionErrorRecord): void {
+    this.errors.push(error);
   }
 }

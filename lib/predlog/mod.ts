@@ -21,7 +21,12 @@ export type {
 } from "./writer.ts";
 export { Spool, SPOOL_FILE_RE } from "./spool.ts";
 export type { ReplayFileResult } from "./spool.ts";
-export { insertStatement, parseRecordLine, predictionRecordSchema } from "./record.ts";
+export {
+  errorInsertStatement,
+  insertStatement,
+  parseRecordLine,
+  predictionRecordSchema,
+} from "./record.ts";
 export { createPredlogMetrics } from "./metrics.ts";
 export type { PredlogMetrics } from "./metrics.ts";
 export {

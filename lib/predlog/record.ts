@@ -3,7 +3,7 @@
  * `prediction_logs` table; validated with zod when read back from disk.
  */
 import { z } from "zod";
-import type { PredictionRecord } from "../inference/mod.ts";
+import type { PredictionErrorRecord, PredictionRecord } from "../inference/mod.ts";
 
 /** Schema of one spooled prediction record (the inference stage's `PredictionRecord`). */
 export const predictionRecordSchema = z.object({
@@ -19,6 +19,7 @@ export const predictionRecordSchema = z.object({
   latencyMs: z.number(),
   cached: z.boolean(),
   arm: z.string().optional(),
+  unit: z.string().min(1).max(200).optional(),
   at: z.string().min(1),
 });
 
@@ -48,6 +49,7 @@ const COLUMNS = [
   "latency_ms",
   "cached",
   "arm",
+  "unit",
   "at",
 ] as const;
 
@@ -78,6 +80,7 @@ export function insertStatement(records: readonly PredictionRecord[]): {
       Number.isFinite(r.latencyMs) ? r.latencyMs : 0,
       r.cached,
       r.arm ?? null,
+      r.unit ?? null,
       r.at,
     );
     rows.push(`(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(", ")})`);
@@ -86,5 +89,24 @@ export function insertStatement(records: readonly PredictionRecord[]): {
     sql: `INSERT INTO prediction_logs (${COLUMNS.join(", ")}) VALUES ${rows.join(", ")} ` +
       `ON CONFLICT (request_id, idx) DO NOTHING`,
     params,
+  };
+}
+
+/** The INSERT of one failed A/B request into `prediction_errors`. */
+export function errorInsertStatement(e: PredictionErrorRecord): { sql: string; params: unknown[] } {
+  return {
+    sql:
+      `INSERT INTO prediction_errors (request_id, model, version, arm, unit, error, latency_ms, at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    params: [
+      e.requestId,
+      e.model,
+      e.version ?? null,
+      e.arm,
+      e.unit ?? null,
+      e.error.slice(0, 2000),
+      Number.isFinite(e.latencyMs) ? e.latencyMs : 0,
+      e.at,
+    ],
   };
 }

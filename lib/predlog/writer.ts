@@ -12,10 +12,10 @@
 import type client from "prom-client";
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
-import type { PredictionRecord, PredictionSink } from "../inference/mod.ts";
+import type { PredictionErrorRecord, PredictionRecord, PredictionSink } from "../inference/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { createPredlogMetrics, type PredlogMetrics } from "./metrics.ts";
-import { insertStatement } from "./record.ts";
+import { errorInsertStatement, insertStatement } from "./record.ts";
 import { Spool } from "./spool.ts";
 
 /** Tunables of the writer. */
@@ -80,6 +80,7 @@ export class PredictionLogWriter implements PredictionSink {
   readonly #log: Logger;
   #buffer: PredictionRecord[] = [];
   readonly #recent = new Map<string, number>();
+  readonly #pendingErrors = new Set<Promise<void>>();
   #flushing: Promise<void> = Promise.resolve();
   #flushQueued = false;
   #replaying: Promise<number> | null = null;
@@ -146,6 +147,19 @@ export class PredictionLogWriter implements PredictionSink {
     } else if (this.#buffer.length >= this.options.batchSize) {
       void this.flush();
     }
+  }
+
+  /**
+   * Take a failed A/B request (the error-rate guardrail): written at once, best effort — it is
+   * not spooled, and a failed write is logged and dropped. Never throws.
+   */
+  recordError(error: PredictionErrorRecord): void {
+    const { sql, params } = errorInsertStatement(error);
+    const p = withTimeout(this.#db.query(sql, params), this.options.writeTimeoutMs, "error insert")
+      .then(() => {}, (err) => {
+        this.#log.warn("cannot log a failed A/B request", { error: err, arm: error.arm });
+      }).finally(() => this.#pendingErrors.delete(p));
+    this.#pendingErrors.add(p);
   }
 
   #remember(requestId: string, count: number): void {
@@ -301,6 +315,7 @@ export class PredictionLogWriter implements PredictionSink {
    * far is in the database unless it is unavailable. Used before analysis queries and in tests.
    */
   async sync(): Promise<void> {
+    await Promise.all(this.#pendingErrors);
     await this.flush();
     if (!this.#dbDown) await this.replay();
   }
@@ -313,6 +328,7 @@ export class PredictionLogWriter implements PredictionSink {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     await this.#replaying?.catch(() => {});
+    await Promise.all(this.#pendingErrors);
     await this.flush();
     await this.spool.close();
   }

@@ -15,6 +15,8 @@ export { getAliases, removeAlias, setAlias } from "./aliases.ts";
 export type { AliasChange, SetAliasOptions } from "./aliases.ts";
 export { listEvents } from "./events.ts";
 export { GATE_ALPHA_DEFAULT, promoteIfBetter } from "./gate.ts";
+export { promoteByExperiment } from "./experiment_gate.ts";
+export type { ExperimentGateOptions } from "./experiment_gate.ts";
 export type { PromoteOptions } from "./gate.ts";
 export {
   getModelVersion,

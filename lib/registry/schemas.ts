@@ -102,7 +102,7 @@ export const GateDecisionSchema = z.object({
   /** One sentence explaining the outcome. */
   reason: z.string(),
   alpha: z.number(),
-  /** Test-set size. */
+  /** Test-set size (A/B: feedback observations of the two arms). */
   n: z.number().int(),
   challengerAccuracy: z.number(),
   championAccuracy: z.number().nullable(),
@@ -110,7 +110,8 @@ export const GateDecisionSchema = z.object({
   b: z.number().int().nullable(),
   /** Champion wrong, challenger right. */
   c: z.number().int().nullable(),
-  method: z.enum(["exact", "chi2"]).nullable(),
+  /** McNemar's (`exact`, `chi2`) on the test set, or an A/B experiment's mSPRT (`msprt`). */
+  method: z.enum(["exact", "chi2", "msprt"]).nullable(),
   statistic: z.number().nullable(),
   pValue: z.number().nullable(),
   /**

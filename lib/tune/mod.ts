@@ -54,3 +54,5 @@ export type { TestFunction } from "./functions.ts";
 export type { Direction, FrozenTrial, Intermediate, TrialState } from "./types.ts";
 export { bestSoFar, correlationRatio, equalFrequencyBins, paramImportance } from "./importance.ts";
 export type { ImportanceOptions, ParamImportance } from "./importance.ts";
+export { createRng, hashKey } from "./rng.ts";
+export type { Rng } from "./rng.ts";

@@ -133,6 +133,8 @@ export function experimentJson(e: AbExperiment): z.infer<typeof AbExperimentSche
     enabled: e.enabled,
     salt: e.salt,
     reason: e.reason,
+    design: e.design,
+    started_at: e.startedAt,
     updated_by: e.updatedBy,
     updated_at: e.updatedAt,
   };

@@ -66,6 +66,10 @@ export const AbExperimentSchema = z.object({
   enabled: z.boolean(),
   salt: z.string(),
   reason: z.string().nullable(),
+  /** Test level, mixing τ, horizon, guardrail limits, auto-decision (lib/ab/design.ts). */
+  design: z.record(z.string(), z.unknown()),
+  /** When the current arms took effect (results count from then). */
+  started_at: z.string(),
   updated_by: z.string(),
   updated_at: z.string(),
 }).openapi("AbExperiment");
@@ -104,28 +108,3 @@ export const FeedbackResponseSchema = z.object({
   previous: LabelSchema.nullable(),
   revisions: z.number().int(),
 }).openapi("FeedbackResponse");
-
-const TestSchema = z.object({
-  arm: z.string(),
-  vs: z.string(),
-  diff: z.number().nullable(),
-  z: z.number().nullable(),
-  p_value: z.number().nullable(),
-  ci95: z.tuple([z.number(), z.number()]).nullable(),
-});
-
-/** Answer of `GET /v1/experiments/ab/{name}`. */
-export const AbSummarySchema = z.object({
-  model: z.string(),
-  experiment: AbExperimentSchema.nullable(),
-  control: z.string().nullable(),
-  arms: z.array(z.object({
-    arm: z.string(),
-    versions: z.array(z.number().int()),
-    predictions: z.number().int(),
-    feedback: z.number().int(),
-    correct: z.number().int(),
-    accuracy: z.number().nullable(),
-  })),
-  tests: z.array(TestSchema),
-}).openapi("AbSummary");
