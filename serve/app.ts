@@ -83,7 +83,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
     app.route(
       MODELS_BASE,
-      explainRoutes(deps.inference, deps.explain ?? new ExplainService(deps.inference.ctx)),
+      explainRoutes(
+        deps.inference,
+        deps.explain ?? new ExplainService(deps.inference.ctx),
+        deps.models,
+      ),
     );
     app.route(
       EXPERIMENTS_BASE,

@@ -94,6 +94,9 @@ export async function promoteByExperiment(
       method: "msprt" as const,
       statistic: null,
       pValue: opts.pValue,
+      test: "msprt" as const,
+      bootstrap: null,
+      behaviour: null,
       actor,
     };
     const event = await recordEvent(tx, {

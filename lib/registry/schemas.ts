@@ -116,10 +116,11 @@ export const GateDecisionSchema = z.object({
   pValue: z.number().nullable(),
   /**
    * The test the decision rests on: McNemar's (b, c, method, statistic, pValue above) or the
-   * paired bootstrap of the accuracy difference (`bootstrap` below). Absent in decisions
+   * paired bootstrap of the accuracy difference (`bootstrap` below), or an A/B experiment's
+   * always-valid sequential test (`msprt`, decided by the experiment gate). Absent in decisions
    * recorded before the choice existed (they used McNemar).
    */
-  test: GateTestSchema.default("mcnemar"),
+  test: z.enum([...GateTestSchema.options, "msprt"]).default("mcnemar"),
   /** Paired-bootstrap evidence (null unless `test` is `paired_bootstrap` and a champion exists). */
   bootstrap: z.object({
     /** Challenger minus champion accuracy and its two-sided (1 − alpha) percentile interval. */

@@ -22,7 +22,7 @@ import {
   RawImageSchema,
   VersionParamsSchema,
 } from "../schemas/models.ts";
-import { readBatch, toHttpError } from "./models.ts";
+import { imageOptions, type ModelRoutesOptions, readBatch, toHttpError } from "./models.ts";
 
 const TAGS = ["models"];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -156,7 +156,12 @@ async function readReport(inf: Inference, name: string, version: number, file: s
 }
 
 /** Router of the evaluation and explain routes; mount it at `/v1/models`. */
-export function explainRoutes(inf: Inference, service: ExplainService): OpenAPIHono<AppEnv> {
+export function explainRoutes(
+  inf: Inference,
+  service: ExplainService,
+  opts: ModelRoutesOptions = {},
+): OpenAPIHono<AppEnv> {
+  const images = imageOptions(opts);
   const app = createRouter();
   app.openapi(evaluationRoute, async (c) => {
     const p = c.req.valid("param");
@@ -173,7 +178,7 @@ export function explainRoutes(inf: Inference, service: ExplainService): OpenAPIH
   const handle = async (c: Context<AppEnv>, name: string, ref: number | string | undefined) => {
     const q = (c.req as unknown as { valid(t: "query"): z.infer<typeof ExplainQuerySchema> })
       .valid("query");
-    const batch = await readBatch(c, maxInstances, undefined);
+    const batch = await readBatch(c, maxInstances, images);
     try {
       const r = await service.explain({
         name,

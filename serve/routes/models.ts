@@ -156,11 +156,7 @@ function predictRoutes(maxInstances: number) {
 /** Router serving `/v1/models/*` from an {@link Inference}. */
 export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): OpenAPIHono<AppEnv> {
   const maxInstances = opts.maxInstances ?? 256;
-  const images: PreprocessImagesOptions = {
-    decoder: opts.decoder,
-    budget: imageBudgetSchema.parse(opts.budget ?? {}),
-    image: opts.image,
-  };
+  const images = imageOptions(opts);
   const app = createRouter();
 
   app.openapi(listRoute, async (c) => {
@@ -253,6 +249,18 @@ function signatureOf(v: ModelVersion): z.infer<typeof SignatureSchema> | null {
 }
 
 /** Read the request body into packed pixels according to its content type (predict, explain). */
+/**
+ * How the image bodies of a request are decoded under `opts`: where (the decode pool or inline),
+ * within which budget, and with which preprocessing — shared by every route that reads images.
+ */
+export function imageOptions(opts: ModelRoutesOptions = {}): PreprocessImagesOptions {
+  return {
+    decoder: opts.decoder,
+    budget: imageBudgetSchema.parse(opts.budget ?? {}),
+    image: opts.image,
+  };
+}
+
 export async function readBatch(
   c: Context<AppEnv>,
   maxInstances: number,
