@@ -17,7 +17,14 @@ import {
   startPrometheus,
   startWebhook,
 } from "./stack_testing.ts";
+import { CONTRACT_METRICS, dashboardFiles, panelQueries } from "./grafana/dashboards.ts";
 import { freePort, waitFor } from "./testing.ts";
+
+/**
+ * Series that exist only after a failure (a labelled counter appears on its first increment):
+ * their panels rightly show nothing on a healthy service.
+ */
+const FAILURE_ONLY = ["fmnist_cache_errors_total"];
 
 /** Upper bounds asserted (seconds): generous for a loaded 2-core CI machine. */
 const FIRE_WITHIN_S = 45;
@@ -75,6 +82,30 @@ test("a stopped replica reaches the webhook as FmnistServiceDown, then resolves"
     assert.equal(access.route, "/v1/models/:name/predict");
     assert.equal(access.model_version, "fmnist@1");
     assert.match(access.request_id, /\S+/);
+
+    // Every PromQL expression of every dashboard panel runs without error, and has data unless
+    // it reads a contract metric (not exported yet) or a failure-only series.
+    const queries = panelQueries(dashboardFiles()).filter((q) => q.kind === "promql");
+    assert.ok(queries.length > 30, `only ${queries.length} PromQL panel queries`);
+    const empty: string[] = [];
+    await waitFor(
+      "data behind every dashboard query",
+      async () => {
+        empty.length = 0;
+        for (const q of queries) {
+          const rows = await promQuery(prom.url, q.query).catch((err) => {
+            throw new Error(`${q.dashboard} / ${q.panel}: ${err.message}`);
+          });
+          const exempt = [...CONTRACT_METRICS, ...FAILURE_ONLY].some((m) => q.query.includes(m));
+          if (rows.length === 0 && !exempt) empty.push(`${q.dashboard} / ${q.panel}: ${q.query}`);
+        }
+        return empty.length === 0 ? true : undefined;
+      },
+      30_000,
+      1000,
+    ).catch((err) => {
+      throw new Error(`${err.message}\nno data:\n${empty.join("\n")}`);
+    });
 
     assert.equal(findAlert(hook.received, "firing", "FmnistServiceDown"), undefined);
 

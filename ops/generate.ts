@@ -4,6 +4,7 @@
  * (`ops/grafana/dashboards/*.json`, from `ops/grafana/dashboards.ts`). `--check` writes nothing
  * and exits 1 listing the stale files (the staleness test runs it).
  */
+import { dashboardFiles } from "./grafana/dashboards.ts";
 import { composeNginxConf } from "./nginx/conf.ts";
 import { opsPath } from "./testing.ts";
 
@@ -11,6 +12,9 @@ import { opsPath } from "./testing.ts";
 export function generatedFiles(): Record<string, string> {
   return {
     "nginx/nginx.conf": composeNginxConf(),
+    ...Object.fromEntries(
+      Object.entries(dashboardFiles()).map(([f, text]) => [`grafana/dashboards/${f}`, text]),
+    ),
   };
 }
 
