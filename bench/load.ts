@@ -126,9 +126,7 @@ export async function runLoad(opts: {
   const agg = stats.find((r) => r.Name === "Aggregated");
   if (!agg) throw new Error(`no Aggregated row in ${prefix}_stats.csv`);
   const history = csv(await Deno.readTextFile(`${prefix}_stats_history.csv`))
-    .filter((r) =>
-      r.Name === "Aggregated" && r["99%"] !== "N/A" && Number(r["Total Request Count"]) > 0
-    );
+    .filter((r) => r.Name === "Aggregated" && Number(r["99%"]) > 0);
   const p99 = (r?: Record<string, string>) => r ? Number(r["99%"]) : null;
   return {
     scenario: opts.scenario,
