@@ -53,7 +53,9 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /**
  * Create the metrics in a fresh registry. `numTensors` is read at scrape time (e.g.
- * `() => tf.memory().numTensors`); `collectDefault` adds process metrics (off in tests).
+ * `() => tf.memory().numTensors`); `collectDefault` adds prom-client's process and runtime
+ * metrics under their standard names (`process_resident_memory_bytes`, `nodejs_heap_size_*`, ...,
+ * no `fmnist_` prefix, so stock dashboards and USE queries find them; off in tests).
  */
 export function createInferenceMetrics(opts: {
   numTensors: () => number;
@@ -61,7 +63,7 @@ export function createInferenceMetrics(opts: {
 }): InferenceMetrics {
   const registry = new client.Registry();
   const registers = [registry];
-  if (opts.collectDefault) client.collectDefaultMetrics({ register: registry, prefix: "fmnist_" });
+  if (opts.collectDefault) client.collectDefaultMetrics({ register: registry });
   const numTensors = opts.numTensors;
   return {
     registry,

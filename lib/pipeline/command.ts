@@ -24,6 +24,11 @@ export interface CommandSpec<S extends z.ZodType> {
   envFromFlags?: (flags: z.infer<S>) => Record<string, string | undefined>;
   /** Context options (e.g. a manifest directory), possibly derived from flags. */
   contextOptions?: (flags: z.infer<S>) => ContextOptions;
+  /**
+   * Called instead of the one-line error when the workspace cannot be opened (e.g. the doctor
+   * still diagnoses what it can); returns the exit code.
+   */
+  onOpenError?: (err: unknown, settings: Settings, flags: z.infer<S>) => Promise<number>;
   /** The work; returns the exit code (default 0). */
   run: (ctx: Ctx, flags: z.infer<S>, positionals: string[]) => Promise<number | void>;
 }
@@ -65,6 +70,7 @@ export async function runCommand<S extends z.ZodType>(
   try {
     ctx = await openContext(settings, spec.contextOptions?.(flags));
   } catch (err) {
+    if (spec.onOpenError) return await spec.onOpenError(err, settings, flags);
     console.error(
       `${spec.name}: cannot open the workspace: ${
         err instanceof Error ? err.message : String(err)
