@@ -91,6 +91,8 @@ export function main(
   argv: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<number> {
+  // `deno task export -- --model …` passes the `--` through; it only separates task arguments.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
   return runCommand(
     {
       name: "export",
@@ -106,7 +108,7 @@ export function main(
       envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"] }),
       run: (ctx, flags) => exportModel(ctx, flags),
     },
-    argv,
+    args,
     env,
   );
 }

@@ -57,7 +57,8 @@ test("export: writes a version's checked ONNX file; unknown models and bad flags
     console.log = (...a: unknown[]) => logs.push(a.join(" "));
     let code: number;
     try {
-      code = await main(["--model", "fmnist@champion", "--out", out, "--json"], env);
+      // As `deno task export -- --model …` passes it.
+      code = await main(["--", "--model", "fmnist@champion", "--out", out, "--json"], env);
     } finally {
       console.log = orig;
     }
