@@ -1,23 +1,23 @@
 /**
- * `deno task bench:serve` — our HTTP service against a FastAPI + uvicorn + PyTorch server
- * (bench/peers/serve_fastapi.py, Debian packages) of the same architecture and weights, in the
- * same run: each is loaded with `wrk` at the same concurrency (default 32), one image per
- * request, the same JSON body; prints req/s and p50/p99 latency for all and the ratios.
- * Ours runs once per worker setting (`--workers`, default `0,auto`: compute on the main thread,
- * and in one inference worker per core), each in its own copy of the workspace.
+ * `deno task bench:serve` — our HTTP service against FastAPI + uvicorn + PyTorch peers
+ * (bench/peers/serve_fastapi.py, Debian packages) with the same architecture and weights, in the
+ * same run, each at its best (issue 8): a sync handler in the thread pool (one process, torch on
+ * every core), the same with one uvicorn worker process per core (torch 1 thread each), and a
+ * dynamic-batching handler over an asyncio queue. Ours runs once per `--ours` setting
+ * (`runtime:workers`, default `onnx:0,onnx:auto,tfjs:auto`), each in its own workspace copy.
  *
- * Our prediction cache is disabled (`FMNIST_CACHE_ENTRIES=0`) so every request is computed.
- * Outputs of all servers are cross-checked on the benchmark body before timing.
+ * Loads (wrk): one image per request at c=32 and c=128, and a 32-image JSON body at c=32.
+ * Servers and loads are interleaved, `--repeats` times (3): medians and min–max spread of req/s,
+ * p50 and p99 are printed with our best setting's ratio to the best peer. Any socket error or
+ * non-2xx answer invalidates that server's figures (printed as INVALID, never ranked). Outputs of
+ * all servers are cross-checked on both bodies before timing. Our prediction cache is off
+ * (`FMNIST_CACHE_ENTRIES=0`) so every request is computed.
  *
- * Flags: --arch m1|bn_cnn (bn_cnn, the pipeline's model) --connections N (32) --duration S (10)
- *        --rounds N (2, alternating servers; the best round of each is reported)
- *        --wrk-threads N (2) --peer-threads N (torch threads; 0 = torch default)
- *        --max-batch N (64) --max-wait-ms N (2) --workers LIST (0,auto; FMNIST_INFER_WORKERS
- *        values) --in-flight N (2; batches in flight per worker). Results go to
- *        <state>/bench/serve.json.
+ * Flags: --arch m1|bn_cnn (bn_cnn) --duration S (5) --repeats N (3) --wrk-threads N (2)
+ *        --max-batch N (64) --max-wait-ms N (2) --ours LIST (onnx:0,onnx:auto,tfjs:auto)
+ *        --in-flight N (2). Results go to <state>/bench/serve.json.
  */
 import * as tf from "@tensorflow/tfjs";
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -29,6 +29,7 @@ import { defaultSignature, saveModelArtifact } from "../lib/models/artifact.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/pipeline/mod.ts";
 import { registerModelVersion, setAlias } from "../lib/registry/mod.ts";
+import { benchFlags } from "./flags.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PEER = join(ROOT, "bench/peers/serve_fastapi.py");
@@ -36,50 +37,45 @@ const MAIN = join(ROOT, "serve/main.ts");
 
 const flagsSchema = z.object({
   arch: z.enum(["m1", "bn_cnn"]).default("bn_cnn"),
-  connections: z.coerce.number().int().min(1).max(1024).default(32),
-  duration: z.coerce.number().int().min(1).max(600).default(10),
-  rounds: z.coerce.number().int().min(1).max(10).default(2),
+  duration: z.coerce.number().int().min(1).max(600).default(5),
+  repeats: z.coerce.number().int().min(1).max(10).default(3),
   wrkThreads: z.coerce.number().int().min(1).max(64).default(2),
-  peerThreads: z.coerce.number().int().min(0).max(256).default(0),
   maxBatch: z.coerce.number().int().min(1).max(4096).default(64),
   maxWaitMs: z.coerce.number().min(0).max(1000).default(2),
-  workers: z.string().default("0,auto").transform((v) => v.split(",").map((w) => w.trim()))
-    .pipe(
-      z.array(z.string().regex(/^(auto|[0-9]+)$/, 'each must be "auto" or a whole number'))
-        .min(1).max(4),
-    ),
+  ours: z.string().default("onnx:0,onnx:auto,tfjs:auto").transform((v) =>
+    v.split(",").map((w) => w.trim())
+  ).pipe(
+    z.array(
+      z.string().regex(
+        /^(onnx|tfjs|auto):(auto|[0-9]+)$/,
+        "each must be RUNTIME:WORKERS, e.g. onnx:0",
+      ),
+    ).min(1).max(6),
+  ),
   inFlight: z.coerce.number().int().min(1).max(16).default(2),
 });
 type Flags = z.infer<typeof flagsSchema>;
 
 function parseFlags(): Flags {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      arch: { type: "string" },
-      connections: { type: "string" },
-      duration: { type: "string" },
-      rounds: { type: "string" },
-      "wrk-threads": { type: "string" },
-      "peer-threads": { type: "string" },
-      "max-batch": { type: "string" },
-      "max-wait-ms": { type: "string" },
-      workers: { type: "string" },
-      "in-flight": { type: "string" },
-    },
-    strict: true,
-  });
+  const raw = benchFlags("bench:serve", {
+    arch: { type: "string" },
+    duration: { type: "string" },
+    repeats: { type: "string" },
+    "wrk-threads": { type: "string" },
+    "max-batch": { type: "string" },
+    "max-wait-ms": { type: "string" },
+    ours: { type: "string" },
+    "in-flight": { type: "string" },
+  }, z.record(z.string(), z.string().optional()));
   const r = flagsSchema.safeParse({
-    arch: values.arch,
-    connections: values.connections,
-    duration: values.duration,
-    rounds: values.rounds,
-    wrkThreads: values["wrk-threads"],
-    peerThreads: values["peer-threads"],
-    maxBatch: values["max-batch"],
-    maxWaitMs: values["max-wait-ms"],
-    workers: values.workers,
-    inFlight: values["in-flight"],
+    arch: raw.arch,
+    duration: raw.duration,
+    repeats: raw.repeats,
+    wrkThreads: raw["wrk-threads"],
+    maxBatch: raw["max-batch"],
+    maxWaitMs: raw["max-wait-ms"],
+    ours: raw.ours,
+    inFlight: raw["in-flight"],
   });
   if (!r.success) {
     console.error(
@@ -91,6 +87,18 @@ function parseFlags(): Flags {
   }
   return r.data;
 }
+
+/** One load shape: concurrency and images per request. */
+interface Load {
+  key: string;
+  connections: number;
+  images: number;
+}
+const LOADS: Load[] = [
+  { key: "c32_1img", connections: 32, images: 1 },
+  { key: "c128_1img", connections: 128, images: 1 },
+  { key: "c32_32img", connections: 32, images: 32 },
+];
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -119,8 +127,10 @@ async function waitFor(url: string, timeoutMs: number, proc: Deno.ChildProcess):
 /** A server under test. */
 interface Server {
   name: string;
-  /** Key in the results (`ours_workers_0`, `ours_workers_auto`, `peer`). */
+  /** Key in the results (`ours_onnx_w0`, `peer_sync`, …). */
   key: string;
+  /** Ours or a peer. */
+  side: "ours" | "peer";
   url: string;
   /** Path answering 200 once it can serve. */
   ready: string;
@@ -155,6 +165,7 @@ async function wrk(
   url: string,
   body: string,
   f: Flags,
+  connections: number,
   seconds: number,
   dir: string,
 ): Promise<WrkResult> {
@@ -165,7 +176,7 @@ async function wrk(
       "-t",
       String(f.wrkThreads),
       "-c",
-      String(f.connections),
+      String(connections),
       "-d",
       `${seconds}s`,
       "--timeout",
@@ -274,21 +285,28 @@ async function main(): Promise<void> {
       model.dispose();
       await ctx.close();
     }
-    // 2. One real test image as the body.
+    // 2. Real test images as the bodies: 1 image and 32 images.
     const source = settings.source ?? "/usr/share/datasets/fashion-mnist";
     const idx = readIdx(
       await gunzip(await Deno.readFile(join(source, "t10k-images-idx3-ubyte.gz"))),
     );
-    const pixels = Array.from(idx.data.subarray(0, 784), (b) => Number((b / 255).toFixed(6)));
-    const body = JSON.stringify({ instances: [pixels] });
-    const bodyFile = join(work, "body.json");
-    await Deno.writeTextFile(bodyFile, body);
+    const image = (i: number) =>
+      Array.from(idx.data.subarray(i * 784, (i + 1) * 784), (b) => Number((b / 255).toFixed(6)));
+    const bodies: Record<number, { text: string; file: string }> = {};
+    for (const n of [...new Set(LOADS.map((l) => l.images))]) {
+      const text = JSON.stringify({ instances: Array.from({ length: n }, (_, i) => image(i)) });
+      const file = join(work, `body-${n}.json`);
+      await Deno.writeTextFile(file, text);
+      bodies[n] = { text, file };
+    }
 
-    // 3. Start the servers: ours once per worker setting (each in its own workspace copy: the
-    // embedded database admits one process), and the peer.
+    // 3. Start the servers: ours once per setting (each in its own workspace copy: the
+    // embedded database admits one process), and the three peers.
     const servers: Server[] = [];
-    for (const w of f.workers) {
-      const state = join(work, `state-w${w}`);
+    const cores = navigator.hardwareConcurrency;
+    for (const setting of f.ours) {
+      const [runtime, w] = setting.split(":");
+      const state = join(work, `state-${runtime}-${w}`);
       const cp = await new Deno.Command("cp", { args: ["-a", join(work, "state"), state] })
         .output();
       if (cp.code !== 0) throw new Error(`cannot copy the bench workspace to ${state}`);
@@ -303,6 +321,7 @@ async function main(): Promise<void> {
           FMNIST_MAX_BATCH: String(f.maxBatch),
           FMNIST_MAX_WAIT_MS: String(f.maxWaitMs),
           FMNIST_BACKEND: settings.backend,
+          FMNIST_INFER_RUNTIME: runtime,
           FMNIST_INFER_WORKERS: w,
           FMNIST_INFER_IN_FLIGHT: String(f.inFlight),
         },
@@ -310,103 +329,180 @@ async function main(): Promise<void> {
         stderr: "inherit",
       }).spawn();
       procs.push(proc);
-      const resolved = w === "auto" ? `auto=${navigator.hardwareConcurrency}` : w;
       servers.push({
-        name: `fmnist-lab workers=${resolved}`,
-        key: `ours_workers_${w}`,
+        name: `ours ${runtime} workers=${w === "auto" ? `auto(${cores})` : w}`,
+        key: `ours_${runtime}_w${w}`,
+        side: "ours",
         url: `http://127.0.0.1:${port}`,
         ready: "/readyz",
         proc,
       });
     }
-    const peerPort = freePort();
-    const peerProc = new Deno.Command("/usr/bin/python3", {
-      args: [
-        PEER,
-        "--weights",
-        join(work, "weights.json"),
-        "--port",
-        String(peerPort),
-        "--threads",
-        String(f.peerThreads),
-      ],
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
-    procs.push(peerProc);
-    const peer: Server = {
-      name: "fastapi+uvicorn+torch",
-      key: "peer",
-      url: `http://127.0.0.1:${peerPort}`,
-      ready: "/healthz",
-      proc: peerProc,
-    };
-    servers.push(peer);
-    for (const s of servers) await waitFor(s.url + s.ready, 120_000, s.proc);
+    const peers = [
+      { key: "peer_sync", name: "fastapi sync", args: ["--mode", "sync"] },
+      {
+        key: "peer_workers",
+        name: `fastapi sync ×${cores} workers`,
+        args: ["--mode", "sync", "--workers", String(cores), "--threads", "1"],
+      },
+      {
+        key: "peer_batch",
+        name: "fastapi dyn-batch",
+        args: [
+          "--mode",
+          "batch",
+          "--max-batch",
+          String(f.maxBatch),
+          "--max-wait-ms",
+          String(f.maxWaitMs),
+        ],
+      },
+    ];
+    for (const p of peers) {
+      const port = freePort();
+      const proc = new Deno.Command("/usr/bin/python3", {
+        args: [PEER, "--weights", join(work, "weights.json"), "--port", String(port), ...p.args],
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+      procs.push(proc);
+      servers.push({
+        name: p.name,
+        key: p.key,
+        side: "peer",
+        url: `http://127.0.0.1:${port}`,
+        ready: "/healthz",
+        proc,
+      });
+    }
+    for (const s of servers) await waitFor(s.url + s.ready, 180_000, s.proc);
     const path = "/v1/models/bench/predict";
 
-    // 4. Same answer from all.
-    const post = async (url: string) => {
+    // 4. Same answers from all, on both bodies.
+    const post = async (url: string, body: string) => {
       const r = await fetch(url + path, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
       });
       if (!r.ok) throw new Error(`${url}${path} answered ${r.status}: ${await r.text()}`);
-      return (await r.json()).predictions[0].probabilities as number[];
+      return ((await r.json()).predictions as { probabilities: number[] }[]).flatMap((p) =>
+        p.probabilities
+      );
     };
-    const want = await post(peer.url);
     let diff = 0;
-    for (const s of servers.slice(0, -1)) {
-      const got = await post(s.url);
-      diff = Math.max(diff, ...got.map((v, i) => Math.abs(v - want[i])));
+    for (const b of Object.values(bodies)) {
+      const want = await post(servers[0].url, b.text);
+      for (const s of servers.slice(1)) {
+        const got = await post(s.url, b.text);
+        if (got.length !== want.length) throw new Error(`${s.name} answered ${got.length} values`);
+        diff = Math.max(diff, ...got.map((v, i) => Math.abs(v - want[i])));
+      }
     }
     if (!(diff < 1e-4)) throw new Error(`servers disagree: max |Δp| = ${diff}`);
+    const load = () => Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
     console.log(
-      `outputs agree (max |Δp| = ${
-        diff.toExponential(2)
-      }); arch ${f.arch}, c=${f.connections}, ${f.duration}s × ${f.rounds} rounds, ` +
-        `${navigator.hardwareConcurrency} cores`,
+      `outputs agree (max |Δp| = ${diff.toExponential(2)}); arch ${f.arch}, ${f.duration}s × ` +
+        `${f.repeats} interleaved repeats per point, ${cores} cores, load ${load()}`,
     );
 
-    // 5. Warm up, then alternate rounds.
-    for (const s of servers) await wrk(s.url + path, bodyFile, f, 2, work);
-    const runs: Record<string, WrkResult[]> = Object.fromEntries(servers.map((s) => [s.key, []]));
-    for (let r = 0; r < f.rounds; r++) {
-      const line: string[] = [];
-      for (const s of servers) {
-        const x = await wrk(s.url + path, bodyFile, f, f.duration, work);
-        runs[s.key].push(x);
-        line.push(`${s.name} ${x.req_s.toFixed(0)}`);
-      }
-      console.log(`round ${r + 1} (req/s): ${line.join(", ")}`);
-    }
-    const best = (xs: WrkResult[]) => xs.reduce((m, x) => (x.req_s > m.req_s ? x : m));
-    const results = Object.fromEntries(servers.map((s) => [s.key, best(runs[s.key])]));
-    const p = results.peer;
-    const fmt = (name: string, x: WrkResult, ratio: string) =>
-      `${name.padEnd(28)} ${x.req_s.toFixed(0).padStart(8)} ${x.p50_ms.toFixed(2).padStart(9)} ${
-        x.p99_ms.toFixed(2).padStart(9)
-      } ${String(x.errors + x.non2xx).padStart(7)} ${ratio.padStart(12)}`;
-    console.log(
-      `\n${"server".padEnd(28)} ${"req/s".padStart(8)} ${"p50 ms".padStart(9)} ${
-        "p99 ms".padStart(9)
-      } ${"errors".padStart(7)} ${"× peer req/s".padStart(12)}`,
-    );
-    const ratios: Record<string, { throughput: number; p99: number }> = {};
+    // 5. Warm up, then interleave servers within each load, repeat.
     for (const s of servers) {
-      const x = results[s.key];
-      ratios[s.key] = { throughput: x.req_s / p.req_s, p99: x.p99_ms / p.p99_ms };
-      console.log(fmt(s.name, x, s === peer ? "1.00" : ratios[s.key].throughput.toFixed(2)));
+      for (const l of LOADS) {
+        await wrk(s.url + path, bodies[l.images].file, f, l.connections, 1, work);
+      }
+    }
+    const runs: Record<string, Record<string, WrkResult[]>> = {};
+    const loads: string[] = [];
+    for (let r = 0; r < f.repeats; r++) {
+      for (const l of LOADS) {
+        for (const s of servers) {
+          const x = await wrk(
+            s.url + path,
+            bodies[l.images].file,
+            f,
+            l.connections,
+            f.duration,
+            work,
+          );
+          ((runs[l.key] ??= {})[s.key] ??= []).push(x);
+        }
+      }
+      loads.push(load());
+      console.log(`repeat ${r + 1}/${f.repeats} done (load ${load()})`);
+    }
+
+    // 6. Medians, spread, validity, ratios.
+    const med = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
+    type Row = {
+      req_s: number;
+      req_s_min: number;
+      req_s_max: number;
+      p50_ms: number;
+      p99_ms: number;
+      p99_ms_max: number;
+      errors: number;
+      valid: boolean;
+    };
+    const table: Record<string, Record<string, Row>> = {};
+    const ratios: Record<string, { ours: string; peer: string; throughput: number; p99: number }> =
+      {};
+    for (const l of LOADS) {
+      table[l.key] = {};
+      console.log(
+        `\n${l.key}: c=${l.connections}, ${l.images} image(s) per request\n` +
+          `${"server".padEnd(30)} ${"req/s (min–max)".padStart(22)} ${"p50 ms".padStart(8)} ` +
+          `${"p99 ms".padStart(8)} ${"errors".padStart(7)}`,
+      );
+      for (const s of servers) {
+        const xs = runs[l.key][s.key];
+        const errors = xs.reduce((n, x) => n + x.errors + x.non2xx, 0);
+        const row: Row = {
+          req_s: med(xs.map((x) => x.req_s)),
+          req_s_min: Math.min(...xs.map((x) => x.req_s)),
+          req_s_max: Math.max(...xs.map((x) => x.req_s)),
+          p50_ms: med(xs.map((x) => x.p50_ms)),
+          p99_ms: med(xs.map((x) => x.p99_ms)),
+          p99_ms_max: Math.max(...xs.map((x) => x.p99_ms)),
+          errors,
+          // Any error or non-2xx answer, or a run that completed nothing, invalidates it.
+          valid: errors === 0 && xs.every((x) => x.requests > 0),
+        };
+        table[l.key][s.key] = row;
+        const rate = `${row.req_s.toFixed(0)} (${row.req_s_min.toFixed(0)}–${
+          row.req_s_max.toFixed(0)
+        })`;
+        console.log(
+          `${s.name.padEnd(30)} ${(row.valid ? rate : `INVALID ${rate}`).padStart(22)} ` +
+            `${row.p50_ms.toFixed(2).padStart(8)} ${row.p99_ms.toFixed(2).padStart(8)} ` +
+            `${String(errors).padStart(7)}`,
+        );
+      }
+      const best = (side: "ours" | "peer") =>
+        servers.filter((s) => s.side === side && table[l.key][s.key].valid)
+          .sort((a, b) => table[l.key][b.key].req_s - table[l.key][a.key].req_s)[0];
+      const o = best("ours"), p = best("peer");
+      if (o && p) {
+        const ro = table[l.key][o.key], rp = table[l.key][p.key];
+        ratios[l.key] = {
+          ours: o.key,
+          peer: p.key,
+          throughput: ro.req_s / rp.req_s,
+          p99: ro.p99_ms / rp.p99_ms,
+        };
+        console.log(
+          `best ours (${o.name}) vs best peer (${p.name}): ${(ro.req_s / rp.req_s).toFixed(2)}× ` +
+            `req/s, p99 ${ro.p99_ms.toFixed(1)} ms vs ${rp.p99_ms.toFixed(1)} ms`,
+        );
+      } else {
+        console.log("no valid pair to compare (errors invalidated the runs)");
+      }
     }
     console.log("");
-    for (const s of servers.slice(0, -1)) {
-      console.log(
-        `${s.name}: throughput ${ratios[s.key].throughput.toFixed(2)}× peer (goal ≥ 3×), ` +
-          `p99 ${ratios[s.key].p99.toFixed(2)}× peer's (goal < 1)`,
-      );
-    }
-    for (const s of servers.slice(0, -1)) {
+    for (const s of servers.filter((x) => x.side === "ours")) {
       const m = await batchStats(s.url);
       if (m) {
         console.log(
@@ -415,27 +511,11 @@ async function main(): Promise<void> {
         );
       }
     }
-    const zero = results.ours_workers_0;
-    const auto = results.ours_workers_auto;
-    if (zero && auto) {
-      console.log(
-        `workers=auto vs workers=0: ${(auto.req_s / zero.req_s).toFixed(2)}× req/s, p99 ${
-          (auto.p99_ms / zero.p99_ms).toFixed(2)
-        }×`,
-      );
-    }
     const out = join(statePaths(settings.stateDir).root, "bench", "serve.json");
     await atomicWriteFile(
       out,
       JSON.stringify(
-        {
-          at: new Date().toISOString(),
-          cores: navigator.hardwareConcurrency,
-          flags: f,
-          results,
-          ratios,
-          rounds: runs,
-        },
+        { at: new Date().toISOString(), cores, loadavg: loads, flags: f, table, ratios, runs },
         null,
         2,
       ) + "\n",

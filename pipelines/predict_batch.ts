@@ -6,7 +6,12 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError, parseSettings, statePaths } from "../lib/config/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
-import { type BatchInput, BatchJobConflictError, predictBatch } from "../lib/inference/mod.ts";
+import {
+  type BatchInput,
+  BatchJobConflictError,
+  inferRuntimeFromEnv,
+  predictBatch,
+} from "../lib/inference/mod.ts";
 import { createProgress, openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
 import { RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
 
@@ -26,7 +31,10 @@ chunk-NNNNN.parquet|csv files plus progress.json in --out (default
   --format F         parquet (default) or csv    --chunk-size N   images per chunk (2000)
   --limit N          only the first N images     --out DIR   output folder
   --state-dir DIR    state directory (default FMNIST_STATE_DIR or .fmnist)
-  -h, --help         show this help`;
+  -h, --help         show this help
+
+FMNIST_INFER_RUNTIME picks the runtime: auto (ONNX Runtime when it loads, else tfjs), onnx, tfjs;
+FMNIST_ORT_THREADS its intra-op threads (default: one per core).`;
 
 const int = (what: string) =>
   z.string().regex(/^[1-9][0-9]{0,9}$/, `${what} must be a positive integer`).transform(Number)
@@ -104,8 +112,25 @@ export async function main(
     );
   await initEngine(settings);
   const ctx = await openContext(settings);
+  let runtime;
+  try {
+    runtime = await inferRuntimeFromEnv(env, ctx.log);
+  } catch (err) {
+    console.error(`predict:batch: ${err instanceof Error ? err.message : String(err)}`);
+    await ctx.close();
+    return 2;
+  }
+  const threads = Number(env.FMNIST_ORT_THREADS ?? 0);
+  if (!Number.isInteger(threads) || threads < 0) {
+    console.error(
+      `predict:batch: FMNIST_ORT_THREADS must be a whole number, got ${env.FMNIST_ORT_THREADS}`,
+    );
+    await ctx.close();
+    return 2;
+  }
   try {
     let progress: ReturnType<typeof createProgress> | undefined;
+    const started = performance.now();
     const r = await predictBatch(ctx, {
       model: flags.model,
       ref,
@@ -114,6 +139,8 @@ export async function main(
       format: flags.format,
       chunkSize: flags["chunk-size"],
       limit: flags.limit,
+      runtime,
+      onnxThreads: threads,
       onChunk: ({ chunks }) => {
         progress ??= createProgress(ctx.log, {
           label: "predict:batch",
@@ -124,10 +151,12 @@ export async function main(
       },
     });
     (progress as ReturnType<typeof createProgress> | undefined)?.done();
+    const seconds = (performance.now() - started) / 1000;
     console.log(
       `predicted ${r.total} image(s) with ${r.model} v${r.version}: ${r.written} chunk(s) written, ` +
         `${r.skipped} already done` + (r.errors ? `, ${r.errors} unusable image(s)` : "") +
         (r.accuracy === null ? "" : `; accuracy ${(r.accuracy * 100).toFixed(2)}%`) +
+        `; ${r.runtime.name} ${r.runtime.version}, ${Math.round(r.total / seconds)} images/s` +
         `\n→ ${r.outDir}`,
     );
     return 0;

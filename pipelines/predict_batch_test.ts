@@ -85,6 +85,31 @@ test("predict:batch: resumable chunks over a dataset split; image folders", asyn
     assert.equal((await Deno.stat(join(out, "chunk-00001.csv"))).mtime?.getTime(), mtime1);
     assert.equal(await main([...args.slice(0, 4), "--format", "parquet", "--out", out], env), 2);
 
+    // ONNX Runtime and tfjs write the same predictions (the CLI follows FMNIST_INFER_RUNTIME).
+    const runs: Record<string, number>[][] = [];
+    for (const rt of ["onnx", "tfjs"]) {
+      const o = join(state, `rt-${rt}`);
+      assert.equal(
+        await main(["--limit", "300", "--out", o], { ...env, FMNIST_INFER_RUNTIME: rt }),
+        0,
+      );
+      runs.push(
+        pl.readParquet(join(o, "chunk-00000.parquet")).toRecords() as Record<string, number>[],
+      );
+    }
+    assert.equal(runs[0].length, 300);
+    runs[0].forEach((r, i) => {
+      assert.equal(r.class_id, runs[1][i].class_id);
+      for (let k = 0; k < 10; k++) assert.ok(Math.abs(r[`p${k}`] - runs[1][i][`p${k}`]) <= 1e-5);
+    });
+    assert.equal(
+      await main(["--limit", "3", "--out", join(state, "rt-x")], {
+        ...env,
+        FMNIST_INFER_RUNTIME: "gpu",
+      }),
+      2,
+    );
+
     // A folder of images: two photos and one corrupt file.
     const dir = join(state, "photos");
     await Deno.mkdir(dir);

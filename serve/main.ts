@@ -15,6 +15,7 @@ import {
   ImageDecodePool,
   type Inference,
   inferenceOptionsFromEnv,
+  inferRuntimeFromEnv,
   warmChampions,
 } from "../lib/inference/mod.ts";
 import { statePaths } from "../lib/config/mod.ts";
@@ -51,9 +52,11 @@ export async function main(): Promise<number> {
   let decoder: ImageDecodePool | undefined;
   let monitor: AbDecisionMonitor | undefined;
   try {
-    let inferenceOpts;
+    let inferenceOpts, runtime;
     try {
       inferenceOpts = inferenceOptionsFromEnv(Deno.env.toObject());
+      // FMNIST_INFER_RUNTIME: auto (ONNX Runtime when it loads, else tfjs, logged) | onnx | tfjs
+      runtime = await inferRuntimeFromEnv(Deno.env.toObject(), log);
     } catch (err) {
       log.error("bad inference settings", { error: err });
       return 2;
@@ -62,7 +65,12 @@ export async function main(): Promise<number> {
     // Prediction logs: batched DB writes, spooled under <state>/spool/ while the DB is down; a
     // spool left by an earlier run is replayed here. A/B splits read their config from the DB.
     const ab = new AbResolver({ db: ctx.db, log });
-    inference = createInference(ctx, inferenceOpts, { log, resolver: ab });
+    inference = createInference(ctx, inferenceOpts, { log, resolver: ab, runtime });
+    log.info("inference runtime", {
+      runtime: `${runtime.name} ${runtime.version}`,
+      workers: inference.workers?.size ?? 0,
+      ...(runtime.reason ? { reason: runtime.reason } : {}),
+    });
     logs = await PredictionLogWriter.open({
       db: ctx.db,
       spoolDir: statePaths(settings.stateDir).spool,

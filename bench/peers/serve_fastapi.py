@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """FastAPI + uvicorn + PyTorch peer for `deno task bench:serve`.
 
-Serves POST /v1/models/{name}/predict with the same JSON contract as our service
+Serves POST /v1/models/{name}/predict (in the mode --mode picks: a sync handler in the thread
+pool, optionally one uvicorn worker process per core with --workers, or a dynamic-batching
+handler over an asyncio queue) with the same JSON contract as our service
 ({"instances": [[784 floats in 0..1], ...]} -> {"predictions": [{label, class_id,
 probabilities}], "model": {name, version}}), validating the body with pydantic (shape and
 0..1 range), running the same architecture (m1 or bn_cnn) with weights exported from our
@@ -9,7 +11,9 @@ tfjs model, and GET /healthz. Uses Debian's python3-fastapi, python3-uvicorn and
 (run with /usr/bin/python3).
 """
 import argparse
+import asyncio
 import json
+import os
 from typing import List
 
 import torch
@@ -105,38 +109,109 @@ class Body(BaseModel):
         return v
 
 
+def create_app():
+    """The app for the mode in PEER_MODE (read from the environment so uvicorn workers can
+    import it as a factory): `sync` (a plain `def` handler, run in Starlette's thread pool),
+    `batch` (an async handler feeding an asyncio queue; one task forms batches of up to
+    PEER_MAX_BATCH requests' images, waiting at most PEER_MAX_WAIT_MS for the batch to fill,
+    and computes them in a thread)."""
+    mode = os.environ["PEER_MODE"]
+    threads = int(os.environ.get("PEER_THREADS", "0"))
+    if threads > 0:
+        torch.set_num_threads(threads)
+    spec, net = load(os.environ["PEER_WEIGHTS"])
+    name, version = spec["name"], spec["version"]
+    app = FastAPI()
+
+    def answer(p):
+        top = p.argmax(dim=1).tolist()
+        return [{"label": LABELS[c], "class_id": c, "probabilities": pr}
+                for c, pr in zip(top, p.tolist())]
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"status": "ok", "mode": mode}
+
+    if mode == "sync":
+        @app.post("/v1/models/{model}/predict")
+        def predict(model: str, body: Body):
+            if model != name:
+                raise HTTPException(status_code=404, detail=f"model {model} not found")
+            x = torch.tensor(body.instances, dtype=torch.float32).reshape(-1, 1, 28, 28)
+            with torch.inference_mode():
+                p = net(x)
+            return {"predictions": answer(p), "model": {"name": name, "version": version}}
+    elif mode == "batch":
+        max_batch = int(os.environ.get("PEER_MAX_BATCH", "64"))
+        max_wait = float(os.environ.get("PEER_MAX_WAIT_MS", "2")) / 1000
+        queue: asyncio.Queue = asyncio.Queue()
+
+        def compute(xs):
+            with torch.inference_mode():
+                return net(torch.cat(xs))
+
+        async def batcher():
+            loop = asyncio.get_running_loop()
+            while True:
+                items = [await queue.get()]
+                n = items[0][0].shape[0]
+                deadline = loop.time() + max_wait
+                while n < max_batch:
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(queue.get(), left)
+                    except asyncio.TimeoutError:
+                        break
+                    items.append(item)
+                    n += item[0].shape[0]
+                try:
+                    p = await loop.run_in_executor(None, compute, [x for x, _ in items])
+                    off = 0
+                    for x, fut in items:
+                        fut.set_result(p[off:off + x.shape[0]])
+                        off += x.shape[0]
+                except Exception as err:  # noqa: BLE001
+                    for _, fut in items:
+                        if not fut.done():
+                            fut.set_exception(err)
+
+        @app.on_event("startup")
+        async def start_batcher():
+            app.state.batcher = asyncio.create_task(batcher())
+
+        @app.post("/v1/models/{model}/predict")
+        async def predict_batched(model: str, body: Body):
+            if model != name:
+                raise HTTPException(status_code=404, detail=f"model {model} not found")
+            x = torch.tensor(body.instances, dtype=torch.float32).reshape(-1, 1, 28, 28)
+            fut = asyncio.get_running_loop().create_future()
+            await queue.put((x, fut))
+            p = await fut
+            return {"predictions": answer(p), "model": {"name": name, "version": version}}
+    else:
+        raise SystemExit(f"unknown PEER_MODE {mode!r}: sync or batch")
+    return app
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", required=True)
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    ap.add_argument("--mode", choices=["sync", "batch"], default="sync")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads per process (0 = default)")
+    ap.add_argument("--max-batch", type=int, default=64)
+    ap.add_argument("--max-wait-ms", type=float, default=2)
     args = ap.parse_args()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    spec, net = load(args.weights)
-    name, version = spec["name"], spec["version"]
-    app = FastAPI()
-
-    @app.get("/healthz")
-    async def healthz():
-        return {"status": "ok"}
-
-    @app.post("/v1/models/{model}/predict")
-    async def predict(model: str, body: Body):
-        if model != name:
-            raise HTTPException(status_code=404, detail=f"model {model} not found")
-        x = torch.tensor(body.instances, dtype=torch.float32).reshape(-1, 1, 28, 28)
-        with torch.no_grad():
-            p = net(x)
-        top = p.argmax(dim=1).tolist()
-        probs = p.tolist()
-        return {
-            "predictions": [{"label": LABELS[c], "class_id": c, "probabilities": pr}
-                            for c, pr in zip(top, probs)],
-            "model": {"name": name, "version": version},
-        }
-
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    os.environ.update({
+        "PEER_MODE": args.mode, "PEER_WEIGHTS": args.weights, "PEER_THREADS": str(args.threads),
+        "PEER_MAX_BATCH": str(args.max_batch), "PEER_MAX_WAIT_MS": str(args.max_wait_ms),
+    })
+    uvicorn.run("serve_fastapi:create_app", factory=True, workers=args.workers,
+                app_dir=os.path.dirname(os.path.abspath(__file__)), host="127.0.0.1",
+                port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile } from "../config/mod.ts";
 import { type ImageSet, loadDataset } from "../data/mod.ts";
-import { loadModelArtifact } from "../models/mod.ts";
+import { loadModelArtifact, OnnxSession } from "../models/mod.ts";
+import { getContent } from "../storage/mod.ts";
+import { versionOnnxBytes } from "./onnx_bytes.ts";
+import type { InferRuntime, RuntimeInfo } from "./runtime.ts";
 import type { Ctx } from "../pipeline/mod.ts";
 import { getModelVersion } from "../registry/mod.ts";
 import { ImageInputError, preprocessImage, type PreprocessOptions } from "./image.ts";
@@ -42,6 +45,10 @@ export interface BatchPredictOptions {
   limit?: number;
   /** Image preprocessing for folder input. */
   image?: PreprocessOptions;
+  /** The runtime computing predictions (default: tfjs on the current backend). */
+  runtime?: InferRuntime;
+  /** ONNX Runtime intra-op threads (0 = one per core). */
+  onnxThreads?: number;
   /** Called after each chunk (written or skipped) with counts so far. */
   onChunk?: (info: { chunk: number; chunks: number; skipped: boolean; rows: number }) => void;
 }
@@ -58,6 +65,8 @@ export interface BatchPredictResult {
   skipped: number;
   /** Rows whose image could not be used. */
   errors: number;
+  /** The runtime that computed the predictions. */
+  runtime: RuntimeInfo;
   /** Accuracy on the rows with a known true label (dataset input), else null. */
   accuracy: number | null;
   outDir: string;
@@ -230,6 +239,29 @@ export async function predictBatch(
   progress ??= { job, done: [], complete: false };
   const chunks = Math.ceil(source.total / chunkSize);
   const { model, manifest } = await loadModelArtifact(ctx.store, mv.sha256);
+  let session: OnnxSession | undefined;
+  if (opts.runtime?.kind === "onnx") {
+    try {
+      const bytes = await versionOnnxBytes(ctx, {
+        name: mv.model,
+        version: mv.version,
+        sha256: mv.sha256,
+        manifest,
+        weights: await getContent(ctx.store, manifest.weightsSha256),
+        log: ctx.log,
+      });
+      session = await OnnxSession.create(bytes, {
+        threads: opts.onnxThreads ?? 0,
+        ort: opts.runtime.ort,
+      });
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  const runtime: RuntimeInfo = session
+    ? { kind: "onnx", name: "onnxruntime-node", version: session.version, backend: "cpu" }
+    : { kind: "tfjs", name: "tfjs", version: tf.version.tfjs, backend: tf.getBackend() };
   const labels = manifest.signature.labels;
   const classes = labels.length;
   const n = manifest.signature.normalization;
@@ -248,7 +280,7 @@ export async function predictBatch(
       const batch = await source.read(from, to);
       const count = to - from;
       const x = batch.pixels.map((v) => v * a + b);
-      const probs = tf.tidy(() => {
+      const probs = session ? await session.run(x, count) : tf.tidy(() => {
         const out = model.predict(
           tf.tensor(x, [count, ...manifest.signature.inputShape]),
         ) as tf.Tensor;
@@ -294,6 +326,7 @@ export async function predictBatch(
     }
   } finally {
     model.dispose();
+    await session?.release();
   }
   progress.complete = true;
   await atomicWriteFile(progressPath, JSON.stringify(progress, null, 2) + "\n");
@@ -308,6 +341,7 @@ export async function predictBatch(
     written,
     skipped,
     errors: sum((d) => d.errors),
+    runtime,
     accuracy: labelled ? sum((d) => d.correct) / labelled : null,
     outDir: opts.outDir,
     files: progress.done.map((d) => join(opts.outDir, d.file)),

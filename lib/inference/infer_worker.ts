@@ -7,8 +7,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import { memory } from "@tensorflow/tfjs";
 import { initEngine } from "../engine/mod.ts";
-import { deserializeModel } from "../models/mod.ts";
-import { forwardBatch } from "./forward.ts";
+import { deserializeModel, OnnxSession } from "../models/mod.ts";
+import { forwardBatch, forwardOnnx } from "./forward.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
 import {
   type FromWorker,
@@ -23,10 +23,13 @@ interface WorkerScope {
 }
 const scope = globalThis as unknown as WorkerScope;
 
-interface Held {
-  model: tf.LayersModel;
-  inputShape: number[];
-  map: InputMap;
+type Held =
+  | { kind: "tfjs"; model: tf.LayersModel; inputShape: number[]; map: InputMap }
+  | { kind: "onnx"; session: OnnxSession; map: InputMap };
+
+function release(h: Held | undefined): void {
+  if (h?.kind === "tfjs") h.model.dispose();
+  else if (h?.kind === "onnx") void h.session.release();
 }
 const models = new Map<string, Held>();
 let ready = false;
@@ -54,6 +57,19 @@ async function handle(msg: ToWorker): Promise<void> {
     case "load": {
       if (!ready) throw new Error("inference worker: load before init");
       const m = msg.model;
+      if ("runtime" in m) {
+        const session = await OnnxSession.create(m.onnx, { threads: m.threads });
+        try {
+          await forwardOnnx(session, m.input, new Float32Array(IMAGE_PIXELS), 1);
+        } catch (err) {
+          await session.release();
+          throw err;
+        }
+        release(models.get(msg.key));
+        models.set(msg.key, { kind: "onnx", session, map: m.input });
+        scope.postMessage({ type: "loaded", id: msg.id, outputs: session.outputs });
+        return;
+      }
       const model = await deserializeModel(
         m.modelTopology,
         m.weightSpecs as unknown as tf.io.WeightsManifestEntry[],
@@ -72,13 +88,13 @@ async function handle(msg: ToWorker): Promise<void> {
         model.dispose();
         throw err;
       }
-      models.get(msg.key)?.model.dispose();
-      models.set(msg.key, { model, inputShape: m.inputShape, map: m.input });
+      release(models.get(msg.key));
+      models.set(msg.key, { kind: "tfjs", model, inputShape: m.inputShape, map: m.input });
       scope.postMessage({ type: "loaded", id: msg.id, outputs });
       return;
     }
     case "unload": {
-      models.get(msg.key)?.model.dispose();
+      release(models.get(msg.key));
       models.delete(msg.key);
       return;
     }
@@ -90,7 +106,9 @@ async function handle(msg: ToWorker): Promise<void> {
         return;
       }
       const m = held(msg.key);
-      let probs = forwardBatch(m.model, m.inputShape, m.map, msg.x, msg.count);
+      let probs = m.kind === "onnx"
+        ? await forwardOnnx(m.session, m.map, msg.x, msg.count)
+        : forwardBatch(m.model, m.inputShape, m.map, msg.x, msg.count);
       // Never transfer a view of the wasm heap.
       if (probs.byteOffset !== 0 || probs.byteLength !== probs.buffer.byteLength) {
         probs = probs.slice();

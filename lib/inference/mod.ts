@@ -1,5 +1,6 @@
 /**
- * Public face of the inference stage: the model pool (versions, aliases refreshed without
+ * Public face of the inference stage: one predict interface over two runtimes (ONNX Runtime or
+ * tfjs, `FMNIST_INFER_RUNTIME`), the model pool (versions, aliases refreshed without
  * restart), compute in worker threads (`FMNIST_INFER_WORKERS`), micro-batching, JSON and image input parsing, the prediction cache (LRU / Redis),
  * Prometheus metrics, and the hooks (prediction sink, version resolver) that logging and A/B
  * work plug into.
@@ -73,6 +74,7 @@ export {
   inferenceEnvSchema,
   inferenceOptionsFromEnv,
   inferenceOptionsSchema,
+  inferRuntimeFromEnv,
   warmChampions,
 } from "./setup.ts";
 export type {
@@ -83,6 +85,9 @@ export type {
   Readiness,
 } from "./setup.ts";
 export { MemorySink } from "./sink.ts";
+export { inferRuntimeSchema, resolveRuntime, RuntimeUnavailableError } from "./runtime.ts";
+export type { InferRuntime, InferRuntimeRequest, RuntimeInfo } from "./runtime.ts";
+export { forwardOnnx } from "./forward.ts";
 export { InferenceUnavailableError } from "./errors.ts";
 export {
   AUTO_WORKERS_MAX,

@@ -9,9 +9,15 @@
  * worker threads: every loaded version is then loaded in each worker (by artifact sha256) and
  * unloaded from them when the pool unloads it, and batches are spread over the workers.
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { Logger } from "../log/mod.ts";
-import { type ArtifactManifest, deserializeModel, readArtifactManifest } from "../models/mod.ts";
+import {
+  type ArtifactManifest,
+  deserializeModel,
+  OnnxSession,
+  readArtifactManifest,
+} from "../models/mod.ts";
+import { versionOnnxBytes } from "./onnx_bytes.ts";
 import { applyTemperature } from "../evaluate/mod.ts";
 import { getContent } from "../storage/mod.ts";
 import {
@@ -24,9 +30,11 @@ import {
 import type { TrackingContext } from "../tracking/mod.ts";
 import { type BatcherOptions, checkBatchLimits, MicroBatcher } from "./batcher.ts";
 import { ModelLoadError, ModelNotFoundError } from "./errors.ts";
-import { forwardBatch, inputMapOf } from "./forward.ts";
+import { forwardBatch, forwardOnnx, inputMapOf } from "./forward.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
 import type { InferenceMetrics } from "./metrics.ts";
+import type { InferRuntime, RuntimeInfo } from "./runtime.ts";
+import type { InputMap } from "./worker_protocol.ts";
 import type { InferenceWorkers } from "./workers.ts";
 
 export { ModelLoadError, ModelNotFoundError };
@@ -58,6 +66,8 @@ export interface LoadedModel {
   readonly signature: ArtifactManifest["signature"];
   /** When it was loaded (ISO-8601). */
   readonly loadedAt: string;
+  /** The runtime computing it. */
+  readonly runtime: RuntimeInfo;
   /** Probabilities (`count × labels.length`) for `count` packed 784-pixel images in 0..1. */
   predict(pixels: Float32Array, count: number): Promise<Float32Array>;
 }
@@ -86,6 +96,10 @@ export interface ModelPoolOptions {
    * when it finishes one; waiting requests are split over the free slots, ≥ 8 per batch).
    */
   inFlightPerWorker?: number;
+  /** The runtime models compute on (default: tfjs on the current backend). */
+  runtime?: InferRuntime;
+  /** ONNX Runtime intra-op threads per session (0 = ORT's default, one per core). */
+  onnxThreads?: number;
 }
 
 /** What the pool reports per loaded version. */
@@ -96,6 +110,8 @@ export interface LoadedInfo {
   loadedAt: string;
   /** Requests currently using it. */
   inFlight: number;
+  /** The runtime computing it. */
+  runtime: RuntimeInfo;
 }
 
 /** Where a loaded version computes: a batch runner and how to release it. */
@@ -114,6 +130,15 @@ function inProcessCompute(model: tf.LayersModel, manifest: ArtifactManifest): Co
     run: (inputs, count) => forwardBatch(model, shape, map, inputs, count),
     maxInFlight: 1,
     dispose: () => model.dispose(),
+  };
+}
+
+/** Compute with an ONNX Runtime session on the calling thread. */
+function onnxCompute(session: OnnxSession, map: InputMap, inFlight: number): Compute {
+  return {
+    run: (inputs, count) => forwardOnnx(session, map, inputs, count),
+    maxInFlight: inFlight,
+    dispose: () => void session.release(),
   };
 }
 
@@ -160,6 +185,7 @@ class Entry implements LoadedModel {
     manifest: ArtifactManifest,
     metrics: InferenceMetrics,
     batch: ModelPoolOptions["batch"],
+    readonly runtime: RuntimeInfo,
   ) {
     this.#compute = compute;
     this.signature = manifest.signature;
@@ -201,8 +227,9 @@ interface AliasState {
 /** Loads, shares, refreshes and unloads model versions. */
 export class ModelPool {
   readonly #opts:
-    & Required<Omit<ModelPoolOptions, "batch" | "workers">>
-    & Pick<ModelPoolOptions, "batch" | "workers">;
+    & Required<Omit<ModelPoolOptions, "batch" | "workers" | "runtime">>
+    & Pick<ModelPoolOptions, "batch" | "workers">
+    & { runtime: InferRuntime };
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<Entry>>();
   readonly #aliases = new Map<string, AliasState>();
@@ -226,7 +253,14 @@ export class ModelPool {
       maxLoaded,
       inFlightPerWorker: perWorker,
       batch: opts.batch,
+      runtime: opts.runtime ?? { kind: "tfjs", name: "tfjs", version: tf.version.tfjs },
+      onnxThreads: opts.onnxThreads ?? 0,
     };
+  }
+
+  /** The runtime this pool computes on. */
+  get runtime(): InferRuntime {
+    return this.#opts.runtime;
   }
 
   /** The workers compute runs in, if any. */
@@ -242,6 +276,7 @@ export class ModelPool {
       sha256: e.sha256,
       loadedAt: e.loadedAt,
       inFlight: e.inFlight,
+      runtime: e.runtime,
     }));
   }
 
@@ -431,8 +466,9 @@ export class ModelPool {
     const started = performance.now();
     let compute: Compute;
     let manifest: ArtifactManifest;
+    let runtime: RuntimeInfo;
     try {
-      ({ compute, manifest } = await this.#loadCompute(name, version, mv.sha256));
+      ({ compute, manifest, runtime } = await this.#loadCompute(name, version, mv.sha256));
       compute = withTemperature(compute, manifest.signature);
     } catch (err) {
       metrics.modelLoads.inc({ model: name, outcome: "error" });
@@ -446,6 +482,7 @@ export class ModelPool {
       manifest,
       metrics,
       this.#opts.batch,
+      runtime,
     );
     // Warm-up pass: compiles kernels so the first real request is not slow.
     try {
@@ -469,6 +506,7 @@ export class ModelPool {
       model: name,
       version,
       sha256: mv.sha256,
+      runtime: `${runtime.name} ${runtime.version} (${runtime.backend})`,
       ms: Math.round(performance.now() - started),
     });
     this.#evict();
@@ -484,7 +522,7 @@ export class ModelPool {
     name: string,
     version: number,
     sha256: string,
-  ): Promise<{ compute: Compute; manifest: ArtifactManifest }> {
+  ): Promise<{ compute: Compute; manifest: ArtifactManifest; runtime: RuntimeInfo }> {
     const what = `${name} v${version} (artifact ${sha256})`;
     let manifest: ArtifactManifest, weights: Uint8Array;
     try {
@@ -502,14 +540,40 @@ export class ModelPool {
       );
     }
     const workers = this.#opts.workers;
-    if (workers) {
-      const outputs = await workers.load(sha256, {
-        modelTopology: manifest.modelTopology,
-        weightSpecs: manifest.weightSpecs,
+    const rt = this.#opts.runtime;
+    const onnx = rt.kind === "onnx"
+      ? await versionOnnxBytes(this.#opts.ctx, {
+        name,
+        version,
+        sha256,
+        manifest,
         weights,
-        inputShape: sig.inputShape,
-        input: inputMapOf(sig.normalization),
-      }).catch((err) => {
+        log: this.#opts.log,
+      })
+      : undefined;
+    const runtime: RuntimeInfo = onnx
+      ? { kind: "onnx", name: rt.name, version: rt.version, backend: "cpu" }
+      : { kind: "tfjs", name: "tfjs", version: tf.version.tfjs, backend: tf.getBackend() };
+    const map = inputMapOf(sig.normalization);
+    if (workers) {
+      const outputs = await workers.load(
+        sha256,
+        onnx
+          ? {
+            runtime: "onnx",
+            onnx,
+            threads: this.#opts.onnxThreads,
+            inputShape: sig.inputShape,
+            input: map,
+          }
+          : {
+            modelTopology: manifest.modelTopology,
+            weightSpecs: manifest.weightSpecs,
+            weights,
+            inputShape: sig.inputShape,
+            input: map,
+          },
+      ).catch((err) => {
         throw err instanceof ModelLoadError
           ? err
           : new ModelLoadError(`cannot load ${what}: ${errorMessage(err)}`);
@@ -520,7 +584,30 @@ export class ModelPool {
           `${what} outputs ${outputs} values but its signature names ${sig.labels.length} labels`,
         );
       }
-      return { compute: workerCompute(workers, sha256, this.#opts.inFlightPerWorker), manifest };
+      return {
+        compute: workerCompute(workers, sha256, this.#opts.inFlightPerWorker),
+        manifest,
+        runtime,
+      };
+    }
+    if (onnx) {
+      let session: OnnxSession;
+      try {
+        session = await OnnxSession.create(onnx, { threads: this.#opts.onnxThreads });
+      } catch (err) {
+        throw new ModelLoadError(`cannot open the ONNX model of ${what}: ${errorMessage(err)}`);
+      }
+      if (session.outputs !== sig.labels.length) {
+        void session.release();
+        throw new ModelLoadError(
+          `${what} outputs ${session.outputs} values but its signature names ${sig.labels.length} labels`,
+        );
+      }
+      return {
+        compute: onnxCompute(session, map, this.#opts.inFlightPerWorker),
+        manifest,
+        runtime,
+      };
     }
     let model: tf.LayersModel;
     try {
@@ -532,7 +619,7 @@ export class ModelPool {
     } catch (err) {
       throw new ModelLoadError(`cannot load ${what}: ${errorMessage(err)}`);
     }
-    return { compute: inProcessCompute(model, manifest), manifest };
+    return { compute: inProcessCompute(model, manifest), manifest, runtime };
   }
 
   /** Unload least-recently-used versions beyond `maxLoaded`, sparing alias targets if possible. */

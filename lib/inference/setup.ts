@@ -14,6 +14,13 @@ import { ModelPool } from "./pool.ts";
 import { InferenceService } from "./service.ts";
 import type { PredictionSink, VersionResolver } from "./sink.ts";
 import { InferenceWorkers, resolveWorkerCount, workerCountSchema } from "./workers.ts";
+import {
+  type InferRuntime,
+  type InferRuntimeRequest,
+  inferRuntimeSchema,
+  resolveRuntime,
+  type RuntimeInfo,
+} from "./runtime.ts";
 
 /** Tunables of the inference service. */
 export const inferenceOptionsSchema = z.object({
@@ -40,6 +47,11 @@ export const inferenceOptionsSchema = z.object({
   workers: workerCountSchema.default(0),
   /** Batches in flight per worker and model (the next one waits in the worker's queue). */
   inFlightPerWorker: z.number().int().min(1).max(16).default(2),
+  /**
+   * ONNX Runtime intra-op threads per session: 0 = automatic (1 per worker when compute runs in
+   * workers, else ORT's default of one per core).
+   */
+  onnxThreads: z.number().int().min(0).max(64).default(0),
 });
 /** Inference options as callers write them. */
 export type InferenceOptionsInput = z.input<typeof inferenceOptionsSchema>;
@@ -54,6 +66,8 @@ export interface Inference {
   metrics: InferenceMetrics;
   /** The compute workers, when models run off the main thread. */
   workers?: InferenceWorkers;
+  /** The runtime models compute on. */
+  runtime: InferRuntime;
   /** The context it serves from (registry + object store). */
   ctx: TrackingContext;
   /** Release models and connections. */
@@ -61,13 +75,19 @@ export interface Inference {
 }
 
 /**
- * Build the inference service over `ctx`.
+ * Build the inference service over `ctx`, computing on `hooks.runtime` (resolve it with
+ * {@link resolveRuntime} from `FMNIST_INFER_RUNTIME`; default: tfjs on the current backend).
  * @throws Error naming invalid options.
  */
 export function createInference(
   ctx: TrackingContext,
   input: InferenceOptionsInput = {},
-  hooks: { log?: Logger; sink?: PredictionSink; resolver?: VersionResolver } = {},
+  hooks: {
+    log?: Logger;
+    sink?: PredictionSink;
+    resolver?: VersionResolver;
+    runtime?: InferRuntime;
+  } = {},
 ): Inference {
   const parsed = inferenceOptionsSchema.safeParse(input);
   if (!parsed.success) {
@@ -79,17 +99,26 @@ export function createInference(
   }
   const o = parsed.data;
   const log = hooks.log ?? ctx.log;
+  const runtime: InferRuntime = hooks.runtime ??
+    { kind: "tfjs", name: "tfjs", version: tf.version.tfjs };
   const backend = tf.getBackend();
-  const count = resolveWorkerCount(o.workers, backend);
-  if (count > 0 && backend !== "wasm" && backend !== "cpu") {
+  const onnx = runtime.kind === "onnx";
+  // ORT sessions run in workers whatever the tfjs backend is (their engine is then only `cpu`).
+  const count = resolveWorkerCount(o.workers, onnx ? "cpu" : backend);
+  if (!onnx && count > 0 && backend !== "wasm" && backend !== "cpu") {
     throw new Error(
       `inference workers run the wasm or cpu engine, but this process uses "${backend}"; ` +
         `set FMNIST_INFER_WORKERS=0 (or auto) to compute on the main thread`,
     );
   }
   const workers = count > 0
-    ? new InferenceWorkers({ workers: count, backend: backend as "wasm" | "cpu", log })
+    ? new InferenceWorkers({
+      workers: count,
+      backend: onnx ? "cpu" : backend as "wasm" | "cpu",
+      log,
+    })
     : undefined;
+  const onnxThreads = o.onnxThreads > 0 ? o.onnxThreads : count > 0 ? 1 : 0;
   const metrics = createInferenceMetrics({
     numTensors: () => tf.memory().numTensors + (workers?.tensors ?? 0),
     collectDefault: o.processMetrics,
@@ -107,6 +136,8 @@ export function createInference(
     batch: { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs },
     workers,
     inFlightPerWorker: o.inFlightPerWorker,
+    runtime,
+    onnxThreads,
   });
   const service = new InferenceService({
     pool,
@@ -122,6 +153,7 @@ export function createInference(
     cache,
     metrics,
     ...(workers ? { workers } : {}),
+    runtime,
     ctx,
     close: async () => {
       try {
@@ -158,6 +190,10 @@ export interface Readiness {
     /** Compute workers (only when models run in workers): ready ones out of all. */
     workers?: CheckResult & { ready: number; size: number };
   };
+  /** The runtime of the service, and why it is not the one requested (auto fallback). */
+  runtime: { kind: "onnx" | "tfjs"; name: string; version: string; reason?: string };
+  /** Each loaded model version and the runtime computing it. */
+  loaded: { name: string; version: number; runtime: RuntimeInfo }[];
 }
 
 async function check(f: () => Promise<unknown>): Promise<CheckResult> {
@@ -204,9 +240,21 @@ export async function checkReadiness(inf: Inference): Promise<Readiness> {
       ? {}
       : { detail: `${w.readyCount} of ${w.size} inference workers ready (others starting)` }),
   };
+  const rt = inf.runtime;
   return {
     ready: models.ok && db.ok && store.ok && cache.ok && (workers?.ok ?? true),
     checks: { models, db, store, cache, ...(workers ? { workers } : {}) },
+    runtime: {
+      kind: rt.kind,
+      name: rt.name,
+      version: rt.version,
+      ...(rt.reason ? { reason: rt.reason } : {}),
+    },
+    loaded: inf.pool.loaded().map((l) => ({
+      name: l.name,
+      version: l.version,
+      runtime: l.runtime,
+    })),
   };
 }
 
@@ -225,13 +273,14 @@ export const inferenceEnvSchema = z.object({
   FMNIST_MAX_LOADED: envNumber,
   FMNIST_INFER_WORKERS: envWorkers,
   FMNIST_INFER_IN_FLIGHT: envNumber,
+  FMNIST_ORT_THREADS: envNumber,
 });
 
 /**
  * Inference options from environment variables: `REDIS_URL`, `FMNIST_MAX_BATCH`,
  * `FMNIST_MAX_WAIT_MS`, `FMNIST_ALIAS_TTL_S`, `FMNIST_CACHE_ENTRIES`, `FMNIST_MAX_LOADED`,
  * `FMNIST_INFER_WORKERS` (`auto`, the default here, | 0 | N), `FMNIST_INFER_IN_FLIGHT` (batches
- * in flight per worker).
+ * in flight per worker), `FMNIST_ORT_THREADS` (ONNX Runtime intra-op threads per session).
  * @throws Error naming each invalid variable.
  */
 export function inferenceOptionsFromEnv(
@@ -262,6 +311,7 @@ export function inferenceOptionsFromEnv(
     maxLoaded: e.FMNIST_MAX_LOADED,
     workers: e.FMNIST_INFER_WORKERS ?? "auto",
     inFlightPerWorker: e.FMNIST_INFER_IN_FLIGHT,
+    onnxThreads: e.FMNIST_ORT_THREADS,
   };
   const parsed = inferenceOptionsSchema.safeParse(opts);
   if (!parsed.success) {
@@ -272,4 +322,24 @@ export function inferenceOptionsFromEnv(
     );
   }
   return opts;
+}
+
+/**
+ * The runtime `FMNIST_INFER_RUNTIME` asks for (`auto`, the default, | `onnx` | `tfjs`),
+ * resolved: `auto` falls back to tfjs with a logged reason when ONNX Runtime cannot load.
+ * @throws Error naming a bad value, or when `onnx` is required and cannot load.
+ */
+export async function inferRuntimeFromEnv(
+  env: Record<string, string | undefined>,
+  log?: Logger,
+): Promise<InferRuntime> {
+  const raw = env.FMNIST_INFER_RUNTIME?.trim() || "auto";
+  const r = inferRuntimeSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(
+      `invalid inference settings: FMNIST_INFER_RUNTIME=${JSON.stringify(raw)}: ` +
+        `must be one of auto, onnx, tfjs`,
+    );
+  }
+  return await resolveRuntime(r.data as InferRuntimeRequest, { log, tfjsVersion: tf.version.tfjs });
 }

@@ -13,8 +13,8 @@ export const inputMapSchema = z.object({ scale: z.number(), shift: z.number() })
 /** An input mapping. */
 export type InputMap = z.infer<typeof inputMapSchema>;
 
-/** A model as the workers receive it: serialized topology and weights, input shape, mapping. */
-export const workerModelSchema = z.object({
+/** A tfjs model as the workers receive it: serialized topology and weights, shape, mapping. */
+export const workerTfjsModelSchema = z.object({
   modelTopology: z.record(z.string(), z.unknown()),
   weightSpecs: z.array(
     z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).passthrough(),
@@ -23,7 +23,20 @@ export const workerModelSchema = z.object({
   /** Input shape without the batch axis, e.g. `[28, 28, 1]`. */
   inputShape: z.array(z.number().int().positive()).min(1),
   input: inputMapSchema,
-});
+}).strict();
+
+/** An ONNX model as the workers receive it: the exported bytes, run with ONNX Runtime. */
+export const workerOnnxModelSchema = z.object({
+  runtime: z.literal("onnx"),
+  onnx: u8,
+  /** ORT intra-op threads of the worker's session (0 = ORT's default). */
+  threads: z.number().int().min(0).max(64),
+  inputShape: z.array(z.number().int().positive()).min(1),
+  input: inputMapSchema,
+}).strict();
+
+/** A model to load in the workers: tfjs or ONNX. */
+export const workerModelSchema = z.union([workerOnnxModelSchema, workerTfjsModelSchema]);
 /** A model to load in the workers. */
 export type WorkerModel = z.infer<typeof workerModelSchema>;
 

@@ -1,6 +1,7 @@
 /**
  * Public face of the models stage: architectures (CNNs and pixel baselines), k-NN, model
- * artifacts with signatures, input preparation and batched prediction.
+ * artifacts with signatures, input preparation, batched prediction, ONNX export (with its
+ * equivalence check) and ONNX Runtime sessions.
  */
 export {
   ARCHITECTURES,
@@ -28,3 +29,19 @@ export { fitKnn, knnConfigSchema } from "./knn.ts";
 export type { KnnConfigInput, KnnModel } from "./knn.ts";
 export { SeededDropout, seededDropout } from "./seeded_dropout.ts";
 export type { SeededDropoutArgs } from "./seeded_dropout.ts";
+export {
+  exportOnnx,
+  ONNX_INPUT,
+  ONNX_IR_VERSION,
+  ONNX_LAYERS,
+  ONNX_OPSET,
+  ONNX_OUTPUT,
+  OnnxExportError,
+  onnxGraphBytes,
+  onnxMetadata,
+} from "./onnx_export.ts";
+export type { OnnxMetadata } from "./onnx_export.ts";
+export { loadOrt, OnnxSession, ortVersion } from "./onnx_runtime.ts";
+export type { OnnxSessionOptions, OrtModule } from "./onnx_runtime.ts";
+export { checkOnnxEquivalence, ONNX_MAX_ABS_DIFF, OnnxEquivalenceError } from "./onnx_check.ts";
+export type { OnnxEquivalence } from "./onnx_check.ts";

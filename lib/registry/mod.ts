@@ -26,6 +26,14 @@ export {
   registerModelVersion,
 } from "./versions.ts";
 export type { RegisterOptions, RegisterResult } from "./versions.ts";
+export {
+  attachOnnx,
+  getOnnxFile,
+  loadOnnxBytes,
+  OnnxEquivalenceSchema,
+  OnnxFileSchema,
+} from "./onnx.ts";
+export type { OnnxFile } from "./onnx.ts";
 export { AliasConflictError, RegistryInputError, RegistryNotFoundError } from "./errors.ts";
 export {
   AliasSchema,

@@ -37,6 +37,8 @@ export const ModelVersionSchema = z.object({
   createdAt: z.string(),
   /** Aliases pointing at this version now. */
   aliases: z.array(z.string()),
+  /** sha256 of its ONNX export (content-addressed in the store), null until attached. */
+  onnxSha256: z.string().nullable(),
 });
 /** One immutable model version. */
 export type ModelVersion = z.infer<typeof ModelVersionSchema>;

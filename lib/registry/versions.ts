@@ -64,12 +64,15 @@ interface VersionRow {
   created_by: string;
   created_at: Date | string;
   aliases: string[] | null;
+  onnx_sha256: string | null;
 }
 
 const VERSION_SELECT = `SELECT v.*, (
     SELECT coalesce(array_agg(a.alias ORDER BY a.alias), '{}') FROM registry_aliases a
     WHERE a.model = v.model AND a.version = v.version
-  ) AS aliases FROM registry_versions v`;
+  ) AS aliases, (
+    SELECT o.sha256 FROM registry_onnx o WHERE o.model = v.model AND o.version = v.version
+  ) AS onnx_sha256 FROM registry_versions v`;
 
 function toVersion(r: VersionRow): ModelVersion {
   return {
@@ -85,6 +88,7 @@ function toVersion(r: VersionRow): ModelVersion {
     createdBy: r.created_by,
     createdAt: new Date(r.created_at).toISOString(),
     aliases: r.aliases ?? [],
+    onnxSha256: r.onnx_sha256 ?? null,
   };
 }
 

@@ -11,7 +11,7 @@ import { featuresStep } from "../features/mod.ts";
 import { openContext } from "../pipeline/mod.ts";
 import { getRun, listRuns, loadArtifact } from "../tracking/mod.ts";
 import { readArtifactManifest } from "../models/mod.ts";
-import { getAliases, listEvents } from "../registry/mod.ts";
+import { getAliases, getModelVersion, listEvents } from "../registry/mod.ts";
 import { trainCandidate } from "./candidate.ts";
 import { registerCandidate } from "./promote.ts";
 
@@ -61,6 +61,15 @@ test("candidate: train → evaluate → register → gate, and a rerun reuses re
     assert.equal(reg.created, true);
     assert.equal(reg.champion, reg.version.version);
     assert.equal(reg.decision?.promoted, true);
+    // Its ONNX export was checked on the whole test split and attached (content-addressed).
+    assert.equal(reg.onnx.equivalence.images, 10_000);
+    assert.ok(reg.onnx.equivalence.maxAbsDiff <= 1e-5);
+    assert.equal(reg.onnx.equivalence.argmaxMismatches, 0);
+    assert.equal(
+      (await getModelVersion(ctx, "fmnist", reg.version.version)).onnxSha256,
+      reg.onnx.sha256,
+    );
+    assert.ok(await ctx.store.stat(reg.onnx.key));
 
     const again = await trainCandidate(ctx, opts);
     assert.equal(again.skipped, true);
@@ -68,6 +77,7 @@ test("candidate: train → evaluate → register → gate, and a rerun reuses re
     const reg2 = await registerCandidate(ctx, { name: "fmnist", candidate: again });
     assert.equal(reg2.created, false);
     assert.equal(reg2.decision, null);
+    assert.equal(reg2.onnx.sha256, reg.onnx.sha256);
     assert.equal((await listRuns(ctx, { experiment: "cnn-test" })).length, 1);
 
     // A much weaker challenger (40 images) must not replace the champion.

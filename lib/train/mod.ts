@@ -20,6 +20,8 @@ export { CANDIDATE_STEP_VERSION, predictionsKey, trainCandidate } from "./candid
 export type { CandidateOptions, CandidateResult } from "./candidate.ts";
 export { registerCandidate } from "./promote.ts";
 export type { RegisterCandidateResult } from "./promote.ts";
+export { attachVersionOnnx, exportChecked, onnxMetadataFor } from "./onnx.ts";
+export type { CheckedOnnx } from "./onnx.ts";
 export { recipeNameSchema, RECIPES } from "./recipes.ts";
 export { ReplicaPool, resolveReplicas } from "./replicas.ts";
 export type { ReplicaCount, ReplicaPoolOptions, WorkerShardResult } from "./replicas.ts";

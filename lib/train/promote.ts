@@ -13,12 +13,15 @@ import {
   CHAMPION,
   getAliases,
   getModelVersion,
+  listModelVersions,
   promoteIfBetter,
   registerModelVersion,
 } from "../registry/mod.ts";
 import type { GateDecision, GateTest, ModelVersion } from "../registry/mod.ts";
 import { readArtifactManifest } from "../models/mod.ts";
 import { type CandidateResult, predictionsKey } from "./candidate.ts";
+import { attachVersionOnnx, exportChecked, onnxMetadataFor } from "./onnx.ts";
+import type { OnnxFile } from "../registry/mod.ts";
 import { behaviourOfArtifact } from "./behaviour.ts";
 
 /** Outcome of {@link registerCandidate}. */
@@ -30,6 +33,8 @@ export interface RegisterCandidateResult {
   decision: GateDecision | null;
   /** Champion version after the call. */
   champion: number;
+  /** The version's ONNX export (checked against the tfjs artifact on the test split). */
+  onnx: OnnxFile;
 }
 
 async function testPredictions(
@@ -57,7 +62,26 @@ async function testPredictions(
 }
 
 /**
- * Register `candidate` under model `name` and promote it to `champion` if the gate says it beats
+ * Export a candidate to ONNX and check it on the test split before it is registered: a model
+ * whose export does not compute what it computes is not registered.
+ */
+async function checkedOnnxOf(ctx: Ctx, name: string, c: CandidateResult) {
+  const { model, manifest } = await loadModelArtifact(ctx.store, c.artifactSha256);
+  try {
+    const dataset = await loadDataset(ctx, c.datasetVersion);
+    const meta = await onnxMetadataFor(name, manifest, {
+      sha256: c.artifactSha256,
+      datasetVersion: c.datasetVersion,
+    });
+    return await exportChecked(model, manifest, meta, dataset.test);
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Register `candidate` under model `name` (with its ONNX export, checked first: see
+ * {@link checkedOnnxOf}) and promote it to `champion` if the gate says it beats
  * the current champion at level `alpha` (or if there is no champion yet).
  */
 export async function registerCandidate(
@@ -79,6 +103,11 @@ export async function registerCandidate(
   const c = opts.candidate;
   const manifest = await readArtifactManifest(ctx.store, c.artifactSha256);
   const size = (await ctx.store.stat(c.artifactKey))?.size ?? 0;
+  // Registered before with its export: nothing to check again.
+  const known = (await listModelVersions(ctx, opts.name).catch(() => [])).find((v) =>
+    v.sha256 === c.artifactSha256 && v.onnxSha256 !== null
+  );
+  const checked = known ? undefined : await checkedOnnxOf(ctx, opts.name, c);
   const { version, created } = await registerModelVersion(ctx, {
     name: opts.name,
     artifact: { key: c.artifactKey, sha256: c.artifactSha256, size },
@@ -96,10 +125,15 @@ export async function registerCandidate(
     runId: c.runId,
     datasetVersion: c.datasetVersion,
   });
+  const onnx = await attachVersionOnnx(ctx, {
+    name: opts.name,
+    version: version.version,
+    checked,
+  });
   const aliases = await getAliases(ctx, opts.name);
   const championVersion = aliases[CHAMPION];
   if (championVersion === version.version) {
-    return { version, created, decision: null, champion: championVersion };
+    return { version, created, decision: null, champion: championVersion, onnx };
   }
   const dataset = await loadDataset(ctx, c.datasetVersion);
   const challengerPreds = await testPredictions(ctx, c.artifactSha256, c.datasetVersion);
@@ -125,5 +159,5 @@ export async function registerCandidate(
     test: opts.test,
   });
   const after = await getAliases(ctx, opts.name);
-  return { version, created, decision, champion: after[CHAMPION] };
+  return { version, created, decision, champion: after[CHAMPION], onnx };
 }

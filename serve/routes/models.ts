@@ -24,6 +24,7 @@ import {
 import {
   listModels,
   listModelVersions,
+  loadOnnxBytes,
   type ModelVersion,
   RegistryInputError,
   RegistryNotFoundError,
@@ -116,6 +117,25 @@ const getRoute = createRoute({
   responses: { 200: json(ModelDetailSchema, "The model"), ...errorResponses },
 });
 
+/** Media type of ONNX files. */
+export const ONNX_CONTENT_TYPE = "application/octet-stream";
+
+const onnxRoute = createRoute({
+  method: "get",
+  path: "/{name}/versions/{version}/model.onnx",
+  tags: TAGS,
+  summary: "Download a version's ONNX export (opset 13, NHWC input, softmax output, metadata)",
+  request: { params: VersionParamsSchema },
+  responses: {
+    200: {
+      description: "The ONNX model (content-addressed; the ETag is its sha256)",
+      content: { [ONNX_CONTENT_TYPE]: { schema: z.string().openapi({ format: "binary" }) } },
+    },
+    404: json(ErrorBodySchema, "Unknown model or version, or a version without an ONNX file"),
+    400: json(ErrorBodySchema, "Invalid parameters"),
+  },
+});
+
 const PREDICT_DESCRIPTION = "Images are decoded (PNG/JPEG), converted to grayscale, inverted " +
   "when the background is light, cropped to the object, resized to fit 20×20 keeping the aspect " +
   "ratio and centred (by mass) in 28×28, like MNIST. JSON instances are used as given.";
@@ -170,6 +190,8 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
         latest_version: m.latestVersion,
         aliases: m.aliases,
         loaded_versions: loaded.filter((l) => l.name === m.name).map((l) => l.version).sort(),
+        loaded: loaded.filter((l) => l.name === m.name).sort((a, b) => a.version - b.version)
+          .map((l) => ({ version: l.version, runtime: l.runtime })),
       })),
     }, 200);
   });
@@ -181,7 +203,9 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
       throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
     }
     const versions = await listModelVersions(inf.ctx, name);
-    const loaded = new Set(inf.pool.loaded().filter((l) => l.name === name).map((l) => l.version));
+    const loaded = new Map(
+      inf.pool.loaded().filter((l) => l.name === name).map((l) => [l.version, l.runtime]),
+    );
     const head = versions.find((v) => v.version === model.aliases.champion) ?? versions.at(-1);
     return c.json({
       name,
@@ -202,8 +226,28 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
         run_id: v.runId,
         dataset_version: v.datasetVersion,
         loaded: loaded.has(v.version),
+        runtime: loaded.get(v.version) ?? null,
+        onnx_sha256: v.onnxSha256,
       })),
     }, 200);
+  });
+
+  app.openapi(onnxRoute, async (c) => {
+    const { name, version } = c.req.valid("param");
+    let bytes: Uint8Array, sha256: string;
+    try {
+      const r = await loadOnnxBytes(inf.ctx, name, version);
+      bytes = r.bytes;
+      sha256 = r.onnx.sha256;
+    } catch (err) {
+      throw toHttpError(err);
+    }
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": ONNX_CONTENT_TYPE,
+      "content-disposition": `attachment; filename="${name}-v${version}.onnx"`,
+      etag: `"${sha256}"`,
+      "x-content-sha256": sha256,
+    });
   });
 
   const handle = async (c: Context<AppEnv>, name: string, ref: VersionRef) => {

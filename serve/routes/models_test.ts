@@ -16,7 +16,9 @@ import {
   type Inference,
   MemorySink,
   preprocessGray,
+  resolveRuntime,
 } from "../../lib/inference/mod.ts";
+import { onnxMetadata } from "../../lib/models/mod.ts";
 import { garmentCutoutPng, garmentPhotoJpeg } from "../../lib/inference/photos_testing.ts";
 import { registerSeededModel } from "../../lib/inference/testing.ts";
 import { createLogger } from "../../lib/log/mod.ts";
@@ -358,4 +360,80 @@ test("ops: readyz, metrics by route and status, OpenAPI lists the model routes",
     "image/png",
     "multipart/form-data",
   ]);
+});
+
+test("runtime: ONNX Runtime (main thread and workers) answers as tfjs; readyz, /v1/models and model.onnx report it", async () => {
+  const ort = await resolveRuntime("onnx", { tfjsVersion: tf.version.tfjs });
+  const setups = [
+    createInference(ctx, { workers: 0, processMetrics: false }, { log: silent, runtime: ort }),
+    createInference(ctx, { workers: 1, processMetrics: false }, { log: silent, runtime: ort }),
+  ];
+  const servers = setups.map((i) =>
+    startServer(createApp({ log: silent, datasets: createDatasetApi(ctx), inference: i }), {
+      port: 0,
+      hostname: "127.0.0.1",
+      log: silent,
+    })
+  );
+  try {
+    const idx = Array.from({ length: 48 }, (_, i) => i * 7);
+    for (
+      const path of ["/v1/models/fmnist/versions/1/predict", "/v1/models/fmnist/versions/2/predict"]
+    ) {
+      const ref = await predictJson(path, idx.map(flat));
+      for (const s of servers) {
+        const res = await fetch(s.url + path, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ instances: idx.map(flat) }),
+        });
+        assert.equal(res.status, 200, await res.clone().text());
+        const got = (await res.json()).predictions as typeof ref.predictions;
+        got.forEach((p, i) => {
+          assert.equal(p.class_id, ref.predictions[i].class_id);
+          p.probabilities.forEach((v, c) =>
+            assert.ok(Math.abs(v - ref.predictions[i].probabilities[c]) <= 1e-5, `${path} #${i}`)
+          );
+        });
+      }
+    }
+    for (const s of servers) {
+      const ready = await (await fetch(s.url + "/readyz")).json();
+      assert.equal(ready.runtime.kind, "onnx");
+      assert.equal(ready.runtime.name, "onnxruntime-node");
+      assert.ok(ready.loaded.length >= 2);
+      for (const l of ready.loaded) assert.equal(l.runtime.version, ort.version);
+      const list = await (await fetch(s.url + "/v1/models")).json();
+      const m = list.models.find((x: { name: string }) => x.name === "fmnist");
+      assert.deepEqual(m.loaded.map((l: { runtime: { kind: string } }) => l.runtime.kind), [
+        "onnx",
+        "onnx",
+      ]);
+    }
+    // The tfjs service reports tfjs.
+    const tfReady = await (await fetch(server.url + "/readyz")).json();
+    assert.equal(tfReady.runtime.kind, "tfjs");
+    const detail = await (await fetch(server.url + "/v1/models/fmnist")).json();
+    assert.equal(detail.versions[0].runtime?.kind ?? "tfjs", "tfjs");
+
+    // v1 was registered through registerCandidate: its export is downloadable and verified.
+    const res = await fetch(server.url + "/v1/models/fmnist/versions/1/model.onnx");
+    assert.equal(res.status, 200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(res.headers.get("x-content-sha256"), sha);
+    assert.equal(detail.versions[0].onnx_sha256, sha);
+    assert.equal(onnxMetadata(bytes).model_version, "1");
+    assert.equal(onnxMetadata(bytes).model_name, "fmnist");
+    // v2 (registered directly, without an export) has none.
+    const none = await fetch(server.url + "/v1/models/fmnist/versions/2/model.onnx");
+    assert.equal(none.status, 404);
+    assert.match((await none.json()).error.message, /has no ONNX file/);
+    const doc = await (await fetch(server.url + "/openapi.json")).json();
+    assert.ok(doc.paths["/v1/models/{name}/versions/{version}/model.onnx"]);
+  } finally {
+    for (const s of servers) await s.shutdown();
+    for (const i of setups) await i.close();
+  }
 });

@@ -2,6 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { checkReadiness, type Inference, METRICS_CONTENT_TYPE } from "../../lib/inference/mod.ts";
 import type { AppEnv } from "../env.ts";
+import { RuntimeInfoSchema } from "../schemas/models.ts";
 import { createRouter } from "../router.ts";
 
 const CheckSchema = z.object({ ok: z.boolean(), detail: z.string().optional() });
@@ -16,6 +17,19 @@ const ReadinessSchema = z
       /** Inference worker threads, when compute runs in workers (`FMNIST_INFER_WORKERS`). */
       workers: CheckSchema.extend({ ready: z.number().int(), size: z.number().int() }).optional(),
     }),
+    /** The inference runtime (`FMNIST_INFER_RUNTIME`) and, after an auto fallback, why. */
+    runtime: z.object({
+      kind: z.enum(["onnx", "tfjs"]),
+      name: z.string(),
+      version: z.string(),
+      reason: z.string().optional(),
+    }),
+    /** Each loaded model version with the runtime computing it. */
+    loaded: z.array(z.object({
+      name: z.string(),
+      version: z.number().int(),
+      runtime: RuntimeInfoSchema,
+    })),
   })
   .openapi("Readiness");
 

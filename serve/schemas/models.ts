@@ -108,6 +108,14 @@ export const PredictResponseSchema = z
   })
   .openapi("PredictResponse");
 
+/** The runtime computing a loaded model version. */
+export const RuntimeInfoSchema = z.object({
+  kind: z.enum(["onnx", "tfjs"]),
+  name: z.string().openapi({ example: "onnxruntime-node" }),
+  version: z.string().openapi({ example: "1.30.0" }),
+  backend: z.string().openapi({ description: "tfjs backend, or the ORT execution provider" }),
+}).openapi("RuntimeInfo");
+
 /** Entry of `GET /v1/models`. */
 export const ModelSummarySchema = z
   .object({
@@ -117,6 +125,8 @@ export const ModelSummarySchema = z
     latest_version: z.number().int().nullable(),
     aliases: z.record(z.string(), z.number().int()),
     loaded_versions: z.array(z.number().int()),
+    /** The loaded versions with the runtime computing each. */
+    loaded: z.array(z.object({ version: z.number().int(), runtime: RuntimeInfoSchema })),
   })
   .openapi("ModelSummary");
 
@@ -144,6 +154,10 @@ export const ModelVersionInfoSchema = z
     run_id: z.string().nullable(),
     dataset_version: z.string().nullable(),
     loaded: z.boolean(),
+    /** The runtime computing it when loaded. */
+    runtime: RuntimeInfoSchema.nullable(),
+    /** sha256 of its ONNX export (`GET …/versions/{v}/model.onnx`); null when it has none. */
+    onnx_sha256: z.string().nullable(),
   })
   .openapi("ModelVersionInfo");
 

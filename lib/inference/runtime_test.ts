@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createLogger } from "../log/mod.ts";
+import { loadOrt } from "../models/mod.ts";
+import { resolveRuntime, RuntimeUnavailableError } from "./runtime.ts";
+import { inferRuntimeFromEnv } from "./setup.ts";
+
+const failing = () => Promise.reject(new Error("libonnxruntime.so.1: cannot open shared object"));
+
+test("auto takes ONNX Runtime when it loads and reports its version", async () => {
+  const rt = await resolveRuntime("auto", { tfjsVersion: "4.22.0" });
+  assert.equal(rt.kind, "onnx");
+  assert.equal(rt.name, "onnxruntime-node");
+  assert.match(rt.version, /^1\.30\./);
+  assert.equal((await loadOrt()).env.versions.node, rt.version);
+});
+
+test("auto falls back to tfjs with a logged reason; onnx refuses; tfjs is taken as asked", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({}, { level: "warn", sink: (l) => lines.push(JSON.parse(l)) });
+  const rt = await resolveRuntime("auto", { tfjsVersion: "4.22.0", load: failing, log });
+  assert.equal(rt.kind, "tfjs");
+  assert.match(rt.reason ?? "", /cannot load \(libonnxruntime\.so\.1: cannot open/);
+  assert.equal(lines.length, 1);
+  assert.match(String(lines[0].reason), /using tfjs/);
+  await assert.rejects(
+    resolveRuntime("onnx", { tfjsVersion: "4.22.0", load: failing }),
+    (e: unknown) =>
+      e instanceof RuntimeUnavailableError && /FMNIST_INFER_RUNTIME=onnx/.test(e.message),
+  );
+  const t = await resolveRuntime("tfjs", { tfjsVersion: "4.22.0" });
+  assert.equal(t.kind, "tfjs");
+  assert.equal(t.version, "4.22.0");
+});
+
+test("FMNIST_INFER_RUNTIME is validated", async () => {
+  await assert.rejects(
+    inferRuntimeFromEnv({ FMNIST_INFER_RUNTIME: "torch" }),
+    /FMNIST_INFER_RUNTIME="torch": must be one of auto, onnx, tfjs/,
+  );
+  assert.equal((await inferRuntimeFromEnv({ FMNIST_INFER_RUNTIME: "tfjs" })).kind, "tfjs");
+  assert.equal((await inferRuntimeFromEnv({})).kind, "onnx");
+});

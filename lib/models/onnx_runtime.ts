@@ -1,0 +1,119 @@
+/**
+ * ONNX Runtime (`onnxruntime-node`, native CPU library shipped in the package) loaded on demand,
+ * and a session over an exported model: normalized NHWC images in, probabilities out. Runs are
+ * asynchronous: ORT computes on its own intra-op threads while the JS thread goes on.
+ */
+import type * as Ort from "onnxruntime-node";
+import { ONNX_INPUT, ONNX_OUTPUT } from "./onnx_export.ts";
+
+/** The `onnxruntime-node` module. */
+export type OrtModule = typeof Ort;
+
+let loading: Promise<OrtModule> | undefined;
+
+/**
+ * Load `onnxruntime-node` once (its native library is opened on first use).
+ * @throws Error saying why it cannot be loaded (missing package, unsupported platform…).
+ */
+export function loadOrt(): Promise<OrtModule> {
+  loading ??= import("onnxruntime-node").then((m) => {
+    const mod = (m as unknown as { default?: OrtModule }).default?.InferenceSession
+      ? (m as unknown as { default: OrtModule }).default
+      : m as OrtModule;
+    if (typeof mod.InferenceSession?.create !== "function") {
+      throw new Error("onnxruntime-node loaded without an InferenceSession");
+    }
+    return mod;
+  });
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
+
+/** The ONNX Runtime version (e.g. `1.30.0`) of a loaded module. */
+export function ortVersion(ort: OrtModule): string {
+  return ort.env.versions?.node ?? ort.env.versions?.common ?? "unknown";
+}
+
+/** Options of {@link OnnxSession.create}. */
+export interface OnnxSessionOptions {
+  /** Intra-op threads (0 = ORT's default: one per physical core). */
+  threads?: number;
+  /** Loaded module (default: {@link loadOrt}). */
+  ort?: OrtModule;
+}
+
+/** An ONNX Runtime session over an exported Fashion-MNIST model. */
+export class OnnxSession {
+  readonly #session: Ort.InferenceSession;
+  readonly #ort: OrtModule;
+  /** Per-image input shape (e.g. `[28, 28, 1]`). */
+  readonly inputShape: readonly number[];
+  /** Values per image in the output (classes). */
+  readonly outputs: number;
+  /** Runtime version. */
+  readonly version: string;
+
+  private constructor(
+    ort: OrtModule,
+    session: Ort.InferenceSession,
+    inputShape: number[],
+    outputs: number,
+  ) {
+    this.#ort = ort;
+    this.#session = session;
+    this.inputShape = inputShape;
+    this.outputs = outputs;
+    this.version = ortVersion(ort);
+  }
+
+  /**
+   * Open a session over ONNX `bytes` written by {@link exportOnnx}.
+   * @throws Error when ORT cannot load or the model lacks the expected input/output.
+   */
+  static async create(bytes: Uint8Array, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
+    const ort = opts.ort ?? await loadOrt();
+    const threads = opts.threads ?? 0;
+    const session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: "all",
+      executionMode: "sequential",
+      ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    });
+    const inMeta = session.inputMetadata.find((m) => m.name === ONNX_INPUT);
+    const outMeta = session.outputMetadata.find((m) => m.name === ONNX_OUTPUT);
+    if (!inMeta?.isTensor || !outMeta?.isTensor) {
+      await session.release();
+      throw new Error(
+        `the ONNX model has no tensor input "${ONNX_INPUT}" and output "${ONNX_OUTPUT}"`,
+      );
+    }
+    const dims = (s: readonly (number | string)[]) => s.slice(1).map(Number);
+    const inputShape = dims(inMeta.shape);
+    const outputs = dims(outMeta.shape)[0];
+    if (inputShape.some((d) => !(d > 0)) || !(outputs > 0)) {
+      await session.release();
+      throw new Error(`the ONNX model has dynamic non-batch dimensions`);
+    }
+    return new OnnxSession(ort, session, inputShape, outputs);
+  }
+
+  /** Probabilities (`count × outputs`) for `count` normalized images packed in `inputs`. */
+  async run(inputs: Float32Array, count: number): Promise<Float32Array> {
+    const size = this.inputShape.reduce((a, b) => a * b, 1);
+    const x = new this.#ort.Tensor("float32", inputs.subarray(0, count * size), [
+      count,
+      ...this.inputShape,
+    ]);
+    const out = await this.#session.run({ [ONNX_INPUT]: x });
+    const y = out[ONNX_OUTPUT];
+    try {
+      return y.data as Float32Array;
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** Free the native session. */
+  release(): Promise<void> {
+    return this.#session.release();
+  }
+}
