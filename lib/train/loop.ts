@@ -310,7 +310,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         lossSum += batchLoss * n;
         step++;
         imagesSeen += n;
-        bar?.tick(n);
+        const seen = start + n;
+        bar?.tick(n, { loss: lossSum / seen, acc: correct / seen });
       }
       bar?.done();
       const metrics: EpochMetrics = {
