@@ -35,9 +35,16 @@ test("pretty lines are one human line per event, not JSON", () => {
     colors: false,
     sink: (l) => lines.push(l),
   });
-  log.info("epoch", { epoch: 2, loss: 0.25 });
-  assert.equal(lines.length, 1);
+  log.info("epoch", { epoch: 2, inputHash: "ab".repeat(32) });
+  log.warn("mirror failed", { url: "https://x/y.gz" });
+  assert.equal(lines.length, 2);
   assert.throws(() => JSON.parse(lines[0]));
-  assert.match(lines[0], /^\[\d\d:\d\d:\d\d\] INFO: epoch \{.*"stage":"train".*"loss":0\.25.*\}$/);
-  assert.ok(!lines[0].includes("\n"));
+  // info: time, level, stage and message, no field dump
+  assert.match(lines[0], /^\[\d\d:\d\d:\d\d\] INFO: train: epoch$/);
+  // warnings keep their fields: they say what went wrong
+  assert.match(
+    lines[1],
+    /^\[\d\d:\d\d:\d\d\] WARN: train: mirror failed \{.*"url":"https:\/\/x\/y\.gz".*\}$/,
+  );
+  assert.ok(lines.every((l) => !l.includes("\n")));
 });

@@ -95,16 +95,24 @@ function stderrIsTerminal(): boolean {
   }
 }
 
-/** pino-pretty, configured for short lines: time, level, message, then the fields on one line. */
+/**
+ * pino-pretty, configured for people: one short line per event — time, level, the step or stage
+ * and the message. Fields (hashes, ids, engine details) are left out of info and debug lines and
+ * kept, on the same line, for warnings and errors, where they explain what went wrong.
+ */
 function prettyLine(colors: boolean): (json: string) => string {
-  return prettyFactory({
+  const common = {
     colorize: colors,
     translateTime: "HH:MM:ss",
     messageKey: "msg",
     timestampKey: "ts",
     singleLine: true,
     ignore: "pid,hostname",
-  }) as (json: string) => string;
+    messageFormat: "{if step}{step}: {end}{if stage}{stage}: {end}{msg}",
+  };
+  const brief = prettyFactory({ ...common, hideObject: true }) as (json: string) => string;
+  const full = prettyFactory(common) as (json: string) => string;
+  return (json) => (/"level":"(warn|error)"/.test(json) ? full(json) : brief(json));
 }
 
 /** Create a logger with `base` fields on every line. */
