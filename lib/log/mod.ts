@@ -86,6 +86,8 @@ export interface LoggerOptions {
 
 const enc = new TextEncoder();
 const toStderr = (line: string) => Deno.stderr.writeSync(enc.encode(line + "\n"));
+/** At a terminal, a line first clears the one it lands on: a live progress bar may be there. */
+const toTerminal = (line: string) => Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${line}\n`));
 
 function stderrIsTerminal(): boolean {
   try {
@@ -117,8 +119,8 @@ function prettyLine(colors: boolean): (json: string) => string {
 
 /** Create a logger with `base` fields on every line. */
 export function createLogger(base: Fields = {}, opts: LoggerOptions = {}): Logger {
-  const sink = opts.sink ?? toStderr;
   const format = opts.format ?? (opts.sink ? "json" : logFormat());
+  const sink = opts.sink ?? (format === "pretty" && stderrIsTerminal() ? toTerminal : toStderr);
   const pretty = format === "pretty" ? prettyLine(opts.colors ?? stderrIsTerminal()) : null;
   const stream = {
     write(chunk: string) {

@@ -140,7 +140,7 @@ export function createProgress(log: Logger, opts: ProgressOptions): Progress {
         return true;
       },
       clearLine() {
-        write("\x1b[2K");
+        write("\r\x1b[2K"); // clear the whole line and return to its start
         return true;
       },
       moveCursor() {
