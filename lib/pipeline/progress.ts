@@ -150,7 +150,7 @@ export function createProgress(log: Logger, opts: ProgressOptions): Progress {
     bar = new cliProgress.SingleBar({
       stream: stream as unknown as NodeJS.WritableStream,
       hideCursor: false,
-      clearOnComplete: true,
+      clearOnComplete: false, // the finished bar stays on screen, on its own line
       fps: 10,
       barsize: 30,
       barCompleteChar: "█",
