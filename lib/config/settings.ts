@@ -31,6 +31,8 @@ export const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(8000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Log lines: `json`, `pretty` (pino-pretty), or `auto` = pretty when stdout is a terminal. */
+  FMNIST_LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
@@ -65,6 +67,7 @@ export interface Settings {
   redisUrl?: string;
   port: number;
   logLevel: Env["LOG_LEVEL"];
+  logFormat: Env["FMNIST_LOG_FORMAT"];
   backend: Env["FMNIST_BACKEND"];
   threads: number;
   seed: number;
@@ -141,6 +144,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.FMNIST_LOG_FORMAT,
     backend: e.FMNIST_BACKEND,
     threads: e.FMNIST_THREADS,
     seed: e.FMNIST_SEED,

@@ -53,16 +53,15 @@ function stdoutIsTerminal(): boolean {
 /**
  * The output format: `FMNIST_LOG_FORMAT` (`json`, `pretty`, or `auto`/unset), where `auto` means
  * pretty when stdout is a terminal and JSON otherwise. Pass `env`/`isTerminal` to decide for
- * another process or in tests. An unknown value is an error naming the variable.
+ * another process or in tests. A wrong value counts as `auto` here; `lib/config` settings reject
+ * it at start-up with a message naming the variable.
  */
 export function logFormat(
   opts: { env?: string | undefined; isTerminal?: boolean } = {},
 ): LogFormat {
   const v = "env" in opts ? opts.env : env("FMNIST_LOG_FORMAT");
   if (v === "json" || v === "pretty") return v;
-  if (v !== undefined && v !== "" && v !== "auto") {
-    throw new Error(`FMNIST_LOG_FORMAT must be json, pretty or auto, got "${v}"`);
-  }
+  // `auto`, unset, or a wrong value (the settings reject that one at start-up, naming it)
   return (opts.isTerminal ?? stdoutIsTerminal()) ? "pretty" : "json";
 }
 
