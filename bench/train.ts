@@ -1,9 +1,15 @@
 /**
- * `deno task bench:train` — trains model M1 for one epoch on the real Fashion-MNIST data with
- * our engine (`trainModel`, with 1 and with 2 data-parallel replicas) and with the PyTorch peer
- * (bench/peers/train_torch.py, Debian's torch) in the same run, and prints training / inference
- * throughput (img/s), their ratios and test accuracy, plus per-kernel profiles of one training
- * step and one inference batch on our engine.
+ * `deno task bench:train` — trains model M1 (the same architecture and parameter count on both
+ * sides, asserted) for one epoch on the real Fashion-MNIST data with our engine (`trainModel`)
+ * and with the PyTorch peer (bench/peers/train_torch.py, Debian's torch) in the same run, at
+ * each thread count of --threads (default 1 and every core: ours trains with one single-threaded
+ * wasm replica per thread, torch with `set_num_threads`). Every configuration of both sides runs
+ * --repeats times (default 3), interleaved; the table gives median [min–max] and spread of
+ * training / inference throughput (img/s) and test accuracy, then the ratios at equal thread
+ * counts and with each side at its best (`ratio ours(…)/torch: train X.XX×, inference Y.YY×`),
+ * plus per-kernel profiles of one training step and one inference batch on our engine. A
+ * parameter-count mismatch, a failed peer or a side that did not learn invalidates the run
+ * (exit 1).
  *
  * `--recipe default`: time-to-target instead — the pipeline's `default` recipe (bn_cnn, one-cycle
  * Adam, augmentation) for us (replicas: --replicas, default auto) and the same recipe in the torch
@@ -13,7 +19,8 @@
  * Flags: --epochs N (1) --batch N (128) --limit N (0 = all 60,000 train images)
  *        --data DIR (FMNIST_SOURCE or /usr/share/datasets/fashion-mnist) --no-peer --no-profile
  *        --peer-threads N (hardware concurrency) --recipe default --target X (0.92)
- *        --replicas LIST (throughput: "1,2"; recipe: "auto"). Backend/threads come from
+ *        --repeats N (3) --threads LIST (throughput: "1,<cores>")
+ *        --replicas LIST (recipe: "auto"). Backend/threads come from
  *        FMNIST_BACKEND / FMNIST_THREADS. Results are also written to <state>/bench/train.json.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -45,20 +52,10 @@ const flagsSchema = z.object({
   recipe: z.enum(["default"]).optional(),
   target: z.coerce.number().gt(0).max(1).default(0.92),
   replicas: z.string().optional(),
+  repeats: z.coerce.number().int().min(1).max(50).default(3),
+  threads: z.string().optional(),
 });
 type Flags = z.infer<typeof flagsSchema>;
-
-/** Throughput and accuracy of one engine. */
-interface EngineResult {
-  engine: string;
-  version: string;
-  threads: number;
-  replicas: number;
-  train_img_s: number;
-  infer_img_s: number;
-  test_accuracy: number;
-  final_loss: number;
-}
 
 /** Time-to-target of one engine with a recipe. */
 interface RecipeResult {
@@ -84,6 +81,8 @@ function parseFlags(): Flags {
       recipe: { type: "string" },
       target: { type: "string" },
       replicas: { type: "string" },
+      repeats: { type: "string" },
+      threads: { type: "string" },
     },
     strict: true,
   });
@@ -98,6 +97,8 @@ function parseFlags(): Flags {
     recipe: values.recipe,
     target: values.target,
     replicas: values.replicas,
+    repeats: values.repeats,
+    threads: values.threads,
   });
   if (!r.success) {
     throw new Error(
@@ -207,16 +208,44 @@ function testAccuracy(model: tf.LayersModel, test: ImageSet, batch: number) {
   return { accuracy: correct / test.count, seconds };
 }
 
-async function runOurs(
+/** One timed throughput measurement of one side. */
+interface Sample {
+  train_img_s: number;
+  infer_img_s: number;
+  test_accuracy: number;
+  final_loss: number;
+  params: number;
+}
+
+/** One side in one configuration, with every repeat's measurement. */
+interface ConfigResult {
+  engine: string;
+  version: string;
+  /** Threads it trains with (ours: one single-threaded wasm replica per thread). */
+  threads: number;
+  replicas: number;
+  /** Threads it infers with (ours: always 1, inference runs on the calling thread). */
+  infer_threads: number;
+  samples: Sample[];
+}
+
+/** Median, min and max of a list. */
+export function summarize(values: number[]): { median: number; min: number; max: number } {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1] };
+}
+
+/** Train once with `replicas` single-threaded replicas, then time inference over the test set. */
+async function oursOnce(
   flags: Flags,
   train: ImageSet,
   test: ImageSet,
-  threads: number,
-  version: string,
-): Promise<EngineResult[]> {
-  const results: EngineResult[] = [];
-  for (const replicas of parseReplicas(flags.replicas ?? "1,2")) {
-    const model = buildModel({ arch: "m1", seed: 42 });
+  replicas: number,
+): Promise<Sample & { replicas: number }> {
+  const model = buildModel({ arch: "m1", seed: 42 });
+  try {
     const res = await trainModel({
       model,
       data: train,
@@ -226,23 +255,17 @@ async function runOurs(
     });
     testAccuracy(model, { ...test, count: Math.min(flags.batch, test.count) }, flags.batch);
     const evalRes = testAccuracy(model, test, flags.batch);
-    console.error(
-      `  ours (${res.replicas} replica${res.replicas > 1 ? "s" : ""}): ` +
-        `${res.imagesPerSecond.toFixed(0)} img/s`,
-    );
-    results.push({
-      engine: `tfjs-${tf.getBackend()}`,
-      version,
-      threads,
+    return {
       replicas: res.replicas,
       train_img_s: res.imagesPerSecond,
       infer_img_s: test.count / evalRes.seconds,
       test_accuracy: evalRes.accuracy,
       final_loss: res.history.at(-1)?.loss ?? NaN,
-    });
+      params: model.countParams(),
+    };
+  } finally {
     model.dispose();
   }
-  return results;
 }
 
 async function runPeer(flags: Flags, dir: string, extra: string[] = []): Promise<unknown> {
@@ -278,8 +301,9 @@ async function runPeer(flags: Flags, dir: string, extra: string[] = []): Promise
 const peerThroughputSchema = z.object({
   version: z.string(),
   threads: z.number(),
-  train_img_s: z.number(),
-  infer_img_s: z.number(),
+  params: z.number().int(),
+  train_img_s: z.number().positive(),
+  infer_img_s: z.number().positive(),
   test_accuracy: z.number(),
   final_loss: z.number(),
 });
@@ -293,53 +317,170 @@ const peerRecipeSchema = z.object({
   ),
 });
 
-async function throughput(flags: Flags, dir: string, threads: number, version: string) {
+/** Thread counts to compare at: --threads, default 1 and every core. */
+function threadCounts(flags: Flags): number[] {
+  const list = flags.threads
+    ? flags.threads.split(",").map((p) => {
+      const r = z.coerce.number().int().min(1).max(64).safeParse(p.trim());
+      if (!r.success) throw new Error(`bench:train: --threads: bad entry "${p}" (1..64)`);
+      return r.data;
+    })
+    : [1, navigator.hardwareConcurrency];
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+/** Chance level is 0.1; a side below this after training did not learn, so the run is invalid. */
+const MIN_ACCURACY = 0.2;
+
+function fmtStat(values: number[], digits = 0): string {
+  const s = summarize(values);
+  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`;
+}
+
+function spreadPct(values: number[]): string {
+  const s = summarize(values);
+  return `±${((100 * (s.max - s.min)) / 2 / s.median).toFixed(1)}%`;
+}
+
+async function throughput(flags: Flags, dir: string, version: string) {
   const train = await loadSet(dir, "train", flags.limit);
   const test = await loadSet(dir, "t10k", 0);
-  const results = await runOurs(flags, train, test, threads, version);
-  if (flags.peer) {
-    console.error("  running the PyTorch peer …");
-    const r = peerThroughputSchema.parse(await runPeer(flags, dir));
-    results.push({ engine: "torch", replicas: 1, ...r });
+  const threads = threadCounts(flags);
+  const ours = new Map<number, ConfigResult>();
+  const peer = new Map<number, ConfigResult>();
+  const errors: string[] = [];
+  const oursParams = buildModel({ arch: "m1", seed: 42 });
+  const params = oursParams.countParams();
+  oursParams.dispose();
+  for (const t of threads) {
+    ours.set(t, {
+      engine: `tfjs-${tf.getBackend()}`,
+      version,
+      threads: t,
+      replicas: t,
+      infer_threads: 1,
+      samples: [],
+    });
+    peer.set(t, {
+      engine: "torch",
+      version: "",
+      threads: t,
+      replicas: 1,
+      infer_threads: t,
+      samples: [],
+    });
+  }
+  // Interleaved: every repeat runs each configuration of both sides, alternating which side goes
+  // first, so that both see the same machine load; the order of thread counts alternates too.
+  for (let rep = 0; rep < flags.repeats; rep++) {
+    const order = rep % 2 ? [...threads].reverse() : threads;
+    for (const t of order) {
+      const sides = rep % 2 ? ["torch", "ours"] : ["ours", "torch"];
+      for (const side of sides) {
+        if (side === "ours") {
+          const s = await oursOnce(flags, train, test, t);
+          if (s.replicas !== t) {
+            errors.push(`ours asked for ${t} replicas and trained with ${s.replicas}`);
+          }
+          ours.get(t)!.samples.push(s);
+          console.error(
+            `  [${rep + 1}/${flags.repeats}] ours (${t} replica${t > 1 ? "s" : ""}): ` +
+              `train ${s.train_img_s.toFixed(0)} img/s, infer ${s.infer_img_s.toFixed(0)} img/s, ` +
+              `acc ${s.test_accuracy.toFixed(4)}`,
+          );
+        } else if (flags.peer) {
+          const r = peerThroughputSchema.parse(
+            await runPeer({ ...flags, peerThreads: t }, dir),
+          );
+          const cfg = peer.get(t)!;
+          cfg.version = r.version;
+          if (r.threads !== t) errors.push(`torch asked for ${t} threads and used ${r.threads}`);
+          cfg.samples.push(r);
+          console.error(
+            `  [${rep + 1}/${flags.repeats}] torch (${t} thread${t > 1 ? "s" : ""}): ` +
+              `train ${r.train_img_s.toFixed(0)} img/s, infer ${r.infer_img_s.toFixed(0)} img/s, ` +
+              `acc ${r.test_accuracy.toFixed(4)}`,
+          );
+        }
+      }
+    }
+  }
+  const configs = [...ours.values(), ...(flags.peer ? [...peer.values()] : [])];
+  for (const c of configs) {
+    for (const s of c.samples) {
+      if (s.params !== params) {
+        errors.push(`${c.engine} M1 has ${s.params} parameters, ours has ${params}`);
+      }
+      if (!(s.test_accuracy > MIN_ACCURACY)) {
+        errors.push(`${c.engine} (${c.threads} threads) test accuracy ${s.test_accuracy}`);
+      }
+    }
   }
   console.log(
-    "\nengine          threads replicas  train img/s   infer img/s   test acc   final loss",
+    `\nM1 (${params} parameters on both sides), ${train.count} train images × ${flags.epochs} ` +
+      `epoch(s); ${flags.repeats} interleaved repeats per configuration; median [min–max]`,
   );
-  for (const r of results) {
+  console.log(
+    "engine          threads replicas  train img/s                 infer img/s (threads)" +
+      "            test acc",
+  );
+  for (const c of configs) {
+    const tr = c.samples.map((s) => s.train_img_s);
+    const inf = c.samples.map((s) => s.infer_img_s);
     console.log(
-      `${r.engine.padEnd(15)} ${String(r.threads).padStart(7)} ${String(r.replicas).padStart(8)} ${
-        r.train_img_s.toFixed(0).padStart(12)
-      } ${r.infer_img_s.toFixed(0).padStart(13)} ${r.test_accuracy.toFixed(4).padStart(10)} ${
-        r.final_loss.toFixed(4).padStart(12)
+      `${c.engine.padEnd(15)} ${String(c.threads).padStart(7)} ${String(c.replicas).padStart(8)}  ${
+        `${fmtStat(tr)} ${spreadPct(tr)}`.padEnd(27)
+      } ${`${fmtStat(inf)} ${spreadPct(inf)} (${c.infer_threads})`.padEnd(32)} ${
+        fmtStat(c.samples.map((s) => s.test_accuracy), 4)
       }`,
     );
   }
-  const peer = results.find((r) => r.engine === "torch");
+  const med = (c: ConfigResult, k: "train_img_s" | "infer_img_s") =>
+    summarize(c.samples.map((s) => s[k])).median;
   const ratios: Record<string, { train: number; infer: number }> = {};
-  for (const r of results.filter((x) => x.engine !== "torch")) {
-    if (!peer) break;
-    ratios[`replicas_${r.replicas}`] = {
-      train: r.train_img_s / peer.train_img_s,
-      infer: r.infer_img_s / peer.infer_img_s,
+  if (flags.peer) {
+    for (const t of threads) {
+      const o = ours.get(t)!, p = peer.get(t)!;
+      const r = {
+        train: med(o, "train_img_s") / med(p, "train_img_s"),
+        infer: med(o, "infer_img_s") / med(p, "infer_img_s"),
+      };
+      ratios[`threads_${t}`] = r;
+      console.log(
+        `ratio ours(${t} replica${t > 1 ? "s" : ""})/torch: train ${r.train.toFixed(2)}×, ` +
+          `inference ${
+            r.infer.toFixed(2)
+          }× (equal threads: ${t}; inference ours 1 thread, torch ${t})`,
+      );
+    }
+    const best = (m: Map<number, ConfigResult>, k: "train_img_s" | "infer_img_s") =>
+      [...m.values()].reduce((a, b) => (med(b, k) > med(a, k) ? b : a));
+    const ot = best(ours, "train_img_s"), pt = best(peer, "train_img_s");
+    const oi = best(ours, "infer_img_s"), pi = best(peer, "infer_img_s");
+    const r = {
+      train: med(ot, "train_img_s") / med(pt, "train_img_s"),
+      infer: med(oi, "infer_img_s") / med(pi, "infer_img_s"),
     };
+    ratios.best = r;
     console.log(
-      `ratio ours(${r.replicas} replica${r.replicas > 1 ? "s" : ""})/torch: train ${
-        ratios[`replicas_${r.replicas}`].train.toFixed(2)
-      }× (target ≥ 0.6×), inference ${
-        ratios[`replicas_${r.replicas}`].infer.toFixed(2)
-      }× (target ≥ 1.2×)`,
+      `ratio ours(best: ${ot.replicas} replica${ot.replicas > 1 ? "s" : ""})/torch: ` +
+        `train ${r.train.toFixed(2)}×, inference ${r.infer.toFixed(2)}× (each at its best: ` +
+        `torch trains best with ${pt.threads} thread(s), infers best with ${pi.threads})`,
     );
   }
-  const ours = results.filter((x) => x.engine !== "torch");
-  if (ours.length >= 2) {
+  if (threads.length >= 2) {
+    const lo = ours.get(threads[0])!, hi = ours.get(threads.at(-1)!)!;
     console.log(
-      `speed-up ${ours.at(-1)!.replicas} vs ${ours[0].replicas} replica(s): ` +
-        `${(ours.at(-1)!.train_img_s / ours[0].train_img_s).toFixed(2)}×`,
+      `speed-up ${hi.replicas} vs ${lo.replicas} replica(s): ` +
+        `${(med(hi, "train_img_s") / med(lo, "train_img_s")).toFixed(2)}×`,
     );
+  }
+  if (errors.length) {
+    throw new Error(`bench:train: run INVALID:\n  ${[...new Set(errors)].join("\n  ")}`);
   }
   const prof = flags.profile ? await profiles("m1", train, flags.batch) : [];
   if (prof.length) console.log(`\n${prof.join("\n\n")}`);
-  return { results, ratios };
+  return { params, results: configs, ratios };
 }
 
 async function recipeRun(flags: Flags, dir: string, threads: number) {
@@ -436,7 +577,7 @@ async function main() {
   );
   const report = flags.recipe
     ? { mode: "recipe", ...(await recipeRun(flags, dir, info.threads)) }
-    : { mode: "throughput", ...(await throughput(flags, dir, info.threads, info.versions.tfjs)) };
+    : { mode: "throughput", ...(await throughput(flags, dir, info.versions.tfjs)) };
   const outPath = join(statePaths(settings.stateDir).root, "bench", "train.json");
   await atomicWriteFile(
     outPath,

@@ -13,6 +13,13 @@ reading iopub after idle (and after the shell reply) until the channel has been 
 A code cell must produce at least one output unless it carries the tag `no-output`; an empty
 output list is reported as an error so lost outputs cannot pass unnoticed.
 
+Large outputs: the Deno 2.9.x kernel delivers a multi-megabyte iopub message (e.g. a figure with
+plotly.js inlined) late -- seconds after `status: idle` -- or with an HMAC signature that does not
+match its frames ("Invalid Signature"), when the machine is loaded. The TypeScript side therefore
+tells the kernel (FMNIST_PLOTLY_JS=page) to keep plotly.js out of the outputs and passes the
+script once as --head-html, which this runner puts into the <head> of the HTML export of a
+notebook with plotly outputs.
+
 Exit status: 0 all cells ran and produced their outputs, 1 the notebook failed (the report names
 the cell and the error), 2 bad usage or an unreadable notebook.
 """
@@ -225,12 +232,28 @@ def atomic_write(path, text):
         raise
 
 
-def export_html(nb, path):
-    """Export an executed notebook to standalone HTML (nbconvert's lab template)."""
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+def has_plotly_output(nb):
+    """True when a code cell shows a plotly figure."""
+    return any(PLOTLY_MIME in out.get("data", {})
+               for cell in nb.cells if cell.cell_type == "code"
+               for out in cell.get("outputs", []))
+
+
+def export_html(nb, path, head_html=None):
+    """Export an executed notebook to standalone HTML (nbconvert's lab template); `head_html`
+    (e.g. the plotly.js script) goes into <head> when the notebook shows plotly figures."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
+    if head_html and has_plotly_output(nb):
+        at = body.find("</head>")
+        if at < 0:
+            raise ValueError("nbconvert's HTML has no </head> to put the plotly.js script into")
+        body = body[:at] + head_html + "\n" + body[at:]
     atomic_write(path, body)
 
 
@@ -242,6 +265,9 @@ def main(argv):
                         help="where to write the partly executed notebook on failure "
                              "(default: --output)")
     parser.add_argument("--html", help="where to write the HTML export (skipped when absent)")
+    parser.add_argument("--head-html",
+                        help="file whose HTML goes into the export's <head> when it shows plotly "
+                             "figures (the plotly.js script)")
     parser.add_argument("--cwd", help="kernel working directory (default: the notebook's)")
     parser.add_argument("--kernel", default="deno", help="kernel spec name")
     parser.add_argument("--cell-timeout", type=float, default=300.0, help="seconds per cell")
@@ -308,7 +334,11 @@ def main(argv):
         atomic_write(written, nbformat.writes(nb))
         report["output"] = written
         if report["ok"] and args.html:
-            export_html(nb, args.html)
+            head = None
+            if args.head_html:
+                with open(args.head_html, encoding="utf-8") as f:
+                    head = f.read()
+            export_html(nb, args.html, head)
             report["html"] = args.html
     except Exception as e:  # noqa: BLE001 - report kernel start/IO failures as JSON
         report["ok"] = False

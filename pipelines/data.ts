@@ -33,7 +33,7 @@ const flagsSchema = z.object({
 export async function runDataStage(
   ctx: Ctx,
   print: (line: string) => void = console.log,
-): Promise<{ version: string }> {
+): Promise<{ version: string; reportKey: string }> {
   const ing = await ingest(ctx);
   print(
     ing.skipped
@@ -49,7 +49,7 @@ export async function runDataStage(
   );
   const feat = await featuresStep(ctx, dataset, { seed: ctx.settings.seed });
   print(`features  ${feat.skipped ? "unchanged" : "done     "}  feature set ${feat.id}`);
-  return { version: ing.version };
+  return { version: ing.version, reportKey: val.reportKey };
 }
 
 /** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */

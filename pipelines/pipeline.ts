@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { reapStaleRuns } from "../lib/tracking/mod.ts";
+import { FsObjectStore } from "../lib/storage/mod.ts";
 import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
 import {
   recipeNameSchema,
@@ -61,7 +62,7 @@ type Flags = z.infer<typeof flagsSchema>;
 async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
   const t0 = performance.now();
   await reapStaleRuns(ctx);
-  const { version } = await runDataStage(ctx);
+  const { version, reportKey } = await runDataStage(ctx);
   const recipe = RECIPES[flags.recipe];
   const limit = flags.limit ?? recipe.limit;
   if (flags.baselines) {
@@ -124,6 +125,17 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     } → ${cand.testEceCalibrated.toFixed(4)} at T=${
       cand.temperature.toFixed(3)
     }; report: runs show ${run} (evaluation.html)`,
+  );
+  // The summary a person reads; the last two lines stay `done in N s` / `test accuracy 0.xxxx`.
+  console.log(
+    `summary   dataset ${version.slice(0, 12)} · model ${flags.model} v${reg.version.version} ` +
+      `(champion v${reg.champion}) · test accuracy ${cand.testAccuracy.toFixed(4)}`,
+  );
+  console.log(
+    `reports   validation ${
+      ctx.store instanceof FsObjectStore ? ctx.store.pathOf(reportKey) : `object ${reportKey}`
+    }; ` +
+      `training run: deno task runs show ${run}`,
   );
   console.log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   console.log(`test accuracy ${cand.testAccuracy.toFixed(4)}`);

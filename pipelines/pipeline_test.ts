@@ -62,6 +62,20 @@ test("pipeline: quick recipe trains, registers a champion, prints the test accur
       /^register +unchanged +fmnist v1; already champion; champion is v1/m,
     );
     assert.match(second.out, new RegExp(`^test accuracy ${acc.toFixed(4)}$`, "m"));
+    // A summary for people, then the two lines scripts read, last.
+    for (const out of [first.out, second.out]) {
+      const lines = out.trimEnd().split("\n");
+      assert.match(
+        lines.at(-4) ?? "",
+        /^summary +dataset [0-9a-f]{12} · model fmnist v1 \(champion v1\)/,
+      );
+      assert.match(
+        lines.at(-3) ?? "",
+        /^reports +validation \S+report\.html; training run: deno task runs show/,
+      );
+      assert.match(lines.at(-2) ?? "", /^done in \d+ s$/);
+      assert.match(lines.at(-1) ?? "", /^test accuracy 0\.\d{4}$/);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -198,6 +198,7 @@ def main():
         "engine": "torch",
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
+        "params": sum(p.numel() for p in model.parameters()),
         "train_images": n * a.epochs,
         "train_s": train_s,
         "train_img_s": n * a.epochs / train_s,

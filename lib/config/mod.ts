@@ -3,4 +3,4 @@ export { ConfigError, envSchema, loadSettings, parseSettings } from "./settings.
 export type { Env, S3Settings, Settings } from "./settings.ts";
 export { ensureState, statePaths } from "./state.ts";
 export type { StatePaths } from "./state.ts";
-export { atomicWriteFile } from "./atomic.ts";
+export { atomicWriteFile, syncDir } from "./atomic.ts";

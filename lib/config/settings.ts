@@ -37,6 +37,8 @@ export const envSchema = z.object({
     .regex(/^[0-9A-Za-z.:-]{1,253}$/, "must be an IP address or host name, e.g. 0.0.0.0")
     .default("127.0.0.1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Log lines: `json`, `pretty` (pino-pretty), or `auto` = pretty when stdout is a terminal. */
+  FMNIST_LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
@@ -76,6 +78,7 @@ export interface Settings {
   /** Interface the service binds (`HOST`, default `127.0.0.1`). */
   host: string;
   logLevel: Env["LOG_LEVEL"];
+  logFormat: Env["FMNIST_LOG_FORMAT"];
   backend: Env["FMNIST_BACKEND"];
   threads: number;
   seed: number;
@@ -155,6 +158,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.FMNIST_LOG_FORMAT,
     backend: e.FMNIST_BACKEND,
     threads: e.FMNIST_THREADS,
     seed: e.FMNIST_SEED,

@@ -19,6 +19,7 @@ test("wrong values fail naming the variable", () => {
   });
   assert.throws(() => parseSettings({ DATABASE_URL: "mysql://x" }), /DATABASE_URL/);
   assert.throws(() => parseSettings({ FMNIST_BACKEND: "cuda" }), /FMNIST_BACKEND/);
+  assert.throws(() => parseSettings({ FMNIST_LOG_FORMAT: "yaml" }), /FMNIST_LOG_FORMAT/);
 });
 
 test("S3 endpoint requires credentials", () => {

@@ -301,6 +301,9 @@ export async function fetchFile(
   }
   throw new SourceError(
     `could not fetch ${spec.name} from any source:\n  ${failures.join("\n  ")}\n` +
-      `Set FMNIST_SOURCE to a directory or URL that holds the official files.`,
+      `To get the data: install Debian's package (\`apt-get install dataset-fashion-mnist\`, ` +
+      `which puts the files in ${DEBIAN_DIR}), or point FMNIST_SOURCE at a directory or base ` +
+      `URL holding the four official .gz files (e.g. FMNIST_SOURCE=/data/fashion-mnist or ` +
+      `FMNIST_SOURCE=https://mirror.example/fashion-mnist/).`,
   );
 }

@@ -177,6 +177,9 @@ test("a corrupt mirror falls through to the next one", async () => {
       assert.ok(e instanceof SourceError);
       assert.match(e.message, /could not fetch small-labels from any source/);
       assert.match(e.message, /\/a\/small-labels\.gz: HTTP 404[\s\S]*\/b\/small-labels\.gz/);
+      // It says how to get the data, not only that the download failed.
+      assert.match(e.message, /apt-get install dataset-fashion-mnist/);
+      assert.match(e.message, /FMNIST_SOURCE=/);
       return true;
     });
   });

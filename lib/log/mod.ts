@@ -1,8 +1,19 @@
-/** Structured JSON logging: one line per event, to stderr (progress bars: `lib/pipeline`). */
+/**
+ * Logging on pino: structured JSON lines for machines, pino-pretty lines for people.
+ *
+ * The format follows {@link logFormat}: `FMNIST_LOG_FORMAT=json|pretty` forces one; by default
+ * (`auto`) people at a terminal (stdout is a TTY) get pretty lines and everything else (pipes,
+ * files, CI, log collectors) gets one JSON object per line. Lines go to stderr; stdout stays for
+ * a command's results. Progress bars live in `lib/pipeline` (progress.ts).
+ */
+import { pino } from "pino";
+import { prettyFactory } from "pino-pretty";
 
 /** Log levels in increasing severity. */
 export type Level = "debug" | "info" | "warn" | "error";
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Output formats: one JSON object per line, or pino-pretty's human lines. */
+export type LogFormat = "json" | "pretty";
 
 /** Fields attached to a log line. */
 export type Fields = Record<string, unknown>;
@@ -17,12 +28,41 @@ export interface Logger {
   child(fields: Fields): Logger;
 }
 
-function envLevel(): Level {
+function env(name: string): string | undefined {
   try {
-    const v = Deno.env.get("LOG_LEVEL");
-    if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
-  } catch { /* no env permission */ }
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no env permission
+  }
+}
+
+function envLevel(): Level {
+  const v = env("LOG_LEVEL");
+  if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
   return "info";
+}
+
+function stdoutIsTerminal(): boolean {
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The output format: `FMNIST_LOG_FORMAT` (`json`, `pretty`, or `auto`/unset), where `auto` means
+ * pretty when stdout is a terminal and JSON otherwise. Pass `env`/`isTerminal` to decide for
+ * another process or in tests. A wrong value counts as `auto` here; `lib/config` settings reject
+ * it at start-up with a message naming the variable.
+ */
+export function logFormat(
+  opts: { env?: string | undefined; isTerminal?: boolean } = {},
+): LogFormat {
+  const v = "env" in opts ? opts.env : env("FMNIST_LOG_FORMAT");
+  if (v === "json" || v === "pretty") return v;
+  // `auto`, unset, or a wrong value (the settings reject that one at start-up, naming it)
+  return (opts.isTerminal ?? stdoutIsTerminal()) ? "pretty" : "json";
 }
 
 function serialize(v: unknown): unknown {
@@ -31,26 +71,85 @@ function serialize(v: unknown): unknown {
   return v;
 }
 
-/** Create a logger writing JSON lines to `sink` (stderr by default). */
-export function createLogger(
-  base: Fields = {},
-  opts: { level?: Level; sink?: (line: string) => void } = {},
-): Logger {
-  const min = ORDER[opts.level ?? envLevel()];
-  const sink = opts.sink ??
-    ((line: string) => Deno.stderr.writeSync(new TextEncoder().encode(line + "\n")));
-  const emit = (level: Level, msg: string, fields?: Fields) => {
-    if (ORDER[level] < min) return;
-    const rec: Fields = { ts: new Date().toISOString(), level, msg, ...base };
-    for (const [k, v] of Object.entries(fields ?? {})) rec[k] = serialize(v);
-    sink(JSON.stringify(rec));
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Minimum level (default `LOG_LEVEL`, else `info`). */
+  level?: Level;
+  /** Receives each line without its newline (default: stderr). */
+  sink?: (line: string) => void;
+  /** Line format (default: JSON when a sink is given, else {@link logFormat}). */
+  format?: LogFormat;
+  /** Colour pretty lines (default: when stderr is a terminal). */
+  colors?: boolean;
+}
+
+const enc = new TextEncoder();
+const toStderr = (line: string) => Deno.stderr.writeSync(enc.encode(line + "\n"));
+/** At a terminal, a line first clears the one it lands on: a live progress bar may be there. */
+const toTerminal = (line: string) => Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${line}\n`));
+
+function stderrIsTerminal(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * pino-pretty, configured for people: one short line per event — time, level, the step or stage
+ * and the message. Fields (hashes, ids, engine details) are left out of info and debug lines and
+ * kept, on the same line, for warnings and errors, where they explain what went wrong.
+ */
+function prettyLine(colors: boolean): (json: string) => string {
+  const common = {
+    colorize: colors,
+    translateTime: "HH:MM:ss",
+    messageKey: "msg",
+    timestampKey: "ts",
+    singleLine: true,
+    ignore: "pid,hostname",
+    messageFormat: "{if step}{step}: {end}{if stage}{stage}: {end}{msg}",
   };
+  const brief = prettyFactory({ ...common, hideObject: true }) as (json: string) => string;
+  const full = prettyFactory(common) as (json: string) => string;
+  return (json) => (/"level":"(warn|error)"/.test(json) ? full(json) : brief(json));
+}
+
+/** Create a logger with `base` fields on every line. */
+export function createLogger(base: Fields = {}, opts: LoggerOptions = {}): Logger {
+  const format = opts.format ?? (opts.sink ? "json" : logFormat());
+  const sink = opts.sink ?? (format === "pretty" && stderrIsTerminal() ? toTerminal : toStderr);
+  const pretty = format === "pretty" ? prettyLine(opts.colors ?? stderrIsTerminal()) : null;
+  const stream = {
+    write(chunk: string) {
+      const line = chunk.endsWith("\n") ? chunk.slice(0, -1) : chunk;
+      sink(pretty ? pretty(line).trimEnd() : line);
+    },
+  };
+  const root = pino({
+    level: opts.level ?? envLevel(),
+    base: null,
+    messageKey: "msg",
+    timestamp: () => `,"ts":"${new Date().toISOString()}"`,
+    formatters: { level: (label: string) => ({ level: label }) },
+  }, stream);
+  return wrap(Object.keys(base).length ? root.child(serializeAll(base)) : root);
+}
+
+function serializeAll(fields: Fields | undefined): Fields {
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(fields ?? {})) out[k] = serialize(v);
+  return out;
+}
+
+function wrap(p: pino.Logger): Logger {
   return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, opts),
+    debug: (m, f) => p.debug(serializeAll(f), m),
+    info: (m, f) => p.info(serializeAll(f), m),
+    warn: (m, f) => p.warn(serializeAll(f), m),
+    error: (m, f) => p.error(serializeAll(f), m),
+    child: (fields) => wrap(p.child(serializeAll(fields))),
   };
 }
 

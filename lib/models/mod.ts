@@ -27,7 +27,7 @@ export { argmaxClasses, predictProbabilities } from "./predict.ts";
 export type { Probabilities } from "./predict.ts";
 export { fitKnn, knnConfigSchema } from "./knn.ts";
 export type { KnnConfigInput, KnnModel } from "./knn.ts";
-export { SeededDropout, seededDropout } from "./seeded_dropout.ts";
+export { SeededDropout, seededDropout, setDropoutStep } from "./seeded_dropout.ts";
 export type { SeededDropoutArgs } from "./seeded_dropout.ts";
 export {
   exportOnnx,

@@ -1,6 +1,8 @@
 /**
  * Dropout whose masks are reproducible AND different at every step: the mask of the n-th
- * training call is drawn with seed `seed + n`. (tfjs's own `dropout({seed})` reseeds its RNG on
+ * training call is drawn with seed `seed + n`. The training loop sets n to the optimisation step
+ * before every step ({@link setDropoutStep}), so a run resumed from a checkpoint, or a replica
+ * started mid-run, draws the masks the uninterrupted run drew. (tfjs's own `dropout({seed})` reseeds its RNG on
  * every call, so it repeats one mask forever; unseeded dropout is not reproducible.) Identity at
  * inference. Registered for (de)serialization, so saved models load wherever this module is
  * imported (the models stage's `mod.ts` does).
@@ -31,6 +33,16 @@ export class SeededDropout extends tf.layers.Layer {
     this.seed = args.seed;
   }
 
+  /** Training calls so far: the next mask is drawn with seed `seed + calls`. */
+  get calls(): number {
+    return this.#calls;
+  }
+
+  set calls(n: number) {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`dropout calls must be ≥ 0, got ${n}`);
+    this.#calls = n;
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     return inputShape;
   }
@@ -51,6 +63,14 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(SeededDropout);
+
+/**
+ * Make every {@link SeededDropout} layer of `model` draw its next mask for optimisation step
+ * `step` (seed `seed + step`), whatever ran before in this process.
+ */
+export function setDropoutStep(model: tf.LayersModel, step: number): void {
+  for (const layer of model.layers) if (layer instanceof SeededDropout) layer.calls = step;
+}
 
 /** A {@link SeededDropout} layer. */
 export function seededDropout(args: SeededDropoutArgs): SeededDropout {

@@ -7,7 +7,7 @@ import { basename, join, resolve } from "node:path";
 import { atomicWriteFile } from "../config/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { describeHygiene, notebookHygiene, readNotebook } from "./ipynb.ts";
-import { type NotebookRun, NotebookRunError, runNotebook } from "./run.ts";
+import { type NotebookRun, runNotebook } from "./run.ts";
 import { typeCheckNotebook } from "./typecheck.ts";
 
 /** The notebooks (`*.ipynb`) of `dir`, sorted; `only` keeps those whose file name or stem matches. */
@@ -100,29 +100,14 @@ export async function runNotebooks(opts: NotebookBatchOptions): Promise<Notebook
     if (!(opts.execute ?? true)) continue;
     nlog.info("executing", { progress });
     try {
-      const execute = () =>
-        runNotebook(path, {
-          stateDir: opts.stateDir,
-          outDir,
-          html: opts.html,
-          env: opts.env,
-          cellTimeoutS: opts.cellTimeoutS,
-          log: nlog,
-        });
-      let run;
-      try {
-        run = await execute();
-      } catch (err) {
-        // A kernel-protocol fault of the runner (e.g. the Deno kernel's occasional message with
-        // an invalid HMAC signature) is not the notebook's fault: run it once more, and say so.
-        // Cell errors, timeouts and missing outputs are never retried.
-        if (!(err instanceof NotebookRunError && err.kind === "runner")) throw err;
-        nlog.warn("runner fault; executing the notebook once more", {
-          progress,
-          error: err.message.split("\n")[0],
-        });
-        run = await execute();
-      }
+      const run = await runNotebook(path, {
+        stateDir: opts.stateDir,
+        outDir,
+        html: opts.html,
+        env: opts.env,
+        cellTimeoutS: opts.cellTimeoutS,
+        log: nlog,
+      });
       runs.push(run);
       nlog.info("notebook done", {
         progress,

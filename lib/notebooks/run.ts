@@ -2,11 +2,26 @@
  * Headless notebook execution: runs `jupyter_config/run_notebook.py` with Debian's Python on the
  * project's Deno kernel, streams its progress to the log, and turns its JSON report into a
  * typed result or a {@link NotebookRunError} naming the notebook, the cell and the error.
+ *
+ * No output may travel as a multi-megabyte kernel message. The Deno 2.9.6 kernel, on a loaded
+ * machine, publishes such an iopub message seconds after it reported the cell `idle` (the runner
+ * then finds the cell without output) or with an HMAC signature that does not match its frames
+ * (jupyter_client: `ValueError: Invalid Signature`). A figure used to inline plotly.js (4.8 MB)
+ * into its first display; here the kernel gets `FMNIST_PLOTLY_JS=page` so figures never inline
+ * it, and the HTML export gets the script once in its `<head>` (`--head-html`).
  */
 import { basename, extname, join, resolve } from "node:path";
 import { z } from "zod";
+import { atomicWriteFile } from "../config/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { ensureJupyterDirs, jupyterEnv, RUNNER_SCRIPT, SYSTEM_PYTHON } from "./jupyter_env.ts";
+import { PLOTLY_JS_ENV, plotlyScriptTag } from "../report/mod.ts";
+import {
+  ensureJupyterDirs,
+  jupyterDirs,
+  jupyterEnv,
+  RUNNER_SCRIPT,
+  SYSTEM_PYTHON,
+} from "./jupyter_env.ts";
 
 const cellRunSchema = z.object({
   index: z.number().int(),
@@ -139,6 +154,15 @@ export function reportError(report: RunnerReport, stderrTail: string): NotebookR
   return new NotebookRunError(lines.join("\n"), report.notebook, e.cell, e.kind, report.output);
 }
 
+/** The plotly.js `<script>` for the HTML exports, written once under the state dir. */
+async function plotlyHead(stateDir: string): Promise<string> {
+  const path = join(jupyterDirs(stateDir).data, "plotly-head.html");
+  const tag = plotlyScriptTag();
+  const current = await Deno.readTextFile(path).catch(() => null);
+  if (current !== tag) await atomicWriteFile(path, tag);
+  return path;
+}
+
 /**
  * Execute `notebookPath` headlessly on a fresh Deno kernel (working directory: the notebook's),
  * write the executed copy (and HTML) under `outDir`, and return per-cell timings.
@@ -170,13 +194,20 @@ export async function runNotebook(
     "--quiet",
     String(opts.quietS ?? 0.5),
   ];
-  if (opts.html ?? true) args.push("--html", out.html);
+  if (opts.html ?? true) {
+    args.push("--html", out.html, "--head-html", await plotlyHead(opts.stateDir));
+  }
   if (opts.cwd) args.push("--cwd", resolve(opts.cwd));
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(SYSTEM_PYTHON, {
       args,
-      env: { ...jupyterEnv(opts.stateDir), NO_COLOR: "1", ...(opts.env ?? {}) },
+      env: {
+        ...jupyterEnv(opts.stateDir),
+        NO_COLOR: "1",
+        ...(opts.env ?? {}),
+        [PLOTLY_JS_ENV]: "page",
+      },
       stdout: "piped",
       stderr: "piped",
     }).spawn();

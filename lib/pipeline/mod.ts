@@ -12,8 +12,8 @@ export type {
 } from "./steps.ts";
 export { canonicalJson, hashJson } from "./canonical.ts";
 export type { Json } from "./canonical.ts";
-export { createProgress, renderBar } from "./progress.ts";
-export type { Progress, ProgressOptions } from "./progress.ts";
+export { createProgress, formatAmount, formatDuration, renderBar } from "./progress.ts";
+export type { Progress, ProgressInfo, ProgressOptions } from "./progress.ts";
 export { parseCli, UsageError } from "./cli.ts";
 export type { FlagSpec, ParsedCli } from "./cli.ts";
 export { runCommand } from "./command.ts";

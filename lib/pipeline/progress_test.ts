@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLogger } from "../log/mod.ts";
-import { createProgress, renderBar } from "./mod.ts";
+import { createProgress, formatAmount, formatDuration, renderBar } from "./mod.ts";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -41,23 +41,40 @@ test("non-TTY progress logs throttled JSON lines and a final one", () => {
   assert.equal(last?.rate, 40);
 });
 
-test("TTY progress draws a bar and logs only start and end", () => {
+test("TTY progress draws a live bar (amount, rate, ETA, the step's figures) and one end line", () => {
   const { lines, log } = capture();
   const drawn: string[] = [];
   let t = 0;
   const p = createProgress(log, {
-    label: "dl",
-    total: 4,
+    label: "epoch 1/3",
+    total: 400,
+    unit: "images",
     tty: true,
     write: (s) => drawn.push(s),
     now: () => t,
   });
   for (let i = 0; i < 4; i++) {
-    t += 200;
-    p.tick();
+    t += 1000;
+    p.tick(100, { loss: 0.5 - i * 0.1, acc: 0.7 + i * 0.05 });
   }
   p.done();
-  assert.equal(lines.length, 2);
-  assert.ok(drawn.some((d) => d.includes("dl [###############---------------]  50% 2/4 items")));
-  assert.equal(drawn.at(-1), "\r\x1b[2K");
+  const screen = drawn.join("");
+  // cli-progress redraws in place; the frames carry the label, percentage, amounts, ETA, figures
+  assert.match(screen, /epoch 1\/3 [█░]{30} +\d+% \d+\/400 images \| \d+\/s \| ETA \d+s/);
+  assert.match(screen, /loss 0\.\d{4} {2}acc 0\.\d{4}/);
+  // no JSON progress lines at a terminal: one short line when it finishes
+  assert.equal(lines.length, 1);
+  assert.match(
+    String(lines[0].msg),
+    /^epoch 1\/3: 400 images in 4s \(loss 0\.2000 {2}acc 0\.8500\)$/,
+  );
+});
+
+test("formatAmount and formatDuration speak human", () => {
+  assert.equal(formatAmount(26_421_880, "bytes"), "25.2 MiB");
+  assert.equal(formatAmount(512, "bytes"), "512 B");
+  assert.equal(formatAmount(1234.6, "images"), "1235");
+  assert.equal(formatDuration(75), "1m15s");
+  assert.equal(formatDuration(4000), "1h06m");
+  assert.equal(formatDuration(NaN), "?");
 });

@@ -2,8 +2,11 @@
  * Jupyter display of plotly figures from the Deno kernel. A figure's mime bundle carries both
  * `application/vnd.plotly.v1+json` (rendered natively by JupyterLab's plotly renderer) and a
  * `text/html` fallback that works in classic Jupyter and in nbconvert's HTML export with no
- * internet. The 4.8 MB plotly.js bundle is inlined only in the first figure of the kernel session;
- * later fallbacks reuse `window.Plotly`.
+ * internet. In an interactive kernel the 4.8 MB plotly.js bundle is inlined only in the first
+ * figure of the session; later fallbacks reuse `window.Plotly`. Under the headless runner
+ * (`FMNIST_PLOTLY_JS=page`) it is never inlined: the runner puts it once into the page it exports,
+ * because the Deno kernel delivers multi-megabyte iopub messages late (after `idle`) or with an
+ * invalid HMAC signature when the machine is loaded (see lib/notebooks/run.ts).
  */
 import type { PlotlyFigure } from "./figure.ts";
 import { figureHtml, type ReportSection, sectionHtml } from "./html.ts";
@@ -17,6 +20,21 @@ export interface FigureBundle {
 }
 
 let plotlyInlined = false;
+
+/**
+ * Environment variable set by the headless notebook runner: `page` means the page that shows the
+ * outputs (the HTML export) loads plotly.js itself, so figure bundles must not inline it.
+ */
+export const PLOTLY_JS_ENV = "FMNIST_PLOTLY_JS";
+
+/** True when the page showing the outputs provides plotly.js (see {@link PLOTLY_JS_ENV}). */
+export function pageProvidesPlotly(): boolean {
+  try {
+    return Deno.env.get(PLOTLY_JS_ENV) === "page";
+  } catch {
+    return false; // no env permission: an interactive kernel
+  }
+}
 
 /** Forget that plotly.js was inlined, so the next bundle inlines it again (e.g. a new page). */
 export function resetPlotlyEmbedding(): void {
@@ -35,14 +53,15 @@ function describe(fig: PlotlyFigure): string {
 }
 
 /**
- * The mime bundle of `fig`. The first call in a process inlines plotly.js into the HTML fallback
- * (pass `includePlotly` to force either way); later calls rely on `window.Plotly`.
+ * The mime bundle of `fig`. The first call in a process inlines plotly.js into the HTML fallback,
+ * unless the page provides it ({@link pageProvidesPlotly}); pass `includePlotly` to force either
+ * way. Later calls rely on `window.Plotly`.
  */
 export function figureBundle(
   fig: PlotlyFigure,
   opts: { includePlotly?: boolean; id?: string } = {},
 ): FigureBundle {
-  const include = opts.includePlotly ?? !plotlyInlined;
+  const include = opts.includePlotly ?? (!plotlyInlined && !pageProvidesPlotly());
   const html = figureHtml(fig, { includePlotly: include, id: opts.id });
   if (include) plotlyInlined = true;
   return {

@@ -9,6 +9,8 @@ import {
   figureHtml,
   JUPYTER_DISPLAY,
   NotInJupyterError,
+  pageProvidesPlotly,
+  PLOTLY_JS_ENV,
   plotlyJs,
   renderHtmlPage,
   resetPlotlyEmbedding,
@@ -53,6 +55,22 @@ test("figureBundle: both mime types; plotly.js inlined only in the first bundle"
   assert.ok(first["text/html"].length > 1_000_000 && second["text/html"].length < 10_000);
   const forced = figureBundle(fig, { includePlotly: true });
   assert.ok(forced["text/html"].includes("plotly.js v3.7.0"));
+});
+
+test("figureBundle never inlines plotly.js when the page provides it (headless runner)", () => {
+  resetPlotlyEmbedding();
+  Deno.env.set(PLOTLY_JS_ENV, "page");
+  try {
+    assert.ok(pageProvidesPlotly());
+    const b = figureBundle(fig);
+    assert.ok(!b["text/html"].includes("plotly.js v3.7.0"));
+    assert.ok(b["text/html"].length < 10_000);
+    assert.ok(figureBundle(fig, { includePlotly: true })["text/html"].includes("plotly.js v3"));
+  } finally {
+    Deno.env.delete(PLOTLY_JS_ENV);
+    resetPlotlyEmbedding();
+  }
+  assert.ok(figureBundle(fig)["text/html"].includes("plotly.js v3.7.0"));
 });
 
 test("displayable renders through the Jupyter.display symbol; displayFigure needs a kernel", async () => {

@@ -32,6 +32,8 @@ export {
   figureBundle,
   JUPYTER_DISPLAY,
   NotInJupyterError,
+  pageProvidesPlotly,
+  PLOTLY_JS_ENV,
   resetPlotlyEmbedding,
   sectionBundle,
 } from "./display.ts";

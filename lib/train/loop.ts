@@ -14,7 +14,7 @@ import { z } from "zod";
 import type { ImageSet } from "../data/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Signature } from "../models/mod.ts";
-import { inputTensor, modelInputShape } from "../models/mod.ts";
+import { inputTensor, modelInputShape, setDropoutStep } from "../models/mod.ts";
 import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import { accuracy, logLoss } from "../evaluate/mod.ts";
 import { createProgress } from "../pipeline/mod.ts";
@@ -276,6 +276,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
               shape,
               ybuf.slice(a, b),
               n,
+              step,
             )
             : null
         );
@@ -283,6 +284,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         const n0 = ranges[0][1];
         const x = inputTensor(xbuf, n0, shape);
         const y = tf.tensor1d(ybuf.subarray(0, n0), "int32");
+        // Dropout masks are a function of the step, so a resumed run draws the same ones.
+        setDropoutStep(model, step);
         const own = shardGradients(model, vars, x, y, lossSpec, wTensor, n);
         x.dispose();
         y.dispose();
@@ -307,7 +310,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         lossSum += batchLoss * n;
         step++;
         imagesSeen += n;
-        bar?.tick(n);
+        const seen = start + n;
+        bar?.tick(n, { loss: lossSum / seen, acc: correct / seen });
       }
       bar?.done();
       const metrics: EpochMetrics = {

@@ -38,6 +38,8 @@ export const toReplicaSchema = z.discriminatedUnion("type", [
     inputShape: z.array(z.number().int().positive()),
     y: i32,
     divisor: z.number().int().positive(),
+    /** Optimisation step: seeds this step's dropout masks (resume draws the same masks). */
+    step: z.number().int().min(0),
   }),
   z.object({ type: z.literal("apply"), grads: f32, learningRate: z.number().positive() }),
   z.object({ type: z.literal("weights"), id: z.number().int() }),

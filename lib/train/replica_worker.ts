@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../engine/mod.ts";
-import { deserializeModel } from "../models/mod.ts";
+import { deserializeModel, setDropoutStep } from "../models/mod.ts";
 import { backendRequestSchema } from "../engine/mod.ts";
 import type { FromReplica, ToReplica } from "./replica_protocol.ts";
 import { toReplicaSchema } from "./replica_protocol.ts";
@@ -73,6 +73,7 @@ async function handle(msg: ToReplica): Promise<void> {
       const n = msg.y.length;
       const x = tf.tensor(msg.x, [n, ...msg.inputShape]);
       const y = tf.tensor1d(msg.y, "int32");
+      setDropoutStep(r.model, msg.step);
       const out = shardGradients(r.model, r.vars, x, y, r.loss, r.weights, msg.divisor);
       x.dispose();
       y.dispose();

@@ -202,7 +202,8 @@ export class ReplicaPool {
 
   /**
    * Ask worker `k` (0-based) for the gradients of a shard of `y.length` images (`x` normalized
-   * pixels) whose loss is divided by `divisor` (the whole batch size). Transfers `x` and `y`.
+   * pixels) whose loss is divided by `divisor` (the whole batch size), at optimisation step
+   * `step` (seeds the dropout masks). Transfers `x` and `y`.
    */
   async shardGradients(
     k: number,
@@ -210,9 +211,10 @@ export class ReplicaPool {
     inputShape: number[],
     y: Int32Array,
     divisor: number,
+    step: number,
   ): Promise<WorkerShardResult> {
     const reply = await this.workers[k].request(
-      (id) => ({ type: "grad", id, x, inputShape, y, divisor }),
+      (id) => ({ type: "grad", id, x, inputShape, y, divisor, step }),
       [x.buffer as ArrayBuffer, y.buffer as ArrayBuffer],
     );
     if (reply.type !== "grad") throw new Error(`replica ${k + 1}: expected gradients`);

@@ -55,7 +55,7 @@ test("a worker replica stays bit-identical to replica 0 over steps (weights and 
         for (let j = 0; j < size; j++) xs[i * size + j] = data.images[src + j] / 255;
         ys[i] = data.labels[(s * n + i) % 3000];
       }
-      const remote = pool.shardGradients(0, xs.slice(32 * size), [28, 28, 1], ys.slice(32), n);
+      const remote = pool.shardGradients(0, xs.slice(32 * size), [28, 28, 1], ys.slice(32), n, s);
       const x = tf.tensor(xs.subarray(0, 32 * size), [32, 28, 28, 1]);
       const y = tf.tensor1d(ys.subarray(0, 32), "int32");
       const own = shardGradients(model, vars, x, y, spec, null, n);
@@ -170,7 +170,7 @@ test("a replica that cannot start or fails mid-run surfaces as a clear error", a
   try {
     // 10 pixels cannot make one 28×28 image: the worker's tensor creation throws.
     await assert.rejects(
-      pool.shardGradients(0, new Float32Array(10), [28, 28, 1], new Int32Array(1), 1),
+      pool.shardGradients(0, new Float32Array(10), [28, 28, 1], new Int32Array(1), 1, 0),
       /training replica 1 \(worker\) failed: .*/,
     );
     await assert.rejects(pool.replicaWeights(0), /training replica 1/);
