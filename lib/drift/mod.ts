@@ -42,3 +42,18 @@ export { applyShift, priorShiftIndices, SEVERITIES, SHIFT_KINDS, SHIFT_LEVELS } 
 export type { Severity, ShiftKind } from "./shifts.ts";
 export { evaluateDetectors, evaluationMarkdown } from "./evaluate.ts";
 export type { EvaluateOptions, EvaluationCell, EvaluationTable } from "./evaluate.ts";
+export { driftReportHtml } from "./report.ts";
+export { DriftSourceError, readCurrentBatch } from "./input.ts";
+export type { CurrentBatch } from "./input.ts";
+export {
+  ensureProfile,
+  listDriftEvents,
+  loadDriftModel,
+  loadProfile,
+  recordDriftEvent,
+  referenceImages,
+  saveProfile,
+} from "./store.ts";
+export type { DriftEvent, DriftModel } from "./store.ts";
+export { checkDrift, shiftSpecSchema } from "./check.ts";
+export type { CheckOptions, CheckResult } from "./check.ts";
