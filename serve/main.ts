@@ -3,6 +3,7 @@
  * `PORT`, and shut down gracefully (finish in-flight requests, close the context) on SIGINT or
  * SIGTERM.
  */
+import { DriftMonitor, liveOptionsFromEnv } from "../lib/drift/mod.ts";
 import { ConfigError, loadSettings } from "../lib/config/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/pipeline/mod.ts";
@@ -47,10 +48,13 @@ export async function main(): Promise<number> {
   }
   let inference: Inference | undefined;
   let logs: PredictionLogWriter | undefined;
+  let drift: DriftMonitor | undefined;
   try {
     let inferenceOpts;
+    let driftOpts;
     try {
       inferenceOpts = inferenceOptionsFromEnv(Deno.env.toObject());
+      driftOpts = liveOptionsFromEnv(Deno.env.toObject());
     } catch (err) {
       log.error("bad inference settings", { error: err });
       return 2;
@@ -67,6 +71,11 @@ export async function main(): Promise<number> {
       registry: inference.metrics.registry,
     });
     inference.service.setSink(logs);
+    // Live drift detection: a window of served inputs per version, tested off the request path.
+    drift = driftOpts
+      ? new DriftMonitor(ctx, { registry: inference.metrics.registry, live: driftOpts, log })
+      : undefined;
+    inference.service.setObserver(drift);
     const warming = inference;
     // Champions load in the background; /readyz answers 503 until they are in.
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
@@ -77,6 +86,7 @@ export async function main(): Promise<number> {
       tracking: ctx,
       experiments: { logs, ab },
       adminKey: settings.adminKey,
+      drift,
     });
     let server;
     try {
@@ -103,6 +113,7 @@ export async function main(): Promise<number> {
     log.info("stopped");
     return 0;
   } finally {
+    await drift?.close();
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     await inference?.close();
     await ctx.close();

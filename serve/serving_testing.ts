@@ -5,6 +5,7 @@
  */
 import { parseSettings, statePaths } from "../lib/config/mod.ts";
 import { AbResolver } from "../lib/ab/mod.ts";
+import { DriftMonitor, type LiveOptionsInput } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { createInference, type Inference } from "../lib/inference/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
@@ -23,6 +24,8 @@ export interface Serving {
   inf: Inference;
   logs: PredictionLogWriter;
   ab: AbResolver;
+  /** Live drift detection, when {@link ServingOptions.drift} was given. */
+  drift?: DriftMonitor;
   server: RunningServer;
   /** Shut the server down, flush logs, close everything and delete the state dir. */
   close(): Promise<void>;
@@ -39,6 +42,8 @@ export interface ServingOptions {
   seed?: boolean;
   maxBodyBytes?: number;
   log?: Logger;
+  /** Enable live drift detection with these options. */
+  drift?: LiveOptionsInput;
 }
 
 /** Start the service; see the module doc. */
@@ -72,6 +77,10 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     registry: inf.metrics.registry,
   }, { flushIntervalMs: 100, retryIntervalMs: 200, writeTimeoutMs: 3000, ...opts.logs });
   inf.service.setSink(logs);
+  const drift = opts.drift
+    ? new DriftMonitor(ctx, { registry: inf.metrics.registry, live: opts.drift, log })
+    : undefined;
+  inf.service.setObserver(drift);
   const app = createApp({
     log,
     datasets: createDatasetApi(ctx),
@@ -80,6 +89,7 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     experiments: { logs, ab },
     adminKey: opts.adminKey,
     maxBodyBytes: opts.maxBodyBytes,
+    drift,
   });
   const server = startServer(app, { port: 0, hostname: "127.0.0.1", log });
   return {
@@ -89,9 +99,11 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     inf,
     logs,
     ab,
+    ...(drift ? { drift } : {}),
     server,
     async close() {
       await server.shutdown();
+      await drift?.close();
       await logs.close();
       await inf.close();
       await ctx.close();

@@ -57,3 +57,5 @@ export {
 export type { DriftEvent, DriftModel } from "./store.ts";
 export { checkDrift, shiftSpecSchema } from "./check.ts";
 export type { CheckOptions, CheckResult } from "./check.ts";
+export { DriftMonitor, liveEnvSchema, liveOptionsFromEnv, liveOptionsSchema } from "./live.ts";
+export type { LiveOptionsInput, LiveStatus } from "./live.ts";

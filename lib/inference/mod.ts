@@ -80,6 +80,7 @@ export {
 } from "./workers.ts";
 export type { InferenceWorkersOptions, WorkerCount, WorkerStats } from "./workers.ts";
 export type {
+  InputObserver,
   PredictionRecord,
   PredictionSink,
   Resolution,

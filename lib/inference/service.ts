@@ -9,7 +9,7 @@ import { type PredictionCache, predictionKey } from "./cache.ts";
 import { IMAGE_PIXELS, type PixelBatch } from "./instances.ts";
 import type { InferenceMetrics } from "./metrics.ts";
 import type { ModelPool, VersionRef } from "./pool.ts";
-import type { PredictionRecord, PredictionSink, VersionResolver } from "./sink.ts";
+import type { InputObserver, PredictionRecord, PredictionSink, VersionResolver } from "./sink.ts";
 
 /** One instance's prediction. */
 export interface Prediction {
@@ -64,6 +64,7 @@ export class InferenceService {
   readonly metrics: InferenceMetrics;
   #sink?: PredictionSink;
   #resolver?: VersionResolver;
+  #observer?: InputObserver;
   readonly #log: Logger;
 
   constructor(opts: InferenceServiceOptions) {
@@ -78,6 +79,11 @@ export class InferenceService {
   /** Replace the prediction sink (e.g. once the log writer is ready). */
   setSink(sink: PredictionSink | undefined): void {
     this.#sink = sink;
+  }
+
+  /** Replace the input observer (live drift detection); undefined removes it. */
+  setObserver(observer: InputObserver | undefined): void {
+    this.#observer = observer;
   }
 
   /** Replace the version resolver (e.g. when an A/B config changes). */
@@ -170,6 +176,7 @@ export class InferenceService {
         });
       }
       this.#emit(records);
+      this.#observe(m.name, m.version, req.batch.pixels, n);
       return {
         predictions,
         model: { name: m.name, version: m.version },
@@ -191,6 +198,15 @@ export class InferenceService {
       }
     } catch (err) {
       this.#log.error("prediction sink failed", { error: err });
+    }
+  }
+
+  #observe(model: string, version: number, pixels: Float32Array, count: number): void {
+    if (!this.#observer) return;
+    try {
+      this.#observer.observe(model, version, pixels, count);
+    } catch (err) {
+      this.#log.error("input observer failed", { error: err });
     }
   }
 
