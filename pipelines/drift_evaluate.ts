@@ -21,6 +21,7 @@ import {
 } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { runCommand } from "../lib/pipeline/mod.ts";
+import { RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
 
 const USAGE = `usage: deno task drift:evaluate [--model NAME@REF] [--sizes 50,200,1000]
                                 [--clean-batches N] [--shift-batches N] [--kinds a,b,…]
@@ -101,7 +102,16 @@ export function main(
           ? Number(refText)
           : refText;
         await initEngine(ctx.settings);
-        const m = await loadDriftModel(ctx, name, ref);
+        let m;
+        try {
+          m = await loadDriftModel(ctx, name, ref);
+        } catch (err) {
+          if (err instanceof RegistryNotFoundError || err instanceof RegistryInputError) {
+            console.error(`drift:evaluate: ${err.message}`);
+            return 2;
+          }
+          throw err;
+        }
         try {
           const { profile } = await ensureProfile(ctx, m, {
             seed: f.seed,
