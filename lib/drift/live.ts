@@ -8,6 +8,8 @@
  *   traffic exceeds `maxAdmitPerSecond`, inputs are admitted with probability
  *   `maxAdmitPerSecond / rate` (rate: an exponentially smoothed inputs-per-second), so memory and
  *   evaluation cost stay bounded while the window still spans a random sample of recent traffic.
+ * - **Off the request path**: evaluations run in a worker thread (`lib/drift/live_worker.ts`,
+ *   its own engine and model copy), so they never block the event loop serving requests.
  * - **Schedule**: an evaluation runs (on a timer, never inside a request) after `every` newly
  *   admitted images, or `intervalSeconds` after the last one if at least `minWindow` new images
  *   arrived; one evaluation at a time per version.
@@ -24,12 +26,16 @@
  * `overall`: the last verdict; `state` for the confirmed state), `fmnist_drift_window_size`,
  * `fmnist_drift_evaluations_total`, `fmnist_drift_inputs_total{outcome=admitted|sampled_out}`.
  */
+import * as tf from "@tensorflow/tfjs";
 import client from "prom-client";
 import { z } from "zod";
 import type { Logger } from "../log/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
 import { detectDrift, type DetectOptionsInput, type DriftReport } from "./detect.ts";
 import { type Profile, viewBatch } from "./profile.ts";
+import type { FromLiveWorker, ToLiveWorker } from "./live_worker.ts";
+import { readArtifactManifest } from "../models/mod.ts";
+import { getContent } from "../storage/mod.ts";
 import {
   type DriftModel,
   ensureProfile,
@@ -56,6 +62,11 @@ export const liveOptionsSchema = z.object({
   computeMissingProfiles: z.boolean().default(true),
   /** Most reference images when computing a missing profile. */
   maxReference: z.number().int().min(20).default(10_000),
+  /**
+   * Evaluate in a worker thread (default): the forward pass and tests of a window never block
+   * the service's event loop. `false` evaluates on the main thread (between requests).
+   */
+  worker: z.boolean().default(true),
 });
 /** Live options as callers write them. */
 export type LiveOptionsInput = z.input<typeof liveOptionsSchema>;
@@ -99,6 +110,7 @@ interface Track {
   lastEvaluatedAt: string | null;
   detail?: string;
   model$?: Promise<{ m: DriftModel; profile: Profile }>;
+  setup$?: Promise<void>;
 }
 
 /** Live drift detection; see the module doc. Implements the inference service's observer. */
@@ -111,6 +123,12 @@ export class DriftMonitor {
   readonly #random: () => number;
   #closed = false;
   #pending = new Set<Promise<void>>();
+  #worker?: Worker;
+  #nextId = 0;
+  readonly #waiting = new Map<
+    number,
+    { resolve: (r: DriftReport) => void; reject: (e: Error) => void }
+  >();
   readonly #statistic: client.Gauge<"model" | "version" | "detector">;
   readonly #pValue: client.Gauge<"model" | "version" | "detector">;
   readonly #detected: client.Gauge<"model" | "version" | "detector">;
@@ -263,49 +281,126 @@ export class DriftMonitor {
     }
   }
 
+  /** The version's model and profile on this thread (computing a missing profile if allowed). */
+  #load(t: Track): Promise<{ m: DriftModel; profile: Profile }> {
+    t.model$ ??= (async () => {
+      const m = await loadDriftModel(this.#ctx, t.model, t.version);
+      try {
+        if (this.#o.computeMissingProfiles) {
+          const { profile } = await ensureProfile(this.#ctx, m, {
+            maxReference: this.#o.maxReference,
+          });
+          return { m, profile };
+        }
+        const profile = await loadProfile(this.#ctx, t.model, t.version);
+        if (!profile) {
+          throw new Error(
+            `${t.model} v${t.version} has no reference profile (run deno task drift once)`,
+          );
+        }
+        return { m, profile };
+      } catch (err) {
+        m.model.dispose();
+        throw err;
+      }
+    })();
+    return t.model$;
+  }
+
+  #startWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const w = new Worker(new URL("./live_worker.ts", import.meta.url), { type: "module" });
+    w.onmessage = (e: MessageEvent) => {
+      const msg = e.data as FromLiveWorker;
+      const waiter = this.#waiting.get(msg.id);
+      if (!waiter) return;
+      this.#waiting.delete(msg.id);
+      if (msg.type === "report") waiter.resolve(msg.report);
+      else waiter.reject(new Error(msg.message));
+    };
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      for (const waiter of this.#waiting.values()) {
+        waiter.reject(new Error(`live drift worker failed: ${e.message}`));
+      }
+      this.#waiting.clear();
+      this.#worker = undefined;
+      for (const t of this.#tracks.values()) t.setup$ = undefined;
+      w.terminate();
+    };
+    const backend = tf.getBackend() === "cpu" ? "cpu" : "wasm";
+    w.postMessage({ type: "init", backend } satisfies ToLiveWorker);
+    this.#worker = w;
+    return w;
+  }
+
+  async #evaluateInWorker(t: Track, images: Uint8Array, count: number): Promise<DriftReport> {
+    const key = `${t.model}\u0000${t.version}`;
+    const w = this.#startWorker();
+    t.setup$ ??= (async () => {
+      const { m, profile } = await this.#load(t);
+      const manifest = await readArtifactManifest(this.#ctx.store, m.version.sha256);
+      const weights = await getContent(this.#ctx.store, manifest.weightsSha256);
+      w.postMessage(
+        {
+          type: "setup",
+          key,
+          modelTopology: manifest.modelTopology,
+          weightSpecs: manifest.weightSpecs,
+          weights,
+          normalization: m.signature.normalization,
+          profile,
+        } satisfies ToLiveWorker,
+      );
+    })();
+    await t.setup$;
+    const id = ++this.#nextId;
+    const report = new Promise<DriftReport>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+    });
+    w.postMessage(
+      {
+        type: "evaluate",
+        id,
+        key,
+        images,
+        count,
+        detect: { ...this.#detect, seed: t.evaluations },
+      } satisfies ToLiveWorker,
+      [images.buffer],
+    );
+    return await report;
+  }
+
   async #evaluate(t: Track): Promise<void> {
     try {
-      t.model$ ??= (async () => {
-        const m = await loadDriftModel(this.#ctx, t.model, t.version);
-        try {
-          if (this.#o.computeMissingProfiles) {
-            const { profile } = await ensureProfile(this.#ctx, m, {
-              maxReference: this.#o.maxReference,
-            });
-            return { m, profile };
-          }
-          const profile = await loadProfile(this.#ctx, t.model, t.version);
-          if (!profile) {
-            throw new Error(
-              `${t.model} v${t.version} has no reference profile (run deno task drift once)`,
-            );
-          }
-          return { m, profile };
-        } catch (err) {
-          m.model.dispose();
-          throw err;
-        }
-      })();
-      const { m, profile } = await t.model$;
-      if (this.#closed) return;
       const n = t.size;
       const images = t.ring.slice(0, n * 784);
       t.sinceEval = 0;
-      const view = viewBatch(m.model, profile, {
-        count: n,
-        rows: 28,
-        cols: 28,
-        images,
-        labels: new Uint8Array(n),
-      }, m.signature.normalization);
-      // Let queued requests run between the forward pass and the tests.
-      await new Promise((r) => setTimeout(r, 0));
-      const report = detectDrift(profile, view, { ...this.#detect, seed: t.evaluations });
+      let report: DriftReport;
+      if (this.#o.worker) report = await this.#evaluateInWorker(t, images, n);
+      else {
+        const { m, profile } = await this.#load(t);
+        if (this.#closed) return;
+        const view = viewBatch(m.model, profile, {
+          count: n,
+          rows: 28,
+          cols: 28,
+          images,
+          labels: new Uint8Array(n),
+        }, m.signature.normalization);
+        // Let queued requests run between the forward pass and the tests.
+        await new Promise((r) => setTimeout(r, 0));
+        report = detectDrift(profile, view, { ...this.#detect, seed: t.evaluations });
+      }
+      if (this.#closed) return;
       this.#apply(t, report);
     } catch (err) {
+      if (this.#closed) return;
       t.state = "unavailable";
       t.detail = err instanceof Error ? err.message : String(err);
       t.model$ = undefined;
+      t.setup$ = undefined;
       this.#log.warn("live drift detection unavailable for this version", {
         model: t.model,
         version: t.version,
@@ -381,7 +476,11 @@ export class DriftMonitor {
   async close(): Promise<void> {
     this.#closed = true;
     for (const t of this.#tracks.values()) if (t.timer !== undefined) clearTimeout(t.timer);
+    for (const waiter of this.#waiting.values()) waiter.reject(new Error("drift monitor closed"));
+    this.#waiting.clear();
     await this.idle();
+    this.#worker?.terminate();
+    this.#worker = undefined;
     for (const t of this.#tracks.values()) {
       const loaded = await t.model$?.catch(() => undefined);
       loaded?.m.model.dispose();
