@@ -12,7 +12,8 @@
  *   its own engine and model copy), so they never block the event loop serving requests.
  * - **Schedule**: an evaluation runs (on a timer, never inside a request) after `every` newly
  *   admitted images, or `intervalSeconds` after the last one if at least `minWindow` new images
- *   arrived; one evaluation at a time per version.
+ *   arrived, but never sooner than `minIntervalSeconds` (30) after the previous one — so the
+ *   detector's CPU is bounded whatever the traffic; one evaluation at a time per version.
  * - **Alarms**: each evaluation applies the detectors' rule (false alarm ≤ α per evaluation).
  *   With `every` = `window` (the default) consecutive windows are disjoint, hence independent
  *   under no drift; the version's state becomes `drift` — and one drift event is recorded — only
@@ -52,6 +53,11 @@ export const liveOptionsSchema = z.object({
   every: z.number().int().min(1).optional(),
   /** Evaluate at least this often (seconds) when ≥ `minWindow` new images arrived. */
   intervalSeconds: z.number().positive().max(86_400).default(60),
+  /**
+   * Evaluate at most this often (seconds): at high traffic the window refills in seconds, and
+   * the detector's CPU must not grow with traffic.
+   */
+  minIntervalSeconds: z.number().min(0).max(86_400).default(30),
   /** Fewest images an evaluation uses. */
   minWindow: z.number().int().min(8).default(100),
   /** Admission rate cap (images per second per version); above it inputs are sampled. */
@@ -256,6 +262,19 @@ export class DriftMonitor {
   #schedule(t: Track): void {
     if (t.evaluating || t.state === "unavailable") return;
     const due = t.sinceEval >= this.#o.every && t.size >= this.#o.minWindow;
+    const wait = this.#o.minIntervalSeconds * 1000 - (performance.now() - t.lastEvalAt);
+    if (due && wait > 0 && t.evaluations > 0) {
+      // Due but too soon after the last one: evaluate when the minimum interval has passed.
+      if (t.timer === undefined) {
+        const timer = setTimeout(() => {
+          t.timer = undefined;
+          this.#schedule(t);
+        }, wait);
+        Deno.unrefTimer(timer);
+        t.timer = timer;
+      }
+      return;
+    }
     if (due) {
       if (t.timer !== undefined) clearTimeout(t.timer);
       t.timer = undefined;
@@ -498,12 +517,14 @@ export const liveEnvSchema = z.object({
   FMNIST_DRIFT_WINDOW: envInt,
   FMNIST_DRIFT_EVERY: envInt,
   FMNIST_DRIFT_INTERVAL_S: envInt,
+  FMNIST_DRIFT_MIN_INTERVAL_S: envInt,
   FMNIST_DRIFT_MAX_RATE: envInt,
 });
 
 /**
  * Live drift options from the environment: `FMNIST_DRIFT` (on|off), `FMNIST_DRIFT_WINDOW`,
- * `FMNIST_DRIFT_EVERY`, `FMNIST_DRIFT_INTERVAL_S`, `FMNIST_DRIFT_MAX_RATE` (admitted images per
+ * `FMNIST_DRIFT_EVERY`, `FMNIST_DRIFT_INTERVAL_S`, `FMNIST_DRIFT_MIN_INTERVAL_S`,
+ * `FMNIST_DRIFT_MAX_RATE` (admitted images per
  * second). Null when switched off.
  * @throws Error naming each invalid variable.
  */
@@ -528,6 +549,7 @@ export function liveOptionsFromEnv(
     window: e.FMNIST_DRIFT_WINDOW,
     every: e.FMNIST_DRIFT_EVERY,
     intervalSeconds: e.FMNIST_DRIFT_INTERVAL_S,
+    minIntervalSeconds: e.FMNIST_DRIFT_MIN_INTERVAL_S,
     maxAdmitPerSecond: e.FMNIST_DRIFT_MAX_RATE,
   };
   const parsed = liveOptionsSchema.safeParse(opts);

@@ -27,7 +27,14 @@ test("live drift: clean traffic → no alarm; shifted traffic → drift state, m
   const ds = await readDebianDataset();
   if (!ds) throw new Error("install the Debian package dataset-fashion-mnist");
   const s = await startServing({
-    drift: { window: 100, every: 100, minWindow: 100, confirmations: 2, maxAdmitPerSecond: 1e9 },
+    drift: {
+      window: 100,
+      every: 100,
+      minWindow: 100,
+      minIntervalSeconds: 0,
+      confirmations: 2,
+      maxAdmitPerSecond: 1e9,
+    },
   });
   try {
     const m = await loadDriftModel(s.ctx, "fmnist", "champion");
