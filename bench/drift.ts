@@ -9,6 +9,7 @@
  * Flags: --state DIR (workspace with a champion; default FMNIST_STATE_DIR or .fmnist)
  *        --rounds N (3) --duration S (10) --connections N (16) --wrk-threads N (2)
  *        --workers W (FMNIST_INFER_WORKERS, default 0) --window N (500) --max-rate N (200)
+ *        --warmup S (10: covers the detector's one-time setup and first evaluation)
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +34,7 @@ const flagsSchema = z.object({
   workers: z.string().regex(/^(auto|[0-9]+)$/).default("0"),
   window: z.coerce.number().int().min(8).default(500),
   maxRate: z.coerce.number().int().min(1).default(200),
+  warmup: z.coerce.number().int().min(1).max(600).default(10),
 });
 
 const median = (v: number[]) => {
@@ -44,7 +46,17 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: Object.fromEntries(
-      ["state", "rounds", "duration", "connections", "wrk-threads", "workers", "window", "max-rate"]
+      [
+        "state",
+        "rounds",
+        "duration",
+        "connections",
+        "wrk-threads",
+        "workers",
+        "window",
+        "max-rate",
+        "warmup",
+      ]
         .map((k) => [k, { type: "string" as const }]),
     ),
   });
@@ -111,7 +123,9 @@ async function main(): Promise<void> {
         try {
           await waitFor(url + "/readyz", 120_000, proc);
           const target = url + "/v1/models/fmnist/predict";
-          await wrk(target, body, f, 2, work); // warm-up
+          // Warm-up long enough for the detector's one-time setup (worker start, model and
+          // profile load) and first evaluation: the measurement is the steady state.
+          await wrk(target, body, f, f.warmup, work);
           const r = await wrk(target, body, f, f.duration, work);
           if (r.errors || r.non2xx) {
             throw new Error(`${mode}: ${r.errors} errors, ${r.non2xx} non-2xx: run invalid`);
@@ -143,7 +157,7 @@ async function main(): Promise<void> {
     };
     console.log(
       `predict latency, live drift detector off vs on (${f.rounds} interleaved rounds of ` +
-        `${f.duration} s, ${f.connections} connections, workers=${f.workers}, window ${f.window}, ` +
+        `${f.duration} s after ${f.warmup} s warm-up, ${f.connections} connections, workers=${f.workers}, window ${f.window}, ` +
         `max ${f.maxRate} admitted/s); median (min–max)\n\n` +
         `| drift | req/s | p50 ms | p99 ms | evaluations per round |\n| --- | --- | --- | --- | --- |\n` +
         `${line("off")}\n${line("on")}\n\np99 ratio on/off: ${

@@ -37,6 +37,7 @@ import { type Profile, viewBatch } from "./profile.ts";
 import type { FromLiveWorker, ToLiveWorker } from "./live_worker.ts";
 import { readArtifactManifest } from "../models/mod.ts";
 import { getContent } from "../storage/mod.ts";
+import { getModelVersion } from "../registry/mod.ts";
 import {
   type DriftModel,
   ensureProfile,
@@ -357,8 +358,11 @@ export class DriftMonitor {
     const key = `${t.model}\u0000${t.version}`;
     const w = this.#startWorker();
     t.setup$ ??= (async () => {
-      const { m, profile } = await this.#load(t);
-      const manifest = await readArtifactManifest(this.#ctx.store, m.version.sha256);
+      // A stored profile needs no model on this thread: only its bytes go to the worker.
+      const version = await getModelVersion(this.#ctx, t.model, t.version);
+      const profile = await loadProfile(this.#ctx, t.model, t.version) ??
+        (await this.#load(t)).profile;
+      const manifest = await readArtifactManifest(this.#ctx.store, version.sha256);
       const weights = await getContent(this.#ctx.store, manifest.weightsSha256);
       w.postMessage(
         {
@@ -367,7 +371,7 @@ export class DriftMonitor {
           modelTopology: manifest.modelTopology,
           weightSpecs: manifest.weightSpecs,
           weights,
-          normalization: m.signature.normalization,
+          normalization: manifest.signature.normalization,
           profile,
         } satisfies ToLiveWorker,
       );
