@@ -100,14 +100,20 @@ const LOADS: Load[] = [
   { key: "c32_32img", connections: 32, images: 32 },
 ];
 
-function freePort(): number {
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
 }
 
-async function waitFor(url: string, timeoutMs: number, proc: Deno.ChildProcess): Promise<void> {
+/** Poll `url` until it answers 2xx (or the process exits / time runs out). */
+export async function waitFor(
+  url: string,
+  timeoutMs: number,
+  proc: Deno.ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   proc.status.then(() => (exited = true));
@@ -138,7 +144,7 @@ interface Server {
 }
 
 /** wrk results of one run. */
-interface WrkResult {
+export interface WrkResult {
   requests: number;
   req_s: number;
   p50_ms: number;
@@ -161,10 +167,11 @@ function done(summary, latency, requests)
 end
 `;
 
-async function wrk(
+/** Load `url` with wrk for `seconds`, POSTing the JSON file `body`. */
+export async function wrk(
   url: string,
   body: string,
-  f: Flags,
+  f: Pick<Flags, "wrkThreads">,
   connections: number,
   seconds: number,
   dir: string,

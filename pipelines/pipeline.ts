@@ -1,8 +1,9 @@
 /**
  * `deno task pipeline`: the main job on embedded defaults — ingest → validate → features →
- * train → evaluate → register (promotion gate). Every step is cached by its inputs, so a second
+ * train → evaluate → register (promotion gate) → drift reference profile. Every step is cached by its inputs, so a second
  * run with unchanged data and config reuses the recorded results instead of retraining.
  */
+import { ensureProfile, loadDriftModel } from "../lib/drift/mod.ts";
 import { z } from "zod";
 import { reapStaleRuns } from "../lib/tracking/mod.ts";
 import { FsObjectStore } from "../lib/storage/mod.ts";
@@ -126,6 +127,19 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
       cand.temperature.toFixed(3)
     }; report: runs show ${run} (evaluation.html)`,
   );
+  // The version's drift reference profile (validation split), stored with the version.
+  const dm = await loadDriftModel(ctx, flags.model, reg.version.version);
+  try {
+    const p = await ensureProfile(ctx, dm, { seed: ctx.settings.seed });
+    console.log(
+      `drift     ${
+        p.created ? "done     " : "unchanged"
+      }  reference profile of v${reg.version.version} ` +
+        `(${p.profile.source})`,
+    );
+  } finally {
+    dm.model.dispose();
+  }
   // The summary a person reads; the last two lines stay `done in N s` / `test accuracy 0.xxxx`.
   console.log(
     `summary   dataset ${version.slice(0, 12)} · model ${flags.model} v${reg.version.version} ` +

@@ -50,11 +50,12 @@ test("pipeline: quick recipe trains, registers a champion, prints the test accur
       first.out,
       /^evaluate +done +test accuracy 0\.\d{4} \(95% CI 0\.\d{4}–0\.\d{4}\); ECE/m,
     );
+    assert.match(first.out, /^drift +done +reference profile of v1 \(.*validation split/m);
     const acc = Number(first.out.match(/^test accuracy (0\.\d{4})$/m)?.[1]);
     assert.ok(acc > 0.6 && acc < 1, `test accuracy ${acc}`);
     const second = await run(argv, env, join(dir, "data"));
     assert.equal(second.code, 0, second.err);
-    for (const step of ["ingest", "validate", "features", "train"]) {
+    for (const step of ["ingest", "validate", "features", "train", "drift"]) {
       assert.match(second.out, new RegExp(`^${step} +unchanged`, "m"));
     }
     assert.match(

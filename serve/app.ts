@@ -26,6 +26,8 @@ import { ADMIN_BASE, adminRoutes } from "./routes/admin.ts";
 import { mountDemo } from "./routes/demo.ts";
 import { type ExperimentDeps, experimentRoutes, EXPERIMENTS_BASE } from "./routes/experiments.ts";
 import type { AbResolver } from "../lib/ab/mod.ts";
+import type { DriftMonitor } from "../lib/drift/mod.ts";
+import { driftRoutes } from "./routes/drift.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -57,6 +59,8 @@ export interface AppDeps {
    * feedback answers 503.
    */
   feedbackKey?: string;
+  /** Live drift detection behind `GET /v1/models/{name}/drift` (absent: reported disabled). */
+  drift?: DriftMonitor;
 }
 
 /** Default identity of the OpenAPI document. */
@@ -81,6 +85,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.inference) {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
+    app.route(MODELS_BASE, driftRoutes(deps.inference.ctx, deps.drift));
     app.route(
       MODELS_BASE,
       explainRoutes(

@@ -3,6 +3,7 @@
  * `PORT`, and shut down gracefully (finish in-flight requests, close the context) on SIGINT or
  * SIGTERM.
  */
+import { DriftMonitor, liveOptionsFromEnv } from "../lib/drift/mod.ts";
 import { ConfigError, loadSettings } from "../lib/config/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/pipeline/mod.ts";
@@ -51,10 +52,12 @@ export async function main(): Promise<number> {
   let logs: PredictionLogWriter | undefined;
   let decoder: ImageDecodePool | undefined;
   let monitor: AbDecisionMonitor | undefined;
+  let drift: DriftMonitor | undefined;
   try {
-    let inferenceOpts, runtime;
+    let inferenceOpts, runtime, driftOpts;
     try {
       inferenceOpts = inferenceOptionsFromEnv(Deno.env.toObject());
+      driftOpts = liveOptionsFromEnv(Deno.env.toObject());
       // FMNIST_INFER_RUNTIME: auto (ONNX Runtime when it loads, else tfjs, logged) | onnx | tfjs
       runtime = await inferRuntimeFromEnv(Deno.env.toObject(), log);
     } catch (err) {
@@ -78,6 +81,11 @@ export async function main(): Promise<number> {
       registry: inference.metrics.registry,
     });
     inference.service.setSink(logs);
+    // Live drift detection: a window of served inputs per version, tested off the request path.
+    drift = driftOpts
+      ? new DriftMonitor(ctx, { registry: inference.metrics.registry, live: driftOpts, log })
+      : undefined;
+    inference.service.setObserver(drift);
     const warming = inference;
     // Champions load in the background; /readyz answers 503 until they are in.
     warmChampions(warming).catch((err) => log.error("model warm-up failed", { error: err }));
@@ -102,6 +110,7 @@ export async function main(): Promise<number> {
       experiments: { logs, ab },
       adminKey: settings.adminKey,
       feedbackKey: settings.feedbackKey,
+      drift,
     });
     let server;
     try {
@@ -128,6 +137,7 @@ export async function main(): Promise<number> {
     log.info("stopped");
     return 0;
   } finally {
+    await drift?.close();
     await monitor?.stop();
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     decoder?.close();

@@ -8,6 +8,7 @@
  */
 import { parseSettings, statePaths } from "../lib/config/mod.ts";
 import { AbResolver } from "../lib/ab/mod.ts";
+import { DriftMonitor, type LiveOptionsInput } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import {
   createInference,
@@ -32,6 +33,8 @@ export interface Serving {
   inf: Inference;
   logs: PredictionLogWriter;
   ab: AbResolver;
+  /** Live drift detection, when {@link ServingOptions.drift} was given. */
+  drift?: DriftMonitor;
   server: RunningServer;
   /** Shut the server down, flush logs, close everything and delete the state dir. */
   close(): Promise<void>;
@@ -60,6 +63,8 @@ export interface ServingOptions {
   seed?: boolean;
   maxBodyBytes?: number;
   log?: Logger;
+  /** Enable live drift detection with these options. */
+  drift?: LiveOptionsInput;
 }
 
 /** Start the service; see the module doc. */
@@ -98,6 +103,10 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
   }, { flushIntervalMs: 100, retryIntervalMs: 200, writeTimeoutMs: 3000, ...opts.logs });
   inf.service.setSink(logs);
   const decoder = opts.production ? new ImageDecodePool(log) : undefined;
+  const drift = opts.drift
+    ? new DriftMonitor(ctx, { registry: inf.metrics.registry, live: opts.drift, log })
+    : undefined;
+  inf.service.setObserver(drift);
   const app = createApp({
     models: { decoder, budget: opts.imageBudget },
     log,
@@ -108,6 +117,7 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     adminKey: opts.adminKey,
     feedbackKey: opts.feedbackKey,
     maxBodyBytes: opts.maxBodyBytes,
+    drift,
   });
   const server = startServer(app, { port: 0, hostname: "127.0.0.1", log });
   return {
@@ -117,9 +127,11 @@ export async function startServing(opts: ServingOptions = {}): Promise<Serving> 
     inf,
     logs,
     ab,
+    ...(drift ? { drift } : {}),
     server,
     async close() {
       await server.shutdown();
+      await drift?.close();
       await logs.close();
       decoder?.close();
       await inf.close();

@@ -97,6 +97,7 @@ export {
 } from "./workers.ts";
 export type { InferenceWorkersOptions, WorkerCount, WorkerStats } from "./workers.ts";
 export type {
+  InputObserver,
   PredictionErrorRecord,
   PredictionRecord,
   PredictionSink,

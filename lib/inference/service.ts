@@ -10,6 +10,7 @@ import { IMAGE_PIXELS, type PixelBatch } from "./instances.ts";
 import type { InferenceMetrics } from "./metrics.ts";
 import type { ModelPool, VersionRef } from "./pool.ts";
 import type {
+  InputObserver,
   PredictionErrorRecord,
   PredictionRecord,
   PredictionSink,
@@ -72,6 +73,7 @@ export class InferenceService {
   readonly metrics: InferenceMetrics;
   #sink?: PredictionSink;
   #resolver?: VersionResolver;
+  #observer?: InputObserver;
   readonly #log: Logger;
 
   constructor(opts: InferenceServiceOptions) {
@@ -86,6 +88,11 @@ export class InferenceService {
   /** Replace the prediction sink (e.g. once the log writer is ready). */
   setSink(sink: PredictionSink | undefined): void {
     this.#sink = sink;
+  }
+
+  /** Replace the input observer (live drift detection); undefined removes it. */
+  setObserver(observer: InputObserver | undefined): void {
+    this.#observer = observer;
   }
 
   /** Replace the version resolver (e.g. when an A/B config changes). */
@@ -207,6 +214,7 @@ export class InferenceService {
         });
       }
       this.#emit(records);
+      this.#observe(m.name, m.version, req.batch.pixels, n);
       return {
         predictions,
         model: { name: m.name, version: m.version },
@@ -241,6 +249,15 @@ export class InferenceService {
       }
     } catch (err) {
       this.#log.error("prediction sink failed", { error: err });
+    }
+  }
+
+  #observe(model: string, version: number, pixels: Float32Array, count: number): void {
+    if (!this.#observer) return;
+    try {
+      this.#observer.observe(model, version, pixels, count);
+    } catch (err) {
+      this.#log.error("input observer failed", { error: err });
     }
   }
 

@@ -99,3 +99,12 @@ export class MemorySink implements PredictionSink {
     this.errors.push(error);
   }
 }
+
+/**
+ * Sees the inputs of every answered prediction (e.g. live drift detection). `observe` is called
+ * after the answer is ready, must be cheap and must not throw (errors are logged and ignored);
+ * `pixels` (`count × 784` floats in 0..1) is only valid during the call: copy what you keep.
+ */
+export interface InputObserver {
+  observe(model: string, version: number, pixels: Float32Array, count: number): void;
+}
