@@ -31,7 +31,7 @@ export const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(8000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
+  FMNIST_BACKEND: z.enum(["auto", "tensorflow", "native", "wasm", "cpu", "webgpu"]).default("auto"),
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
   /** API key of the service's admin routes; unset → admin routes answer 503. */
