@@ -6,7 +6,8 @@
  * Served: `Conv2D`, `FusedConv2D` (bias + ReLU as a oneDNN post-op), `Conv2DBackpropInput`,
  * `Conv2DBackpropFilter`, `BatchMatMul` / `_FusedMatMul` (transposes as strides; bias + ReLU),
  * `MaxPool` / `MaxPoolGrad` (forward recomputed with a workspace, then the backward primitive),
- * `AvgPool` / `AvgPoolGrad` (padding excluded from the average, like tfjs). Shapes or attributes
+ * `AvgPool` / `AvgPoolGrad` (padding excluded from the forward average and included in the
+ * gradient's divisor — both as tfjs computes them on cpu and wasm). Shapes or attributes
  * outside what is bound (NCHW data, dilations, other fused activations, broadcast batches) go to
  * the fallback kernel (the engine's wasm kernel).
  */
@@ -405,7 +406,9 @@ function makeAvgPoolGrad(dnn: OneDnn) {
   return ({ inputs, backend, attrs }: KernelArgs): TensorInfo => {
     const { dy, input } = inputs;
     const g = poolGeom(input.shape, attrs);
-    const bwd = poolBackward(dnn, g, DNNL.alg.poolAvgExcludePad);
+    // tfjs (cpu and wasm) averages over the in-bounds pixels forward but spreads dy over the whole
+    // window backward (padding included); the native path keeps that, so every path trains alike.
+    const bwd = poolBackward(dnn, g, DNNL.alg.poolAvgIncludePad);
     const dx = backend.makeOutput(input.shape, "float32");
     bwd.run([ptr(backend, dy), ptr(backend, dx)]);
     return dx;

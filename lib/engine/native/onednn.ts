@@ -266,7 +266,7 @@ export class OneDnn {
       throw new Error(`oneDNN ${this.version} found; the engine binds the 2.x C API`);
     }
     const out = new Uint8Array(8);
-    this.check(sym.dnnl_engine_create(out, 1 /* cpu */, 0n), "engine_create");
+    this.check(sym.dnnl_engine_create(out, 1, /* cpu */ 0n), "engine_create");
     this.engine = readPtr(out);
     this.check(sym.dnnl_stream_create(out, this.engine, 1 /* default */), "stream_create");
     this.stream = readPtr(out);
@@ -353,9 +353,9 @@ export class OneDnn {
     return p;
   }
 
-  /** Number of cached primitives. */
-  get cached(): number {
-    return this.cache.size;
+  /** Kinds of the cached primitives (`conv`, `convBwdData`, `mm`, `pool`, ...: key prefixes). */
+  cachedKinds(): Set<string> {
+    return new Set([...this.cache.keys()].map((k) => k.split("|")[0]));
   }
 }
 
