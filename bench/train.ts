@@ -13,8 +13,9 @@
  * Flags: --epochs N (1) --batch N (128) --limit N (0 = all 60,000 train images)
  *        --data DIR (FMNIST_SOURCE or /usr/share/datasets/fashion-mnist) --no-peer --no-profile
  *        --peer-threads N (hardware concurrency) --recipe default --target X (0.92)
- *        --replicas LIST (throughput: "1,2"; recipe: "auto"). Backend/threads come from
- *        FMNIST_BACKEND / FMNIST_THREADS. Results are also written to <state>/bench/train.json.
+ *        --replicas LIST (throughput: "1,2"; recipe: "auto") --backend B (FMNIST_BACKEND;
+ *        e.g. native, wasm). Threads come from FMNIST_THREADS. Results are also written to
+ *        <state>/bench/train.json.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -22,7 +23,15 @@ import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
 import { type ImageSet, readIdxGz } from "../lib/data/mod.ts";
-import { initEngine, kernelProfile, type KernelTime, useWasmKernelSet } from "../lib/engine/mod.ts";
+import {
+  activeWasmKernelSet,
+  backendRequestSchema,
+  engineInfo,
+  initEngine,
+  kernelProfile,
+  type KernelTime,
+  useWasmKernelSet,
+} from "../lib/engine/mod.ts";
 import {
   argmaxClasses,
   buildModel,
@@ -45,6 +54,7 @@ const flagsSchema = z.object({
   recipe: z.enum(["default"]).optional(),
   target: z.coerce.number().gt(0).max(1).default(0.92),
   replicas: z.string().optional(),
+  backend: backendRequestSchema.optional(),
 });
 type Flags = z.infer<typeof flagsSchema>;
 
@@ -84,6 +94,7 @@ function parseFlags(): Flags {
       recipe: { type: "string" },
       target: { type: "string" },
       replicas: { type: "string" },
+      backend: { type: "string" },
     },
     strict: true,
   });
@@ -98,6 +109,7 @@ function parseFlags(): Flags {
     recipe: values.recipe,
     target: values.target,
     replicas: values.replicas,
+    backend: values.backend,
   });
   if (!r.success) {
     throw new Error(
@@ -169,8 +181,11 @@ async function profiles(
     stock: "BEFORE (stock wasm kernels + the missing ones)",
     "engine-v1": "ENGINE v1 (dilated-conv Conv2DBackpropFilter, stock Tile)",
     engine: "AFTER (engine kernels)",
+    native: "NATIVE (oneDNN kernels + engine kernels)",
   } as const;
-  for (const set of ["stock", "engine-v1", "engine"] as const) {
+  const active = activeWasmKernelSet();
+  const sets = ["stock", "engine-v1", "engine", ...(active === "native" ? ["native"] : [])];
+  for (const set of sets as (keyof typeof labels)[]) {
     useWasmKernelSet(set);
     await model.trainOnBatch(bx, by);
     const rows = await kernelProfile(async () => {
@@ -188,6 +203,7 @@ async function profiles(
       ),
     );
   }
+  useWasmKernelSet(active);
   const rows = await kernelProfile(() =>
     tf.tidy(() => (model.predict(bx, { batchSize: batch }) as tf.Tensor).dataSync())
   );
@@ -231,7 +247,7 @@ async function runOurs(
         `${res.imagesPerSecond.toFixed(0)} img/s`,
     );
     results.push({
-      engine: `tfjs-${tf.getBackend()}`,
+      engine: `tfjs-${engineInfo().backend}`,
       version,
       threads,
       replicas: res.replicas,
@@ -372,7 +388,7 @@ async function recipeRun(flags: Flags, dir: string, threads: number) {
       },
     });
     results.push({
-      engine: `tfjs-${tf.getBackend()}`,
+      engine: `tfjs-${engineInfo().backend}`,
       replicas: res.replicas,
       threads,
       seconds_to_target: reached,
@@ -425,7 +441,7 @@ async function main() {
   const flags = parseFlags();
   const settings = loadSettings();
   const dir = flags.data ?? settings.source ?? "/usr/share/datasets/fashion-mnist";
-  const info = await initEngine(settings);
+  const info = await initEngine({ ...settings, backend: flags.backend ?? settings.backend });
   console.log(
     `engine: ${info.backend} (threads ${info.threads}, simd ${info.simd}, tfjs ${info.versions.tfjs}, ` +
       `deno ${info.versions.deno}); cores ${navigator.hardwareConcurrency}; ` +

@@ -178,7 +178,7 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
   let simd = false;
   let activeThreads = 1;
   if (backend === "native" && native) {
-    kernels = [...registerWasmTrainingKernels(), ...native.kernels];
+    kernels = [...new Set([...native.kernels, ...registerWasmTrainingKernels()])];
     simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     activeThreads = native.threads || navigator.hardwareConcurrency;
   } else if (backend === "wasm") {

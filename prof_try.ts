@@ -1,0 +1,14 @@
+import * as tf from "@tensorflow/tfjs";
+import { initEngine, kernelProfile } from "./lib/engine/mod.ts";
+import { buildModel } from "./lib/models/architectures.ts";
+const path = Deno.args[0] as "native" | "wasm";
+const info = await initEngine({ backend: path });
+console.log(info.backend, info.threads, Deno.env.get("OMP_WAIT_POLICY"));
+const model = buildModel({ arch: "m1", seed: 1 });
+const x = tf.randomUniform([128, 28, 28, 1]); const y = tf.oneHot(tf.randomUniform([128], 0, 10, "int32"), 10);
+model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+const t0 = performance.now(); for (let i = 0; i < 10; i++) await model.trainOnBatch(x, y);
+console.log(`step ms ${((performance.now() - t0) / 10).toFixed(1)}`);
+const prof = await kernelProfile(() => model.trainOnBatch(x, y));
+console.log(prof.slice(0, 12).map((k) => `${k.name}:${k.ms.toFixed(1)}(${k.calls})`).join(" "));
