@@ -105,19 +105,44 @@ function convGeom(
   };
 }
 
+/**
+ * Layouts oneDNN is given: filters `any` (it picks the blocked layout its jit / brgemm
+ * convolutions need; reordered from/to the tfjs `[fh, fw, Ci, Co]` layout per call, a small
+ * copy), activations `nhwc` as tfjs holds them (`any` there would add two large copies per call;
+ * it measured no faster).
+ */
+const FILTER_TAG: number = DNNL.tag.any;
+const ACT_TAG: number = DNNL.tag.nhwc;
+
+function convMds(dnn: OneDnn, g: ConvGeom) {
+  const src = [g.n, g.ci, g.h, g.w], wei = [g.co, g.ci, g.fh, g.fw], dst = [g.n, g.co, g.ho, g.wo];
+  return {
+    src: dnn.md(src, ACT_TAG),
+    wei: dnn.md(wei, FILTER_TAG),
+    dst: dnn.md(dst, ACT_TAG),
+    plain: (arg: { src: number; wei: number; dst: number }) =>
+      new Map([
+        [arg.src, dnn.md(src, DNNL.tag.nhwc)],
+        [arg.wei, dnn.md(wei, DNNL.tag.hwio)],
+        [arg.dst, dnn.md(dst, DNNL.tag.nhwc)],
+      ]),
+  };
+}
+
 /** Forward convolution primitive (optionally with bias and a ReLU post-op). */
 function convForward(dnn: OneDnn, g: ConvGeom, bias: boolean, relu: boolean): Primitive {
   return dnn.primitive(`conv|${g.key}|${bias}|${relu}`, () => {
     const desc = new Uint8Array(DNNL.size.convDesc);
+    const md = convMds(dnn, g);
     dnn.check(
       dnn.sym.dnnl_convolution_forward_desc_init(
         desc,
         DNNL.prop.forwardTraining,
         DNNL.alg.convDirect,
-        dnn.md([g.n, g.ci, g.h, g.w], DNNL.tag.nhwc),
-        dnn.md([g.co, g.ci, g.fh, g.fw], DNNL.tag.hwio),
+        md.src,
+        md.wei,
         bias ? dnn.md([g.co], DNNL.tag.a) : dnn.none(),
-        dnn.md([g.n, g.co, g.ho, g.wo], DNNL.tag.nhwc),
+        md.dst,
         g.strides,
         g.padL,
         g.padR,
@@ -125,7 +150,12 @@ function convForward(dnn: OneDnn, g: ConvGeom, bias: boolean, relu: boolean): Pr
       "convolution_forward_desc_init",
     );
     const { src, weights, dst } = DNNL.arg;
-    return { desc, relu, args: bias ? [src, weights, DNNL.arg.bias, dst] : [src, weights, dst] };
+    return {
+      desc,
+      relu,
+      args: bias ? [src, weights, DNNL.arg.bias, dst] : [src, weights, dst],
+      plain: md.plain({ src, wei: weights, dst }),
+    };
   });
 }
 
@@ -161,13 +191,14 @@ function makeConvBackpropInput(dnn: OneDnn, fallback: Fallback) {
     const g = convGeom(attrs.inputShape as number[], filter.shape, attrs);
     const prim = dnn.primitive(`convBwdData|${g.key}`, () => {
       const desc = new Uint8Array(DNNL.size.convDesc);
+      const md = convMds(dnn, g);
       dnn.check(
         dnn.sym.dnnl_convolution_backward_data_desc_init(
           desc,
           DNNL.alg.convDirect,
-          dnn.md([g.n, g.ci, g.h, g.w], DNNL.tag.nhwc),
-          dnn.md([g.co, g.ci, g.fh, g.fw], DNNL.tag.hwio),
-          dnn.md([g.n, g.co, g.ho, g.wo], DNNL.tag.nhwc),
+          md.src,
+          md.wei,
+          md.dst,
           g.strides,
           g.padL,
           g.padR,
@@ -178,6 +209,7 @@ function makeConvBackpropInput(dnn: OneDnn, fallback: Fallback) {
         desc,
         hint: convForward(dnn, g, false, false),
         args: [DNNL.arg.diffDst, DNNL.arg.weights, DNNL.arg.diffSrc],
+        plain: md.plain({ src: DNNL.arg.diffSrc, wei: DNNL.arg.weights, dst: DNNL.arg.diffDst }),
       };
     });
     const dx = backend.makeOutput([g.n, g.h, g.w, g.ci], "float32");
@@ -194,14 +226,15 @@ function makeConvBackpropFilter(dnn: OneDnn, fallback: Fallback) {
     const g = convGeom(x.shape, attrs.filterShape as number[], attrs);
     const prim = dnn.primitive(`convBwdWeights|${g.key}`, () => {
       const desc = new Uint8Array(DNNL.size.convDesc);
+      const md = convMds(dnn, g);
       dnn.check(
         dnn.sym.dnnl_convolution_backward_weights_desc_init(
           desc,
           DNNL.alg.convDirect,
-          dnn.md([g.n, g.ci, g.h, g.w], DNNL.tag.nhwc),
-          dnn.md([g.co, g.ci, g.fh, g.fw], DNNL.tag.hwio),
+          md.src,
+          md.wei,
           dnn.none(),
-          dnn.md([g.n, g.co, g.ho, g.wo], DNNL.tag.nhwc),
+          md.dst,
           g.strides,
           g.padL,
           g.padR,
@@ -212,6 +245,7 @@ function makeConvBackpropFilter(dnn: OneDnn, fallback: Fallback) {
         desc,
         hint: convForward(dnn, g, false, false),
         args: [DNNL.arg.src, DNNL.arg.diffDst, DNNL.arg.diffWeights],
+        plain: md.plain({ src: DNNL.arg.src, wei: DNNL.arg.diffWeights, dst: DNNL.arg.diffDst }),
       };
     });
     const dw = backend.makeOutput([g.fh, g.fw, g.ci, g.co], "float32");

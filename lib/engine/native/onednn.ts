@@ -41,6 +41,8 @@ export const DNNL = {
     diffWeights: 161,
     diffBias: 169,
     workspace: 64,
+    from: 1,
+    to: 17,
   },
   query: { implInfoStr: 8, execArgMd: 255 },
   size: { memoryDesc: 696, convDesc: 5976, poolDesc: 3288, matmulDesc: 2800, execArg: 16 },
@@ -152,6 +154,10 @@ const symbols = {
     parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
     result: "i32",
   },
+  dnnl_reorder_primitive_desc_create: {
+    parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
   dnnl_primitive_desc_query: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
   dnnl_primitive_desc_query_md: { parameters: ["pointer", "i32", "i32"], result: "pointer" },
   dnnl_primitive_create: { parameters: ["buffer", "pointer"], result: "i32" },
@@ -192,6 +198,23 @@ export interface PrimitiveSpec {
   relu?: boolean;
   /** A forward primitive descriptor hint (backward primitives). */
   hint?: Primitive;
+  /**
+   * Arguments described to oneDNN with tag `any` (it picks its fastest layout), by argument id:
+   * the caller's plain layout. Where oneDNN's choice differs, the primitive reorders the
+   * argument from (inputs) or into (outputs) the caller's buffer through a scratch buffer.
+   */
+  plain?: ReadonlyMap<number, Uint8Array>;
+}
+
+/** Argument ids a primitive writes (the others it reads). */
+const OUTPUT_ARGS = new Set<number>([DNNL.arg.dst, DNNL.arg.diffSrc, DNNL.arg.diffWeights]);
+
+/** A reorder of one argument between the caller's layout and oneDNN's, via a scratch buffer. */
+interface Reorder {
+  index: number;
+  output: boolean;
+  prim: Primitive;
+  scratch: Uint8Array;
 }
 
 /** A created oneDNN primitive with one memory object per execute argument. */
@@ -203,8 +226,15 @@ export class Primitive {
   private readonly mems: Ptr[] = [];
   private readonly execArgs: Uint8Array;
   private readonly prim: Ptr;
+  private readonly reorders: Reorder[] = [];
+  private readonly ptrs: Ptr[];
 
-  constructor(private readonly dnn: OneDnn, readonly pd: Ptr, readonly args: readonly number[]) {
+  constructor(
+    private readonly dnn: OneDnn,
+    readonly pd: Ptr,
+    readonly args: readonly number[],
+    plain?: ReadonlyMap<number, Uint8Array>,
+  ) {
     const s = dnn.sym;
     const out = new Uint8Array(8);
     dnn.check(s.dnnl_primitive_desc_query(pd, DNNL.query.implInfoStr, 0, out), "query impl");
@@ -225,6 +255,34 @@ export class Primitive {
     });
     dnn.check(s.dnnl_primitive_create(out, pd), "primitive_create");
     this.prim = readPtr(out);
+    this.ptrs = args.map(() => null);
+    for (const [arg, userMd] of plain ?? []) {
+      const index = args.indexOf(arg);
+      if (index < 0 || this.argIs(arg, userMd)) continue;
+      const inner = s.dnnl_primitive_desc_query_md(pd, DNNL.query.execArgMd, arg);
+      const output = OUTPUT_ARGS.has(arg);
+      const user = Deno.UnsafePointer.of(userMd);
+      dnn.check(
+        s.dnnl_reorder_primitive_desc_create(
+          out,
+          output ? inner : user,
+          dnn.engine,
+          output ? user : inner,
+          dnn.engine,
+          null,
+        ),
+        "reorder_primitive_desc_create",
+      );
+      const prim = new Primitive(dnn, readPtr(out), [DNNL.arg.from, DNNL.arg.to]);
+      // At least 4 KiB, so the buffer lives off the JS heap and never moves.
+      const scratch = new Uint8Array(Math.max(this.bytes[index], 4096));
+      this.reorders.push({ index, output, prim, scratch });
+    }
+  }
+
+  /** oneDNN's implementation names of this primitive and its reorders. */
+  get impls(): string {
+    return [this.impl, ...this.reorders.map((r) => `reorder ${r.prim.impl}`)].join(", ");
   }
 
   /** The memory descriptor oneDNN expects for argument `arg` equals `md` (a plain layout). */
@@ -236,12 +294,20 @@ export class Primitive {
   /** Execute on `ptrs` (one data pointer per argument, in `args` order) and wait. */
   run(ptrs: readonly Ptr[]): void {
     const s = this.dnn.sym;
-    for (let i = 0; i < ptrs.length; i++) s.dnnl_memory_set_data_handle(this.mems[i], ptrs[i]);
+    const own = this.ptrs;
+    for (let i = 0; i < ptrs.length; i++) own[i] = ptrs[i];
+    for (const r of this.reorders) {
+      const inner = Deno.UnsafePointer.of(r.scratch);
+      if (!r.output) r.prim.run([ptrs[r.index], inner]);
+      own[r.index] = inner;
+    }
+    for (let i = 0; i < own.length; i++) s.dnnl_memory_set_data_handle(this.mems[i], own[i]);
     this.dnn.check(
       s.dnnl_primitive_execute(this.prim, this.dnn.stream, this.args.length, this.execArgs),
       `execute ${this.impl}`,
     );
     this.dnn.check(s.dnnl_stream_wait(this.dnn.stream), "stream_wait");
+    for (const r of this.reorders) if (r.output) r.prim.run([own[r.index], ptrs[r.index]]);
   }
 }
 
@@ -348,7 +414,7 @@ export class OneDnn {
       if (ops) s.dnnl_post_ops_destroy(ops);
       if (attr) s.dnnl_primitive_attr_destroy(attr);
     }
-    const p = new Primitive(this, readPtr(out), spec.args);
+    const p = new Primitive(this, readPtr(out), spec.args, spec.plain);
     this.cache.set(key, p);
     return p;
   }
