@@ -23,3 +23,4 @@ export {
   ONEDNN_LIBRARY_NAMES,
   oneDnnLoadError,
 } from "./native/onednn.ts";
+export { FusedAdam } from "./adam.ts";
