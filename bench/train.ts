@@ -20,8 +20,8 @@
  *        --data DIR (FMNIST_SOURCE or /usr/share/datasets/fashion-mnist) --no-peer --no-profile
  *        --peer-threads N (hardware concurrency) --recipe default --target X (0.92)
  *        --repeats N (3) --threads LIST (throughput: "1,<cores>")
- *        --replicas LIST (recipe: "auto"). Backend/threads come from
- *        FMNIST_BACKEND / FMNIST_THREADS. Results are also written to <state>/bench/train.json.
+ *        --replicas LIST (recipe: "auto") --backend B (FMNIST_BACKEND; e.g. native, wasm).
+ *        Results are also written to <state>/bench/train.json.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
@@ -29,7 +29,15 @@ import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
 import { type ImageSet, readIdxGz } from "../lib/data/mod.ts";
-import { initEngine, kernelProfile, type KernelTime, useWasmKernelSet } from "../lib/engine/mod.ts";
+import {
+  activeWasmKernelSet,
+  backendRequestSchema,
+  engineInfo,
+  initEngine,
+  kernelProfile,
+  type KernelTime,
+  useWasmKernelSet,
+} from "../lib/engine/mod.ts";
 import {
   argmaxClasses,
   buildModel,
@@ -52,6 +60,7 @@ const flagsSchema = z.object({
   recipe: z.enum(["default"]).optional(),
   target: z.coerce.number().gt(0).max(1).default(0.92),
   replicas: z.string().optional(),
+  backend: backendRequestSchema.optional(),
   repeats: z.coerce.number().int().min(1).max(50).default(3),
   threads: z.string().optional(),
 });
@@ -91,6 +100,7 @@ function parseFlags(): Flags {
     batch: values.batch,
     limit: values.limit,
     data: values.data,
+      backend: { type: "string" },
     peer: !values["no-peer"],
     profile: !values["no-profile"],
     peerThreads: values["peer-threads"],
@@ -105,6 +115,7 @@ function parseFlags(): Flags {
       `bench:train: bad flags: ${
         r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
       }`,
+    backend: values.backend,
     );
   }
   return r.data;
@@ -170,8 +181,11 @@ async function profiles(
     stock: "BEFORE (stock wasm kernels + the missing ones)",
     "engine-v1": "ENGINE v1 (dilated-conv Conv2DBackpropFilter, stock Tile)",
     engine: "AFTER (engine kernels)",
+    native: "NATIVE (oneDNN kernels + engine kernels)",
   } as const;
-  for (const set of ["stock", "engine-v1", "engine"] as const) {
+  const active = activeWasmKernelSet();
+  const sets = ["stock", "engine-v1", "engine", ...(active === "native" ? ["native"] : [])];
+  for (const set of sets as (keyof typeof labels)[]) {
     useWasmKernelSet(set);
     await model.trainOnBatch(bx, by);
     const rows = await kernelProfile(async () => {
@@ -189,6 +203,7 @@ async function profiles(
       ),
     );
   }
+  useWasmKernelSet(active);
   const rows = await kernelProfile(() =>
     tf.tidy(() => (model.predict(bx, { batchSize: batch }) as tf.Tensor).dataSync())
   );
@@ -354,7 +369,7 @@ async function throughput(flags: Flags, dir: string, version: string) {
   oursParams.dispose();
   for (const t of threads) {
     ours.set(t, {
-      engine: `tfjs-${tf.getBackend()}`,
+      engine: `tfjs-${engineInfo().backend}`,
       version,
       threads: t,
       replicas: t,
@@ -513,7 +528,7 @@ async function recipeRun(flags: Flags, dir: string, threads: number) {
       },
     });
     results.push({
-      engine: `tfjs-${tf.getBackend()}`,
+      engine: `tfjs-${engineInfo().backend}`,
       replicas: res.replicas,
       threads,
       seconds_to_target: reached,
@@ -566,7 +581,7 @@ async function main() {
   const flags = parseFlags();
   const settings = loadSettings();
   const dir = flags.data ?? settings.source ?? "/usr/share/datasets/fashion-mnist";
-  const info = await initEngine(settings);
+  const info = await initEngine({ ...settings, backend: flags.backend ?? settings.backend });
   console.log(
     `engine: ${info.backend} (threads ${info.threads}, simd ${info.simd}, tfjs ${info.versions.tfjs}, ` +
       `deno ${info.versions.deno}); cores ${navigator.hardwareConcurrency}; ` +

@@ -39,7 +39,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Log lines: `json`, `pretty` (pino-pretty), or `auto` = pretty when stdout is a terminal. */
   FMNIST_LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
-  FMNIST_BACKEND: z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]).default("auto"),
+  FMNIST_BACKEND: z.enum(["auto", "tensorflow", "native", "wasm", "cpu", "webgpu"]).default("auto"),
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
   /** API key of the service's admin routes; unset → admin routes answer 503. */

@@ -1,7 +1,8 @@
 /**
  * Picks and prepares the TensorFlow.js backend for the whole workspace:
- * `tensorflow` (tfjs-node-gpu, then tfjs-node, when installed) → `wasm` (default) → `cpu`,
- * overridable by settings (`FMNIST_BACKEND`, `FMNIST_THREADS`).
+ * `tensorflow` (tfjs-node-gpu, then tfjs-node, when installed) → `native` (the wasm backend with
+ * its heavy kernels on oneDNN, when `libdnnl.so.2` loads) → `wasm` → `cpu`, overridable by
+ * settings (`FMNIST_BACKEND`, `FMNIST_THREADS`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount, version_wasm } from "@tensorflow/tfjs-backend-wasm";
@@ -9,17 +10,30 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { log } from "../log/mod.ts";
-import { registerWasmTrainingKernels } from "./kernels/register.ts";
+import {
+  activeWasmKernelSet,
+  registerNativeKernels,
+  registerWasmTrainingKernels,
+  useWasmKernelSet,
+} from "./kernels/register.ts";
+import { loadOneDnn, ONEDNN_INSTALL_HINT, oneDnnLoadError } from "./native/onednn.ts";
 
 /** Backend names a caller may ask for; `auto` walks the preference order. */
-export const backendRequestSchema = z.enum(["auto", "tensorflow", "wasm", "cpu", "webgpu"]);
+export const backendRequestSchema = z.enum([
+  "auto",
+  "tensorflow",
+  "native",
+  "wasm",
+  "cpu",
+  "webgpu",
+]);
 /** A requested backend. */
 export type BackendRequest = z.infer<typeof backendRequestSchema>;
 
 /** What `initEngine` accepts: the workspace `Settings` fit, as does a plain object. */
 export const engineSettingsSchema = z.object({
   backend: backendRequestSchema.default("auto"),
-  /** wasm threads; 0 = automatic. */
+  /** wasm / oneDNN threads; 0 = automatic (oneDNN: all cores). */
   threads: z.number().int().min(0).max(256).default(0),
 });
 /** Engine settings (both fields optional). */
@@ -27,18 +41,25 @@ export type EngineSettings = z.input<typeof engineSettingsSchema>;
 
 /** What the engine runs on; recorded with every run. */
 export interface EngineInfo {
-  /** Active tfjs backend name (`tensorflow`, `wasm`, `cpu`, `webgpu`). */
+  /**
+   * The engine path: the tfjs backend name (`tensorflow`, `wasm`, `cpu`, `webgpu`), or `native`
+   * for the wasm backend with its heavy kernels on oneDNN.
+   */
   backend: string;
+  /** The tfjs backend underneath (`wasm` for `native`). */
+  tfjsBackend: string;
+  /** The oneDNN library when `backend` is `native`, else null. */
+  native: { library: string; version: string; threads: number; kernels: string[] } | null;
   /** What was asked for. */
   requested: BackendRequest;
-  /** Threads the backend computes with (1 for single-threaded wasm). */
+  /** Threads the heavy kernels compute with (1 for single-threaded wasm; oneDNN's for native). */
   threads: number;
   /** Whether wasm uses its SIMD build (false for other backends). */
   simd: boolean;
   /** Kernels the engine replaced or added on this backend. */
   kernels: string[];
   /** Package / runtime versions. */
-  versions: { tfjs: string; backend: string; deno: string; v8: string };
+  versions: { tfjs: string; backend: string; deno: string; v8: string; onednn?: string };
   /** Why preferred backends were skipped, in order. */
   notes: string[];
 }
@@ -83,6 +104,20 @@ async function tryWasm(threads: number, notes: string[]): Promise<boolean> {
   }
 }
 
+/** The wasm backend with the oneDNN kernels; null (and a note) when oneDNN is missing. */
+async function tryNative(threads: number, notes: string[]): Promise<EngineInfo["native"]> {
+  const dnn = loadOneDnn();
+  if (!dnn) {
+    notes.push(`native: oneDNN not found (${oneDnnLoadError()}); ${ONEDNN_INSTALL_HINT}`);
+    return null;
+  }
+  if (!(await tryWasm(0, notes))) return null;
+  await tf.ready();
+  if (threads > 0) dnn.setThreads(threads);
+  const kernels = registerNativeKernels(dnn);
+  return { library: dnn.library, version: dnn.version, threads: dnn.threads, kernels };
+}
+
 async function tryWebgpu(notes: string[]): Promise<boolean> {
   if (!("gpu" in navigator) || !navigator.gpu) {
     notes.push("webgpu: navigator.gpu is unavailable (run Deno with a GPU and --unstable-webgpu)");
@@ -116,6 +151,14 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
       );
     }
   }
+  let native: EngineInfo["native"] = null;
+  if (!backend && (req === "native" || req === "auto")) {
+    native = await tryNative(threads, notes);
+    if (native) backend = "native";
+    else if (req === "native") {
+      throw new Error(`engine: backend "native" unavailable: ${notes.join("; ")}`);
+    }
+  }
   if (!backend && req === "webgpu") {
     if (await tryWebgpu(notes)) backend = "webgpu";
     else throw new Error(`engine: backend "webgpu" unavailable: ${notes.join("; ")}`);
@@ -134,8 +177,14 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
   let kernels: string[] = [];
   let simd = false;
   let activeThreads = 1;
-  if (backend === "wasm") {
+  if (backend === "native" && native) {
+    kernels = [...new Set([...native.kernels, ...registerWasmTrainingKernels()])];
+    simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
+    activeThreads = native.threads || navigator.hardwareConcurrency;
+  } else if (backend === "wasm") {
     kernels = registerWasmTrainingKernels();
+    // A process that ran `native` before switches the kernels back to the wasm ones.
+    if (activeWasmKernelSet() === "native") useWasmKernelSet("engine");
     simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     activeThreads = wasmThreads();
     if (threads > 1 && activeThreads < threads) {
@@ -149,17 +198,21 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
   } else {
     activeThreads = navigator.hardwareConcurrency;
   }
+  const tfjsBackend = tf.getBackend();
   const info: EngineInfo = {
     backend,
+    tfjsBackend,
+    native,
     requested: req,
     threads: activeThreads,
     simd,
     kernels,
     versions: {
       tfjs: tf.version.tfjs,
-      backend: backend === "wasm" ? version_wasm : tf.version.tfjs,
+      backend: tfjsBackend === "wasm" ? version_wasm : tf.version.tfjs,
       deno: Deno.version.deno,
       v8: Deno.version.v8,
+      ...(native ? { onednn: native.version } : {}),
     },
     notes,
   };

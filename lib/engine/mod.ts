@@ -5,7 +5,9 @@
 export { backendRequestSchema, engineInfo, engineSettingsSchema, initEngine } from "./backend.ts";
 export type { BackendRequest, EngineInfo, EngineSettings } from "./backend.ts";
 export {
+  activeWasmKernelSet,
   MISSING_STOCK_KERNELS,
+  registerNativeKernels,
   registerWasmTrainingKernels,
   useWasmKernelSet,
   WASM_TRAINING_KERNELS,
@@ -13,3 +15,12 @@ export {
 export type { WasmKernelSet } from "./kernels/register.ts";
 export { kernelProfile } from "./profile.ts";
 export type { KernelTime } from "./profile.ts";
+export { NATIVE_KERNEL_NAMES } from "./native/kernels.ts";
+export {
+  loadOneDnn,
+  OneDnn,
+  ONEDNN_INSTALL_HINT,
+  ONEDNN_LIBRARY_NAMES,
+  oneDnnLoadError,
+} from "./native/onednn.ts";
+export { FusedAdam } from "./adam.ts";

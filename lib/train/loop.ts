@@ -17,6 +17,7 @@ import type { Signature } from "../models/mod.ts";
 import { inputTensor, modelInputShape, setDropoutStep } from "../models/mod.ts";
 import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import { accuracy, logLoss } from "../evaluate/mod.ts";
+import { FusedAdam } from "../engine/mod.ts";
 import { createProgress } from "../pipeline/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
 import { augmentSchema } from "./augment.ts";
@@ -173,7 +174,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     : Int32Array.from({ length: data.count }, (_, i) => i);
   if (trainIdx.length === 0) throw new Error("no training images: trainIndices is empty");
   const weights = classWeightVector(cfg, data.labels, trainIdx, classes);
-  const optimizer = tf.train.adam(cfg.learningRate) as AdamWithLr;
+  const optimizer = new FusedAdam(cfg.learningRate) as AdamWithLr;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stepsPerEpoch = Math.ceil(trainIdx.length / cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;

@@ -5,7 +5,7 @@
  * trainable weights stay bit-identical to replica 0's.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../engine/mod.ts";
+import { FusedAdam, initEngine } from "../engine/mod.ts";
 import { deserializeModel, setDropoutStep } from "../models/mod.ts";
 import { backendRequestSchema } from "../engine/mod.ts";
 import type { FromReplica, ToReplica } from "./replica_protocol.ts";
@@ -52,7 +52,7 @@ async function handle(msg: ToReplica): Promise<void> {
         msg.weights,
       );
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const optimizer = tf.train.adam(msg.learningRate) as Replica["optimizer"];
+      const optimizer = new FusedAdam(msg.learningRate) as Replica["optimizer"];
       const state = unflattenTensors(msg.optimizer.flat, msg.optimizer.shapes);
       if (state.length) {
         await optimizer.setWeights(state.map((tensor, i) => ({ name: `restored_${i}`, tensor })));

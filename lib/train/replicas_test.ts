@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { debianTrainSubset } from "../data/testing.ts";
-import { initEngine } from "../engine/mod.ts";
+import { FusedAdam, initEngine } from "../engine/mod.ts";
 import { buildModel } from "../models/architectures.ts";
 import { FsObjectStore } from "../storage/mod.ts";
 import { trainModel } from "./loop.ts";
@@ -31,7 +31,8 @@ test("resolveReplicas: auto is min(cores, 2) on wasm for long runs, 1 otherwise"
 
 test("a worker replica stays bit-identical to replica 0 over steps (weights and BN stats apart)", async () => {
   const model = buildModel({ arch: "bn_cnn", filters: [8, 16], dense: 32, seed: 7 });
-  const optimizer = tf.train.adam(2e-3) as tf.AdamOptimizer & { learningRate: number };
+  // The workers run FusedAdam (like trainModel): replica 0 must run the same update.
+  const optimizer = new FusedAdam(2e-3) as tf.AdamOptimizer & { learningRate: number };
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const spec = { classes: 10, labelSmoothing: 0.1 };
   const pool = await ReplicaPool.start({

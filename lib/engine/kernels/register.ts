@@ -10,6 +10,8 @@ import { linearKernels } from "./linear.ts";
 import { poolGradKernels } from "./pool_grads.ts";
 import { tileKernels } from "./tile.ts";
 import { captureStockKernel } from "./wasm_ops.ts";
+import { NATIVE_KERNEL_NAMES, nativeKernels } from "../native/kernels.ts";
+import type { OneDnn } from "../native/onednn.ts";
 
 /** Stock wasm kernels our kernels call (captured before any override). */
 const STOCK_USED = [
@@ -43,15 +45,18 @@ export const MISSING_STOCK_KERNELS: readonly string[] = [
 ];
 
 /**
- * Which wasm kernels serve training: `engine` (all of ours), `engine-v1` (ours, with the first
+ * Which wasm kernels serve training: `native` (oneDNN for the heavy kernels, ours for the rest;
+ * after {@link registerNativeKernels}), `engine` (all of ours), `engine-v1` (ours, with the first
  * dilated-convolution `Conv2DBackpropFilter` instead of im2col + GEMM) or `stock` (the stock
  * kernels plus only the {@link MISSING_STOCK_KERNELS}) — the last two exist for before/after
  * profiles.
  */
-export type WasmKernelSet = "engine" | "engine-v1" | "stock";
+export type WasmKernelSet = "native" | "engine" | "engine-v1" | "stock";
 
 let registered: string[] | null = null;
 const stockConfigs = new Map<string, KernelConfig>();
+const nativeConfigs = new Map<string, KernelConfig>();
+let activeSet: WasmKernelSet = "engine";
 
 /**
  * Register the engine's wasm kernels; idempotent. Must run after `@tensorflow/tfjs-backend-wasm`
@@ -80,19 +85,64 @@ export function registerWasmTrainingKernels(): string[] {
 }
 
 /**
- * Switch the kernel set serving wasm training (after {@link registerWasmTrainingKernels}).
- * For profiling and benchmarks; the engine default is `engine`.
+ * Build the oneDNN kernels (once) and make them serve the `wasm` backend (set `native`). Each
+ * falls back to the engine's (or the stock) wasm kernel for what it does not bind. Returns the
+ * kernel names now served natively.
+ */
+export function registerNativeKernels(dnn: OneDnn): string[] {
+  registerWasmTrainingKernels();
+  if (nativeConfigs.size === 0) {
+    for (const name of NATIVE_KERNEL_NAMES) {
+      if (stockConfigs.has(name)) continue;
+      const cfg = getKernel(name, "wasm");
+      if (cfg) stockConfigs.set(name, cfg);
+    }
+    const fallback = (name: string) => {
+      const cfg = WASM_TRAINING_KERNELS.find((c) => c.kernelName === name) ??
+        stockConfigs.get(name);
+      if (!cfg) throw new Error(`engine: no wasm kernel ${name} to fall back to`);
+      return cfg.kernelFunc;
+    };
+    for (const cfg of nativeKernels(dnn, fallback)) nativeConfigs.set(cfg.kernelName, cfg);
+  }
+  useWasmKernelSet("native");
+  return [...nativeConfigs.keys()];
+}
+
+/** The kernel set serving `wasm` now. */
+export function activeWasmKernelSet(): WasmKernelSet {
+  return activeSet;
+}
+
+/**
+ * Switch the kernel set serving wasm training (after {@link registerWasmTrainingKernels}; `native`
+ * after {@link registerNativeKernels}). For the engine's backend choice, profiles and benchmarks.
  */
 export function useWasmKernelSet(set: WasmKernelSet): void {
   registerWasmTrainingKernels();
-  for (const cfg of WASM_TRAINING_KERNELS) {
-    const stockCfg = stockConfigs.get(cfg.kernelName);
-    let chosen = set === "stock" ? stockCfg : cfg;
-    if (cfg.kernelName === conv2DBackpropFilterDilatedKernel.kernelName && set !== "engine") {
+  if (set === "native" && nativeConfigs.size === 0) {
+    throw new Error("engine: the native (oneDNN) kernels are not loaded; call initEngine first");
+  }
+  const names = new Set([
+    ...WASM_TRAINING_KERNELS.map((c) => c.kernelName),
+    ...nativeConfigs.keys(),
+  ]);
+  for (const name of names) {
+    const ours = WASM_TRAINING_KERNELS.find((c) => c.kernelName === name);
+    const stockCfg = stockConfigs.get(name);
+    let chosen: KernelConfig | undefined;
+    if (set === "native") chosen = nativeConfigs.get(name) ?? ours;
+    else if (set === "stock") chosen = stockCfg ?? ours;
+    else chosen = ours ?? stockCfg;
+    if (
+      name === conv2DBackpropFilterDilatedKernel.kernelName &&
+      (set === "stock" || set === "engine-v1")
+    ) {
       chosen = conv2DBackpropFilterDilatedKernel; // missing in stock: the first version serves
     }
-    if (!chosen) continue; // missing in stock: ours serves both sets
-    unregisterKernel(cfg.kernelName, "wasm");
+    if (!chosen) continue;
+    unregisterKernel(name, "wasm");
     registerKernel(chosen);
   }
+  activeSet = set;
 }
