@@ -92,6 +92,7 @@ function parseFlags(): Flags {
       replicas: { type: "string" },
       repeats: { type: "string" },
       threads: { type: "string" },
+      backend: { type: "string" },
     },
     strict: true,
   });
@@ -100,7 +101,6 @@ function parseFlags(): Flags {
     batch: values.batch,
     limit: values.limit,
     data: values.data,
-      backend: { type: "string" },
     peer: !values["no-peer"],
     profile: !values["no-profile"],
     peerThreads: values["peer-threads"],
@@ -109,13 +109,13 @@ function parseFlags(): Flags {
     replicas: values.replicas,
     repeats: values.repeats,
     threads: values.threads,
+    backend: values.backend,
   });
   if (!r.success) {
     throw new Error(
       `bench:train: bad flags: ${
         r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
       }`,
-    backend: values.backend,
     );
   }
   return r.data;
