@@ -79,7 +79,12 @@ test("cascading randomisation decorrelates every method; an unrandomised copy do
     assert.equal(steps[0].layer, "logits");
     const last = steps.at(-1)!;
     assert.ok(last.signedRankCorrelation < 0.85, `${m}: ${JSON.stringify(steps)}`);
-    assert.ok(last.rankCorrelation < 0.97, `${m}: ${JSON.stringify(steps)}`);
+    // Occluding a black background pixel changes nothing whatever the weights, so occlusion's
+    // |attribution| ranks are dominated by the garment's mask (measured 0.97–0.99 on this tiny
+    // model) and only its signed ranks can show the randomisation.
+    if (m !== "occlusion") {
+      assert.ok(last.rankCorrelation < 0.97, `${m}: ${JSON.stringify(steps)}`);
+    }
   }
   const a = explain(scorer, "saliency", x, N);
   const b = explain(new Scorer(tiny.model, tiny.signature), "saliency", x, N);
