@@ -125,8 +125,8 @@ async function main(): Promise<void> {
           const target = url + "/v1/models/fmnist/predict";
           // Warm-up long enough for the detector's one-time setup (worker start, model and
           // profile load) and first evaluation: the measurement is the steady state.
-          await wrk(target, body, f, f.warmup, work);
-          const r = await wrk(target, body, f, f.duration, work);
+          await wrk(target, body, f, f.connections, f.warmup, work);
+          const r = await wrk(target, body, f, f.connections, f.duration, work);
           if (r.errors || r.non2xx) {
             throw new Error(`${mode}: ${r.errors} errors, ${r.non2xx} non-2xx: run invalid`);
           }
