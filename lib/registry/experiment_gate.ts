@@ -8,9 +8,9 @@
  */
 import type { TrackingContext } from "../tracking/mod.ts";
 import { resolveActor } from "./actor.ts";
-import { aliasVersion, moveAlias } from "./aliases.ts";
+import { aliasVersion } from "./aliases.ts";
 import { AliasConflictError, RegistryInputError, RegistryNotFoundError } from "./errors.ts";
-import { recordEvent } from "./events.ts";
+import { recordGateOutcome } from "./gate.ts";
 import { CHAMPION, type GateDecision, type GateOutcome } from "./schemas.ts";
 import { checkModelName, lockModel } from "./versions.ts";
 
@@ -99,27 +99,15 @@ export async function promoteByExperiment(
       behaviour: null,
       actor,
     };
-    const event = await recordEvent(tx, {
-      model: name,
-      kind: "gate",
-      alias: CHAMPION,
-      fromVersion: champion,
-      toVersion: promoted ? opts.challenger : champion,
+    const event = await recordGateOutcome(tx, {
+      name,
+      champion,
+      challenger: opts.challenger,
+      promoted,
       actor,
       reason,
       details: { ...base, outcome, promoted, source: "ab_experiment", evidence: opts.evidence },
     });
-    if (promoted) {
-      await moveAlias(tx, {
-        name,
-        alias: CHAMPION,
-        version: opts.challenger,
-        actor,
-        reason,
-        expectedVersion: champion,
-        details: { gateEventId: event.id },
-      });
-    }
     return { ...base, outcome, promoted, reason, eventId: event.id, at: event.at };
   });
   ctx.log.info("experiment gate decided", {

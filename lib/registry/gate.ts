@@ -6,12 +6,19 @@
  * With no champion yet it is promoted directly. Every decision, with its numbers, is audited.
  */
 import { compareClassifiers, type McnemarMethod, pairedBootstrap } from "../evaluate/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 import type { TrackingContext } from "../tracking/mod.ts";
 import { resolveActor } from "./actor.ts";
 import { aliasVersion, moveAlias } from "./aliases.ts";
 import { RegistryInputError, RegistryNotFoundError } from "./errors.ts";
-import { recordEvent } from "./events.ts";
-import { CHAMPION, type GateDecision, type GateOutcome, type GateTest } from "./schemas.ts";
+import { type EventInput, recordEvent } from "./events.ts";
+import {
+  CHAMPION,
+  type GateDecision,
+  type GateOutcome,
+  type GateTest,
+  type RegistryEvent,
+} from "./schemas.ts";
 import { checkModelName, lockModel } from "./versions.ts";
 
 /** Default significance level of the gate. */
@@ -204,27 +211,15 @@ export async function promoteIfBetter(
     }
     const promoted = outcome === "promoted" || outcome === "promoted_no_champion";
     const numbers = { ...base, outcome, promoted, note: opts.note ?? null };
-    const event = await recordEvent(tx, {
-      model: name,
-      kind: "gate",
-      alias: CHAMPION,
-      fromVersion: champion,
-      toVersion: promoted ? opts.challenger : champion,
+    const event = await recordGateOutcome(tx, {
+      name,
+      champion,
+      challenger: opts.challenger,
+      promoted,
       actor,
       reason,
       details: numbers,
     });
-    if (promoted) {
-      await moveAlias(tx, {
-        name,
-        alias: CHAMPION,
-        version: opts.challenger,
-        actor,
-        reason,
-        expectedVersion: champion,
-        details: { gateEventId: event.id },
-      });
-    }
     return { ...base, outcome, promoted, reason, eventId: event.id, at: event.at };
   });
   ctx.log.info("promotion gate decided", {
@@ -235,4 +230,42 @@ export async function promoteIfBetter(
     pValue: decision.pValue,
   });
   return decision;
+}
+
+/**
+ * Record a gate decision as a `gate` audit event and, when it promotes, move `champion` to the
+ * challenger — only if `champion` still points where the decision saw it. Both writes go into the
+ * caller's transaction; shared by the test-set gate and the experiment gate.
+ */
+export async function recordGateOutcome(tx: Queryable, o: {
+  name: string;
+  champion: number | null;
+  challenger: number;
+  promoted: boolean;
+  actor: string;
+  reason: string;
+  details: EventInput["details"];
+}): Promise<RegistryEvent> {
+  const event = await recordEvent(tx, {
+    model: o.name,
+    kind: "gate",
+    alias: CHAMPION,
+    fromVersion: o.champion,
+    toVersion: o.promoted ? o.challenger : o.champion,
+    actor: o.actor,
+    reason: o.reason,
+    details: o.details,
+  });
+  if (o.promoted) {
+    await moveAlias(tx, {
+      name: o.name,
+      alias: CHAMPION,
+      version: o.challenger,
+      actor: o.actor,
+      reason: o.reason,
+      expectedVersion: o.champion,
+      details: { gateEventId: event.id },
+    });
+  }
+  return event;
 }
