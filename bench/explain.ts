@@ -17,7 +17,7 @@ import { initEngine } from "../lib/engine/mod.ts";
 import { EXPLAIN_METHODS, ExplainService, PIXELS } from "../lib/explain/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/pipeline/mod.ts";
-import { getModelVersion } from "../lib/registry/mod.ts";
+import { getModelVersion, ModelRefSchema } from "../lib/registry/mod.ts";
 
 const flags = benchFlags(
   "bench:explain",
@@ -28,9 +28,7 @@ const flags = benchFlags(
     json: { type: "boolean" },
   },
   z.object({
-    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*@[a-z0-9_-]+$/, "use NAME@REF").default(
-      "fmnist@champion",
-    ),
+    model: ModelRefSchema.prefault("fmnist@champion"),
     images: z.coerce.number().int().min(1).max(8).default(1),
     repeats: z.coerce.number().int().min(3).max(100).default(5),
     json: z.boolean().optional(),
@@ -41,7 +39,7 @@ const settings = loadSettings();
 await initEngine(settings);
 const ctx = await openContext(settings, { log: createLogger({}, { level: "warn" }) });
 try {
-  const [name, ref] = flags.model.split("@");
+  const { name, ref } = flags.model;
   const version = await getModelVersion(ctx, name, ref);
   const ds = await loadDataset(ctx, version.datasetVersion ?? undefined);
   const pixels = Float32Array.from(

@@ -9,7 +9,7 @@ import { statePaths } from "../lib/config/mod.ts";
 import { checkDrift, DriftSourceError, shiftSpecSchema } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { runCommand } from "../lib/pipeline/mod.ts";
-import { RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
+import { ModelRefSchema, RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
 
 const USAGE = `usage: deno task drift --input SRC [--model NAME@REF] [--limit N] [--sample N]
                        [--shift KIND:SEV] [--alpha A] [--correction bonferroni|fdr_bh]
@@ -41,8 +41,7 @@ const int = (what: string) =>
 
 const flagsSchema = z.object({
   input: z.string().min(1, "give --input"),
-  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9_-]+)?$/, "use NAME or NAME@REF")
-    .default("fmnist@champion"),
+  model: ModelRefSchema.prefault("fmnist@champion"),
   limit: int("--limit"),
   reference: int("--reference"),
   sample: int("--sample"),
@@ -87,12 +86,7 @@ export function main(
       schema: flagsSchema,
       envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"] }),
       run: async (ctx, f) => {
-        const [name, refText] = f.model.split("@");
-        const ref = refText === undefined
-          ? "champion"
-          : /^[0-9]+$/.test(refText)
-          ? Number(refText)
-          : refText;
+        const { name, ref } = f.model;
         const outDir = f.out ?? join(
           statePaths(ctx.settings.stateDir).root,
           "drift",

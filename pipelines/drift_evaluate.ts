@@ -21,7 +21,7 @@ import {
 } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { runCommand } from "../lib/pipeline/mod.ts";
-import { RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
+import { ModelRefSchema, RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
 
 const USAGE = `usage: deno task drift:evaluate [--model NAME@REF] [--sizes 50,200,1000]
                                 [--clean-batches N] [--shift-batches N] [--kinds a,b,…]
@@ -53,8 +53,7 @@ const int = (what: string) =>
   z.string().regex(/^[1-9][0-9]{0,8}$/, `${what} must be a positive integer`).transform(Number);
 
 const flagsSchema = z.object({
-  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9_-]+)?$/, "use NAME or NAME@REF")
-    .default("fmnist@champion"),
+  model: ModelRefSchema.prefault("fmnist@champion"),
   sizes: list(z.string().regex(/^[1-9][0-9]*$/).transform(Number)).default([50, 200, 1000]),
   "clean-batches": int("--clean-batches").default(200),
   "shift-batches": int("--shift-batches").default(20),
@@ -95,12 +94,7 @@ export function main(
       schema: flagsSchema,
       envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"] }),
       run: async (ctx, f) => {
-        const [name, refText] = f.model.split("@");
-        const ref = refText === undefined
-          ? "champion"
-          : /^[0-9]+$/.test(refText)
-          ? Number(refText)
-          : refText;
+        const { name, ref } = f.model;
         await initEngine(ctx.settings);
         let m;
         try {

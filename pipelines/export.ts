@@ -10,6 +10,7 @@ import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
 import {
   getModelVersion,
   loadOnnxBytes,
+  ModelRefSchema,
   RegistryInputError,
   RegistryNotFoundError,
 } from "../lib/registry/mod.ts";
@@ -29,10 +30,7 @@ checked against it on the full test split (max |Δp| ≤ 1e-5, identical arg-max
   -h, --help         show this help`;
 
 const flagsSchema = z.object({
-  model: z.string().regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9_-]+)?$/,
-    "must be NAME, NAME@VERSION or NAME@ALIAS (e.g. fmnist@champion)",
-  ),
+  model: ModelRefSchema,
   out: z.string().trim().min(1, "must not be empty"),
   json: z.boolean().optional(),
   "state-dir": z.string().trim().min(1).optional(),
@@ -41,9 +39,9 @@ const flagsSchema = z.object({
 
 /** Export the model `flags.model` names to `flags.out`; returns the exit code. */
 async function exportModel(ctx: Ctx, flags: z.infer<typeof flagsSchema>): Promise<number> {
-  const [name, ref = "champion"] = flags.model.split("@");
+  const { name, ref } = flags.model;
   try {
-    const mv = await getModelVersion(ctx, name, /^\d+$/.test(ref) ? Number(ref) : ref);
+    const mv = await getModelVersion(ctx, name, ref);
     let attached = false;
     if (!mv.onnxSha256) {
       await initEngine(ctx.settings);

@@ -109,7 +109,7 @@ test("export: writes a version's checked ONNX file; unknown models and bad flags
     } finally {
       console.error = origErr;
     }
-    assert.ok(errs.some((e) => /must be NAME, NAME@VERSION or NAME@ALIAS/.test(e)));
+    assert.ok(errs.some((e) => /use NAME or NAME@REF/.test(e)));
   } finally {
     await Deno.remove(state, { recursive: true });
   }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
-import { getModelVersion } from "../lib/registry/mod.ts";
+import { getModelVersion, ModelRefSchema } from "../lib/registry/mod.ts";
 import { behaviourOfArtifact } from "../lib/train/mod.ts";
 
 const USAGE = `usage: deno task test:model -- [--model NAME@REF] [--json] [--state-dir DIR]
@@ -19,15 +19,14 @@ champion, or latest) on the test split of its dataset version; exit status 1 whe
   -h, --help        show this help`;
 
 const flagsSchema = z.object({
-  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*@[A-Za-z0-9_-]+$/, "use NAME@REF")
-    .default("fmnist@champion"),
+  model: ModelRefSchema.prefault("fmnist@champion"),
   json: z.boolean().optional(),
   "state-dir": z.string().trim().min(1).optional(),
   help: z.boolean().optional(),
 });
 
 async function run(ctx: Ctx, flags: z.infer<typeof flagsSchema>): Promise<number> {
-  const [name, ref] = flags.model.split("@");
+  const { name, ref } = flags.model;
   const v = await getModelVersion(ctx, name, ref);
   if (!v.datasetVersion) {
     throw new Error(`${name} v${v.version} records no dataset version to test it on`);

@@ -16,6 +16,7 @@ export type { AliasChange, SetAliasOptions } from "./aliases.ts";
 export { listEvents } from "./events.ts";
 export { GATE_ALPHA_DEFAULT, promoteIfBetter } from "./gate.ts";
 export { promoteByExperiment } from "./experiment_gate.ts";
+export { type ModelRef, ModelRefSchema } from "./ref.ts";
 export type { ExperimentGateOptions } from "./experiment_gate.ts";
 export type { PromoteOptions } from "./gate.ts";
 export {
