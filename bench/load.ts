@@ -80,6 +80,8 @@ export async function runLoad(opts: {
   host: string;
   spawnRate?: number;
   outDir: string;
+  /** Key for `POST /v1/feedback` (the feedback task is skipped without one). */
+  feedbackKey?: string;
 }): Promise<LoadSummary> {
   await Deno.mkdir(opts.outDir, { recursive: true });
   const prefix = join(opts.outDir, "locust");
@@ -115,6 +117,7 @@ export async function runLoad(opts: {
       LOAD_SCENARIO: opts.scenario,
       LOAD_USERS: String(opts.users),
       LOAD_DURATION_S: String(seconds(opts.duration)),
+      ...(opts.feedbackKey ? { LOAD_FEEDBACK_KEY: opts.feedbackKey } : {}),
     },
     stdout: "piped",
     stderr: "piped",
@@ -181,9 +184,15 @@ if (import.meta.main) {
   let seeded: string | undefined;
   try {
     let host = f.host;
+    // A service we start gets a feedback key of our own; a target's key comes from the env.
+    let feedbackKey = Deno.env.get("FMNIST_FEEDBACK_KEY");
     if (!host) {
       seeded = await seedState();
-      app = await startApp(seeded, freePort(), { LOG_LEVEL: "warn" });
+      feedbackKey = crypto.randomUUID();
+      app = await startApp(seeded, freePort(), {
+        LOG_LEVEL: "warn",
+        FMNIST_FEEDBACK_KEY: feedbackKey,
+      });
       host = app.url;
     }
     const summary = await runLoad({
@@ -193,6 +202,7 @@ if (import.meta.main) {
       host,
       spawnRate: f["spawn-rate"],
       outDir,
+      feedbackKey,
     });
     await Deno.writeTextFile(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
     const json = f.json ?? !Deno.stdout.isTerminal();

@@ -12,7 +12,11 @@ import { freePort } from "./testing.ts";
 test("load smoke: Locust drives every task against the service with zero failures", async () => {
   const seeded = await seedState();
   const out = await Deno.makeTempDir({ prefix: "fmnist-ops-load-" });
-  const app = await startApp(seeded, freePort(), { LOG_LEVEL: "warn" });
+  const feedbackKey = crypto.randomUUID();
+  const app = await startApp(seeded, freePort(), {
+    LOG_LEVEL: "warn",
+    FMNIST_FEEDBACK_KEY: feedbackKey,
+  });
   try {
     const s = await runLoad({
       scenario: "smoke",
@@ -20,6 +24,7 @@ test("load smoke: Locust drives every task against the service with zero failure
       duration: "8s",
       host: app.url,
       outDir: out,
+      feedbackKey,
     });
     assert.equal(s.failures, 0, Deno.readTextFileSync(`${out}/locust_failures.csv`));
     assert.ok(s.requests > 5, `only ${s.requests} requests`);
@@ -27,7 +32,8 @@ test("load smoke: Locust drives every task against the service with zero failure
     assert.ok(s.rss_bytes.start && s.rss_bytes.end, "RSS read from /metrics");
     assert.equal(typeof s.tensors.end, "number");
     const names = Deno.readTextFileSync(`${out}/locust_stats.csv`);
-    for (const n of ["POST predict (json)", "POST predict (png upload)", "GET /v1/models"]) {
+    const tasks = ["POST predict (json)", "POST predict (png upload)", "GET /v1/models"];
+    for (const n of [...tasks, "POST /v1/feedback"]) {
       assert.ok(names.includes(n), `${n} never ran`);
     }
     assert.ok(Deno.statSync(`${out}/locust.html`).size > 1000);

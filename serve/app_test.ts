@@ -96,6 +96,7 @@ test("the server's request id is returned; a well-formed client id is logged bes
   await res.body?.cancel();
   const id = res.headers.get("x-request-id") ?? "";
   assert.match(id, /^[0-9a-f-]{36}$/, "a server-generated id, not the client's");
+  assert.equal(res.headers.get("x-client-request-id"), "trace-42.a", "the client's id echoed");
   const line = logLines.find((l) => l.client_request_id === "trace-42.a");
   assert.ok(line, "access log line carries the client's id");
   assert.equal(line.request_id, id);
@@ -108,6 +109,7 @@ test("the server's request id is returned; a well-formed client id is logged bes
   const bad = await get("/healthz", { headers: { "x-request-id": "bad id with spaces" } });
   await bad.body?.cancel();
   assert.match(bad.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(bad.headers.get("x-client-request-id"), null);
   const badLine = logLines.find((l) => l.request_id === bad.headers.get("x-request-id"));
   assert.ok(badLine);
   assert.equal(badLine.client_request_id, undefined, "a malformed client id is not kept");

@@ -120,10 +120,12 @@ test("nginx over 2 replicas: limits, and zero failed predicts through kill, rejo
       Array.from({ length: 8 }, () => httpStatus(`${base}/v1/admin/models`)),
     );
     assert.ok(admin.includes(429), `admin statuses ${admin}`);
-    // The request id reaches the app.
+    // The client's request id reaches the app (which answers with its own id and echoes the
+    // client's as its correlation id).
     const rid = await fetch(`${base}/healthz`, { headers: { "x-request-id": "from-client-1" } });
     await rid.body?.cancel();
-    assert.equal(rid.headers.get("x-request-id"), "from-client-1");
+    assert.equal(rid.headers.get("x-client-request-id"), "from-client-1");
+    assert.match(rid.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
 
     // Kill one replica mid-load: no predict fails.
     let stopKill!: () => void;

@@ -11,6 +11,9 @@ import type { AppEnv } from "../env.ts";
 /** Name of the request id header (request: the client's correlation id; response: ours). */
 export const REQUEST_ID_HEADER = "x-request-id";
 
+/** Response header echoing the client's accepted correlation id, so a caller can match both. */
+export const CLIENT_REQUEST_ID_HEADER = "x-client-request-id";
+
 const ACCEPTED = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The incoming id when it is 1–128 chars of `[A-Za-z0-9._:-]`, else undefined. */
@@ -21,7 +24,8 @@ export function acceptedClientId(incoming: string | undefined | null): string | 
 /**
  * Middleware setting `c.var.requestId` (generated), `c.var.clientRequestId` (the client's
  * well-formed `x-request-id`, if any), a request-scoped `c.var.log` carrying both, and the
- * `x-request-id` response header with the server's id (also on error responses).
+ * `x-request-id` response header with the server's id (also on error responses); an accepted client
+ * id is echoed in `x-client-request-id`.
  */
 export function requestId(log: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -39,6 +43,7 @@ export function requestId(log: Logger): MiddlewareHandler<AppEnv> {
       ),
     );
     c.header(REQUEST_ID_HEADER, id);
+    if (client !== undefined) c.header(CLIENT_REQUEST_ID_HEADER, client);
     await next();
     if (c.res.headers.get(REQUEST_ID_HEADER) !== id) {
       try {
