@@ -617,6 +617,68 @@ test("every route of the OpenAPI document answers exactly as stated, valid and i
     }),
     C("GET", "/v1/experiments/ab/{name}", "/v1/experiments/ab/fmnist", 200),
     C("GET", "/v1/experiments/ab/{name}", "/v1/experiments/ab/nope", 404),
+    C("GET", "/v1/experiments/ab/{name}/report", "/v1/experiments/ab/fmnist/report", 200),
+    C("GET", "/v1/experiments/ab/{name}/report", "/v1/experiments/ab/nope/report", 404),
+    C("POST", "/v1/experiments/ab/{name}/decide", "/v1/experiments/ab/fmnist/decide", 401, {
+      body: {},
+    }),
+    C("POST", "/v1/experiments/ab/{name}/decide", "/v1/experiments/ab/fmnist/decide", 404, {
+      body: {},
+      headers: admin,
+    }),
+    C("POST", "/v1/experiments/ab/{name}/decide", "/v1/experiments/ab/nope/decide", 404, {
+      body: {},
+      headers: admin,
+    }),
+    C("GET", "/v1/models/{name}/drift", "/v1/models/fmnist/drift", 200),
+    C("GET", "/v1/models/{name}/drift", "/v1/models/nope/drift", 404),
+    C(
+      "GET",
+      "/v1/models/{name}/versions/{version}/model.onnx",
+      "/v1/models/fmnist/versions/99/model.onnx",
+      404,
+    ),
+    C(
+      "GET",
+      "/v1/models/{name}/versions/{version}/model.onnx",
+      "/v1/models/a%20b/versions/1/model.onnx",
+      400,
+    ),
+    C(
+      "GET",
+      "/v1/models/{name}/versions/{version}/evaluation",
+      "/v1/models/fmnist/versions/99/evaluation",
+      404,
+    ),
+    C(
+      "GET",
+      "/v1/models/{name}/versions/{version}/evaluation.html",
+      "/v1/models/nope/versions/1/evaluation.html",
+      404,
+    ),
+    C("POST", "/v1/models/{name}/explain", "/v1/models/fmnist/explain?method=saliency", 200, {
+      body: one,
+    }),
+    C("POST", "/v1/models/{name}/explain", "/v1/models/fmnist/explain?method=bogus", 400, {
+      body: one,
+    }),
+    C("POST", "/v1/models/{name}/explain", "/v1/models/nope/explain?method=saliency", 404, {
+      body: one,
+    }),
+    C(
+      "POST",
+      "/v1/models/{name}/versions/{version}/explain",
+      "/v1/models/fmnist/versions/99/explain?method=saliency",
+      404,
+      { body: one },
+    ),
+    C(
+      "POST",
+      "/v1/models/{name}/aliases/{alias}/explain",
+      "/v1/models/fmnist/aliases/champion/explain?method=occlusion",
+      200,
+      { body: one },
+    ),
     C("GET", "/v1/admin/ab/{name}", "/v1/admin/ab/fmnist", 401),
     C("GET", "/v1/admin/ab/{name}", "/v1/admin/ab/fmnist", 404, { headers: admin }),
     C("PUT", "/v1/admin/ab/{name}", "/v1/admin/ab/fmnist", 401, { body: arms }),
