@@ -25,9 +25,18 @@ interface ArmTraffic {
   errors: number;
 }
 
-/** Log predictions, feedback (interleaved in time across arms) and errors. */
-async function seed(db: Queryable, model: string, tag: string, arms: ArmTraffic[]) {
+/**
+ * Log predictions, feedback (interleaved in time across arms) and errors, time-stamped from now
+ * on; returns the latest time stamp written (ms), which may lie a few seconds in the future.
+ */
+async function seed(
+  db: Queryable,
+  model: string,
+  tag: string,
+  arms: ArmTraffic[],
+): Promise<number> {
   const t0 = Date.now();
+  let last = t0;
   const records = [];
   const feedback: unknown[][] = [];
   for (const a of arms) {
@@ -52,6 +61,7 @@ async function seed(db: Queryable, model: string, tag: string, arms: ArmTraffic[
         });
         const right = (k + 1) % a.wrongEvery !== 0;
         feedback.push([requestId, right ? 1 : 7, new Date(t0 + 1000 + 2 * k).toISOString()]);
+        last = Math.max(last, t0 + 1000 + 2 * k);
       }
     }
     for (let i = 0; i < a.errors; i++) {
@@ -80,6 +90,7 @@ async function seed(db: Queryable, model: string, tag: string, arms: ArmTraffic[
       chunk.flat(),
     );
   }
+  return last;
 }
 
 forEachDb(
@@ -116,7 +127,7 @@ forEachDb(
       );
       assert.equal(reweighted.startedAt, first!.startedAt);
       // a: 80% right, b: 95% right; 300 units × 2 requests each; b a little slower, one error each.
-      await seed(db, "m", "x", [
+      const firstSeeded = await seed(db, "m", "x", [
         {
           arm: "a",
           version: 1,
@@ -201,7 +212,10 @@ forEachDb(
       assert.equal(after!.startedAt, an.experiment!.startedAt);
 
       // A new experiment (new salt) starts afresh; a broken split blocks the decision and a
-      // much slower treatment breaches the latency guardrail.
+      // much slower treatment breaches the latency guardrail. The first experiment's traffic is
+      // time-stamped up to ~2 s ahead: start the new one after it, or a fast database would count
+      // its tail as the new experiment's traffic.
+      await new Promise((r) => setTimeout(r, Math.max(0, firstSeeded - Date.now() + 10)));
       await putAbExperiment(
         db,
         "m",
