@@ -34,6 +34,11 @@ export interface BatcherOptions {
   minSplit?: number;
   /** Called after every batch with its size and duration in seconds (metrics). */
   onBatch?: (size: number, seconds: number) => void;
+  /**
+   * Called once per request when its first instances start computing, with the seconds it
+   * waited in the queue (batching delay plus time waiting for a free worker slot).
+   */
+  onQueueWait?: (seconds: number) => void;
 }
 
 /** Validated batching limits. */
@@ -187,6 +192,11 @@ export class MicroBatcher {
     }
     this.#inFlight++;
     const started = performance.now();
+    if (this.#opts.onQueueWait) {
+      for (const { p, from } of parts) {
+        if (from === 0) this.#opts.onQueueWait((started - p.arrived) / 1000);
+      }
+    }
     let result: Float32Array | Promise<Float32Array>;
     try {
       result = this.#run(inputs, size);

@@ -18,6 +18,10 @@ export interface InferenceMetrics {
   readonly batchSize: client.Histogram<"model" | "version">;
   /** Seconds one model forward pass (a whole batch) took. */
   readonly batchDuration: client.Histogram<"model" | "version">;
+  /** Seconds a request waited before its first batch started (batching delay + busy workers). */
+  readonly queueWait: client.Histogram<"model" | "version">;
+  /** Inference workers replaced after they died or hung. */
+  readonly workerRestarts: client.Counter;
   /** Prediction-cache hits by cache backend (`lru`, `redis`). */
   readonly cacheHits: client.Counter<"backend">;
   /** Prediction-cache misses by cache backend. */
@@ -98,6 +102,18 @@ export function createInferenceMetrics(opts: {
       help: "Seconds per model forward pass",
       labelNames: ["model", "version"] as const,
       buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    queueWait: new client.Histogram({
+      name: "fmnist_batch_queue_wait_seconds",
+      help: "Seconds a prediction request waited before its first batch started",
+      labelNames: ["model", "version"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    workerRestarts: new client.Counter({
+      name: "fmnist_inference_worker_restarts_total",
+      help: "Inference workers replaced after they died or stopped answering",
       registers,
     }),
     cacheHits: new client.Counter({

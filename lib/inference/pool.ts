@@ -201,6 +201,7 @@ class Entry implements LoadedModel {
         metrics.batchSize.observe(labels, size);
         metrics.batchDuration.observe(labels, seconds);
       },
+      onQueueWait: (seconds) => metrics.queueWait.observe(labels, seconds),
     });
   }
 

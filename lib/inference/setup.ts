@@ -116,13 +116,15 @@ export function createInference(
       workers: count,
       backend: onnx ? "cpu" : backend as "wasm" | "cpu",
       log,
+      // Called only after a worker failed, long after `metrics` below exists.
+      onRestart: () => metrics.workerRestarts.inc(),
     })
     : undefined;
-  const onnxThreads = o.onnxThreads > 0 ? o.onnxThreads : count > 0 ? 1 : 0;
   const metrics = createInferenceMetrics({
     numTensors: () => tf.memory().numTensors + (workers?.tensors ?? 0),
     collectDefault: o.processMetrics,
   });
+  const onnxThreads = o.onnxThreads > 0 ? o.onnxThreads : count > 0 ? 1 : 0;
   const raw: PredictionCache = o.redisUrl
     ? new RedisCache(o.redisUrl, { log })
     : new LruCache(o.lruEntries);

@@ -53,6 +53,8 @@ export interface InferenceWorkersOptions {
   batchTimeoutMs?: number;
   /** Longest a worker may take to start and load the models (default 120 000 ms). */
   startTimeoutMs?: number;
+  /** Called each time a failed worker is replaced (metrics). */
+  onRestart?: () => void;
 }
 
 /** What one worker reports (`stats`). */
@@ -113,7 +115,7 @@ class Slot {
 
 /** A pool of inference workers. Always {@link InferenceWorkers.close} it. */
 export class InferenceWorkers {
-  readonly #opts: Required<InferenceWorkersOptions>;
+  readonly #opts: Required<Omit<InferenceWorkersOptions, "onRestart">> & InferenceWorkersOptions;
   readonly #slots: Slot[];
   /** Loaded models: serialized form, reference count, output size. */
   readonly #models = new Map<string, Held>();
@@ -542,6 +544,7 @@ export class InferenceWorkers {
       s.restartTimer = null;
       if (this.#closed) return;
       s.restarts++;
+      this.#opts.onRestart?.();
       try {
         this.#spawn(s);
       } catch (err) {

@@ -222,6 +222,11 @@ test("workers: a crash fails in-flight batches (503 class), then the worker is r
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(maxDiff((await probs(inf, x)).p, want.p) < 1e-5);
     assert.equal((await inf.workers!.stats())[0].restarts, 2);
+    // Operators see both replacements, and how long requests queued, in /metrics.
+    const text = await inf.metrics.registry.metrics();
+    assert.match(text, /^fmnist_inference_worker_restarts_total 2$/m);
+    const waits = text.match(/^fmnist_batch_queue_wait_seconds_count\{[^}]*\} (\d+)$/m);
+    assert.ok(waits && Number(waits[1]) >= 3, `queue-wait samples: ${waits?.[0]}`);
   } finally {
     await inf.close();
   }

@@ -183,6 +183,18 @@ export function modelDashboard(): DashboardBuilder {
       ),
     ))
     .withPanel(series(
+      "Queue wait p99 and inference worker restarts",
+      "none",
+      prom(
+        `job_model_version:fmnist_batch_queue_wait_seconds:p99_5m * 1000`,
+        "queue wait p99 ms v{{version}}",
+      ),
+      prom(
+        `sum by (instance) (increase(fmnist_inference_worker_restarts_total[1h]))`,
+        "worker restarts /1h {{instance}}",
+      ),
+    ))
+    .withPanel(series(
       "Cache hit ratio and model loads",
       "none",
       prom(`job:fmnist_cache_hits:ratio_rate5m`, "cache hit ratio"),

@@ -101,7 +101,12 @@ ${trusted.map((t) => `  set_real_ip_from ${t};`).join("\n")}
   limit_req_zone $binary_remote_addr zone=admin:1m rate=${admin.perSecond}r/s;
   limit_req_status 429;
 
+  # The zone shares the replicas' state between nginx's worker processes: without it each worker
+  # keeps its own failure marks and connection counts, so one worker can still hold a restarted
+  # replica as failed (and answer 502 "no live upstreams" when the other replica goes down next),
+  # and least_conn balances only within each worker.
   upstream fmnist {
+    zone fmnist 64k;
     least_conn;
 ${o.upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=2s;`).join("\n")}
     keepalive 32;
