@@ -18,8 +18,7 @@ interface LoadStats {
   failed: { status: number; body: string }[];
   /**
    * Responses cut after their headers: the replica died between writing the head and the body
-   * of a 200. No proxy can retry those (the head already went to the client); a SIGKILL can tear
-   * at most the responses in flight on the killed replica.
+   * of a 200. No proxy could retry those (the head already went to the client).
    */
   torn: number;
 }
@@ -139,7 +138,9 @@ test("nginx over 2 replicas: limits, and zero failed predicts through kill, rejo
       `kill: ${killed.ok} ok, ${killed.failed.length} failed, ${killed.torn} torn at the kill`,
     );
     assert.deepEqual(killed.failed, []);
-    assert.ok(killed.torn <= CLIENTS, `${killed.torn} torn responses`);
+    // None is torn either: the app writes each (small, fixed-length) response in one write, so
+    // a SIGKILL lands before a response (nginx retries it on the other replica) or after it.
+    assert.equal(killed.torn, 0, `${killed.torn} torn responses`);
     assert.ok(killed.ok > 10, `only ${killed.ok} requests during the kill phase`);
 
     // Restart it under load: it rejoins (serves predictions through nginx again).
