@@ -6,6 +6,7 @@
  * the manifest dir points to, else the newest registered one), a full version id, or a unique
  * prefix of one (at least 6 hex chars).
  */
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
@@ -171,7 +172,8 @@ export interface LoadOptions {
 }
 
 const CACHE_LIMIT = 2;
-const cache = new Map<string, Promise<Dataset>>();
+/** Loaded datasets by store and version id (each Fashion-MNIST version is ~55 MB). */
+const cache = new LRUCache<string, Promise<Dataset>>({ max: CACHE_LIMIT });
 
 async function readVerified(
   store: ObjectStore,
@@ -241,7 +243,8 @@ async function readDataset(ctx: DataCtx, m: Manifest): Promise<Dataset> {
 }
 
 /**
- * Load a dataset version (default: the committed `fashion-mnist` manifest) from the object
+ * Load a dataset version (default: the committed `fashion-mnist` manifest; a manifest already
+ * read skips the lookup) from the object
  * store, verifying every file's SHA-256. Results are cached per store and version in this
  * process (the last {@link CACHE_LIMIT} versions), so treat the returned arrays as read-only —
  * copy before mutating.
@@ -250,23 +253,18 @@ async function readDataset(ctx: DataCtx, m: Manifest): Promise<Dataset> {
  */
 export async function loadDataset(
   ctx: DataCtx,
-  ref: string = DEFAULT_DATASET,
+  ref: string | Manifest = DEFAULT_DATASET,
   opts: LoadOptions = {},
 ): Promise<Dataset> {
-  const m = await getVersion(ctx, ref);
+  const m = typeof ref === "string" ? await getVersion(ctx, ref) : ref;
   const key = `${ctx.store.location}\u0000${m.version}`;
-  if (!opts.fresh) {
-    const hit = cache.get(key);
-    if (hit) {
-      cache.delete(key);
-      cache.set(key, hit); // most recently used last
-      return hit;
-    }
-  }
+  const hit = opts.fresh ? undefined : cache.get(key);
+  if (hit) return await hit;
   const p = readDataset(ctx, m);
   cache.set(key, p);
-  p.catch(() => cache.delete(key));
-  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  p.catch(() => {
+    if (cache.peek(key) === p) cache.delete(key);
+  });
   return await p;
 }
 

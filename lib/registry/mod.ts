@@ -20,6 +20,7 @@ export { type ModelRef, ModelRefSchema } from "./ref.ts";
 export type { ExperimentGateOptions } from "./experiment_gate.ts";
 export type { PromoteOptions } from "./gate.ts";
 export {
+  getModel,
   getModelVersion,
   listModels,
   listModelVersions,

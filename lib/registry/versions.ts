@@ -294,6 +294,17 @@ export async function listModels(ctx: TrackingContext): Promise<RegisteredModel[
   }));
 }
 
+/** The registered model `name`; {@link RegistryNotFoundError} when there is none. */
+export async function getModel(ctx: TrackingContext, name: string): Promise<RegisteredModel> {
+  const model = (await listModels(ctx)).find((m) => m.name === name);
+  if (!model) {
+    throw new RegistryNotFoundError(
+      `model ${JSON.stringify(name)} is not registered; see GET /v1/models or listModels`,
+    );
+  }
+  return model;
+}
+
 /** The artifact bytes of a version (number, alias or `"latest"`), re-verified by sha256. */
 export async function loadModelArtifact(
   ctx: TrackingContext,

@@ -7,12 +7,12 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { EXPLAIN_METHODS, ExplainInputError, type ExplainService } from "../../lib/explain/mod.ts";
+import { EXPLAIN_METHODS, type ExplainService } from "../../lib/explain/mod.ts";
 import type { Inference } from "../../lib/inference/mod.ts";
 import { getModelVersion } from "../../lib/registry/mod.ts";
 import { loadArtifact, TrackingInputError } from "../../lib/tracking/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, ErrorBodySchema, notFound } from "../errors.ts";
+import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import {
   AliasParamsSchema,
@@ -22,7 +22,7 @@ import {
   RawImageSchema,
   VersionParamsSchema,
 } from "../schemas/models.ts";
-import { imageOptions, type ModelRoutesOptions, readBatch, toHttpError } from "./models.ts";
+import { imageOptions, type ModelRoutesOptions, readBatch } from "../batch_body.ts";
 
 const TAGS = ["models"];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -151,7 +151,7 @@ async function readReport(inf: Inference, name: string, version: number, file: s
     if (err instanceof TrackingInputError) {
       throw notFound(`${name} v${version} has no evaluation report (${file})`);
     }
-    throw toHttpError(err);
+    throw err;
   }
 }
 
@@ -179,37 +179,32 @@ export function explainRoutes(
     const q = (c.req as unknown as { valid(t: "query"): z.infer<typeof ExplainQuerySchema> })
       .valid("query");
     const batch = await readBatch(c, maxInstances, images);
-    try {
-      const r = await service.explain({
-        name,
-        ref,
-        method: q.method,
-        pixels: batch.pixels,
-        count: batch.count,
-        target: q.target,
-        options: { steps: q.steps, samples: q.samples, stride: q.stride },
-      });
-      c.header("x-model-version", `${r.model.name}@${r.model.version}`);
-      return c.json({
-        model: { name: r.model.name, version: r.model.version },
-        method: r.method,
-        passes: r.passes,
-        ms: r.ms,
-        instances: r.instances.map((i) => ({
-          class_id: i.classId,
-          label: i.label,
-          probability: i.probability,
-          target: i.target,
-          target_label: i.targetLabel,
-          attribution: i.map,
-          png: i.png,
-          ...(i.completenessGap === undefined ? {} : { completeness_gap: i.completenessGap }),
-        })),
-      }, 200);
-    } catch (err) {
-      if (err instanceof ExplainInputError) throw badRequest(err.message);
-      throw toHttpError(err);
-    }
+    const r = await service.explain({
+      name,
+      ref,
+      method: q.method,
+      pixels: batch.pixels,
+      count: batch.count,
+      target: q.target,
+      options: { steps: q.steps, samples: q.samples, stride: q.stride },
+    });
+    c.header("x-model-version", `${r.model.name}@${r.model.version}`);
+    return c.json({
+      model: { name: r.model.name, version: r.model.version },
+      method: r.method,
+      passes: r.passes,
+      ms: r.ms,
+      instances: r.instances.map((i) => ({
+        class_id: i.classId,
+        label: i.label,
+        probability: i.probability,
+        target: i.target,
+        target_label: i.targetLabel,
+        attribution: i.map,
+        png: i.png,
+        ...(i.completenessGap === undefined ? {} : { completeness_gap: i.completenessGap }),
+      })),
+    }, 200);
   };
   const routes = explainRoutesOf(maxInstances, maxPasses);
   app.openapi(routes.byDefault, (c) => handle(c, c.req.valid("param").name, undefined));
