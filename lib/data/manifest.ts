@@ -6,6 +6,7 @@
  * (`name`, `source`, `createdAt`). The version id is the SHA-256 of the canonical JSON of
  * `content` only, so the same bytes always give the same version whatever their source or time.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile } from "../config/mod.ts";
@@ -110,8 +111,7 @@ export function buildManifest(
 export function parseManifest(value: unknown, where: string): Manifest {
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new ManifestError(`invalid manifest ${where}:\n  ${issues.join("\n  ")}`);
+    throw new ManifestError(`invalid manifest ${where}:\n${zodErrorText(parsed.error)}`);
   }
   const m = parsed.data;
   const actual = versionOf(m.content);

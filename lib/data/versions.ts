@@ -10,9 +10,8 @@ import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
-import { contentKey, ObjectNotFoundError, type ObjectStore } from "../storage/mod.ts";
+import { contentKey, ObjectNotFoundError, type ObjectStore, sha256Hex } from "../storage/mod.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
-import { sha256HexSync } from "./hash.ts";
 import { readIdx, writeIdx } from "./idx.ts";
 import {
   buildManifest,
@@ -196,10 +195,10 @@ async function readVerified(
     throw new ChecksumMismatchError(
       `${f.name} (${f.key}, ${bytes.length} bytes, expected ${f.size})`,
       f.sha256,
-      sha256HexSync(bytes),
+      sha256Hex(bytes),
     );
   }
-  const actual = sha256HexSync(bytes);
+  const actual = sha256Hex(bytes);
   if (actual !== f.sha256) {
     throw new ChecksumMismatchError(`${f.name} (${f.key})`, f.sha256, actual);
   }
@@ -342,7 +341,7 @@ export async function saveDatasetVersion(
         ["labels", writeIdx([set.count], set.labels)],
       ] as const
     ) {
-      const sha256 = sha256HexSync(bytes);
+      const sha256 = sha256Hex(bytes);
       const key = contentKey(sha256);
       const existing = await ctx.store.stat(key);
       if (existing?.size !== bytes.length) await ctx.store.put(key, bytes);

@@ -296,10 +296,13 @@ export async function listModels(ctx: TrackingContext): Promise<RegisteredModel[
 
 /** The registered model `name`; {@link RegistryNotFoundError} when there is none. */
 export async function getModel(ctx: TrackingContext, name: string): Promise<RegisteredModel> {
-  const model = (await listModels(ctx)).find((m) => m.name === name);
+  const models = await listModels(ctx);
+  const model = models.find((m) => m.name === name);
   if (!model) {
     throw new RegistryNotFoundError(
-      `model ${JSON.stringify(name)} is not registered; see GET /v1/models or listModels`,
+      `model ${JSON.stringify(name)} is not registered (registered: ${
+        models.map((m) => m.name).join(", ") || "none"
+      }); see GET /v1/models`,
     );
   }
   return model;

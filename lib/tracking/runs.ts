@@ -2,6 +2,7 @@
  * Starting runs and logging to them: params, metrics (batched), tags, artifacts, lineage, and a
  * heartbeat so runs whose process dies can be told apart from runs still going.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { hostname } from "node:os";
 import { putContent } from "../storage/mod.ts";
 import type { Queryable } from "../db/mod.ts";
@@ -250,9 +251,7 @@ export async function startRun(ctx: TrackingContext, opts: StartRunOptions): Pro
   const lin = LineageInputSchema.safeParse(opts.lineage ?? {});
   if (!lin.success) {
     throw new TrackingInputError(
-      `invalid lineage: ${
-        lin.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid lineage: ${zodErrorText(lin.error, { oneLine: true })}`,
     );
   }
   const lineage = lin.data;

@@ -9,6 +9,7 @@
  * the calling thread is replica 0 and holds the model that is checkpointed, evaluated and
  * returned.
  */
+import { zodErrorText } from "../config/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { ImageSet } from "../data/mod.ts";
@@ -62,8 +63,8 @@ export type TrainConfig = z.output<typeof trainConfigSchema>;
 export function parseTrainConfig(config: unknown): TrainConfig {
   const r = trainConfigSchema.safeParse(config ?? {});
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`invalid training config:\n${lines.join("\n")}`);
+    const lines = zodErrorText(r.error);
+    throw new Error(`invalid training config:\n${lines}`);
   }
   return r.data;
 }

@@ -3,6 +3,7 @@
  * categorical) and the conversions samplers use between values and a continuous "internal"
  * representation.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 
 /** A categorical choice: JSON scalars only, so it round-trips through the database. */
@@ -91,8 +92,8 @@ export function parseSearchSpace(input: unknown): SearchSpace {
   }
   const r = searchSpaceSchema.safeParse(input);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(space)"}: ${i.message}`);
-    throw new Error(`invalid search space:\n${lines.join("\n")}`);
+    const lines = zodErrorText(r.error);
+    throw new Error(`invalid search space:\n${lines}`);
   }
   return r.data;
 }
@@ -101,8 +102,9 @@ export function parseSearchSpace(input: unknown): SearchSpace {
 export function parseDistribution(name: string, input: unknown): Distribution {
   const r = distributionSchema.safeParse(input);
   if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`);
-    throw new Error(`invalid distribution for parameter "${name}": ${msg.join("; ")}`);
+    throw new Error(
+      `invalid distribution for parameter "${name}": ${zodErrorText(r.error, { oneLine: true })}`,
+    );
   }
   return r.data;
 }

@@ -8,6 +8,7 @@
  * on (trial id, worker id, state 'running'): a worker whose trial was requeued as stale can no
  * longer write it.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/mod.ts";
 import { type PrunerConfig, prunerConfigSchema } from "./pruners.ts";
@@ -109,7 +110,7 @@ function parseRow<T>(schema: z.ZodType<T>, row: unknown, what: string): T {
   if (!r.success) {
     throw new Error(
       `malformed ${what} row in the database (${
-        r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+        zodErrorText(r.error, { oneLine: true })
       }); was it written by an incompatible version? Check migration 012_tune`,
     );
   }

@@ -8,7 +8,7 @@
  *   load the champions again
  * - `GET|PUT|DELETE /v1/admin/ab/{name}` — the model's A/B experiment (stored in the database)
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   abConfigInputSchema,
   type AbResolver,
@@ -24,6 +24,7 @@ import { ErrorBodySchema, notFound } from "../errors.ts";
 import { adminAuth } from "../middleware/admin_key.ts";
 import { requireJson } from "../middleware/require_json.ts";
 import { createRouter } from "../router.ts";
+import { json, jsonBody as body } from "../schemas/common.ts";
 import {
   AbExperimentSchema,
   experimentJson,
@@ -47,10 +48,6 @@ export interface AdminDeps {
 }
 
 const TAGS = ["admin"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid body or parameters"),
   401: json(ErrorBodySchema, "Missing or wrong admin key"),
@@ -59,10 +56,6 @@ const errors = {
   503: json(ErrorBodySchema, "Admin disabled (FMNIST_ADMIN_KEY unset)"),
 };
 const security = [{ AdminKey: [] }];
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
 
 const promoteRoute = createRoute({
   method: "post",

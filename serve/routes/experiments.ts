@@ -32,11 +32,12 @@ import {
   recordFeedback,
 } from "../../lib/predlog/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { ErrorBodySchema, HttpError, notFound } from "../errors.ts";
+import { ErrorBodySchema, HttpError, notFound, validationError } from "../errors.ts";
 import { adminAuth } from "../middleware/admin_key.ts";
 import { ACTOR_HEADER, FEEDBACK_KEY_HEADER, feedbackAuth } from "../middleware/feedback_key.ts";
 import { requireJson } from "../middleware/require_json.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   experimentJson,
   FeedbackBodySchema,
@@ -68,11 +69,6 @@ export interface ExperimentDeps {
   /** The A/B resolver, told when a decision disables an experiment. */
   ab?: AbResolver;
 }
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 /** Either key authorizes feedback (OpenAPI security requirements: alternatives). */
 const FEEDBACK_SECURITY: Record<string, string[]>[] = [{ FeedbackKey: [] }, { AdminKey: [] }];
@@ -266,7 +262,7 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
     const body = (await c.req.json().catch(() => ({}))) ?? {};
     const parsed = DecideBodySchema.safeParse(body);
     if (!parsed.success) {
-      throw new HttpError(400, "invalid_input", parsed.error.issues[0]?.message ?? "bad body");
+      throw validationError("json", parsed.error);
     }
     const analysis = await analyze(name);
     if (!analysis.experiment) {

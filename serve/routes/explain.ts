@@ -14,6 +14,7 @@ import { loadArtifact, TrackingInputError } from "../../lib/tracking/mod.ts";
 import type { AppEnv } from "../env.ts";
 import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   AliasParamsSchema,
   NameParamsSchema,
@@ -25,10 +26,6 @@ import {
 import { imageOptions, type ModelRoutesOptions, readBatch } from "../batch_body.ts";
 
 const TAGS = ["models"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid input, options, or a request over the cost budget"),
   404: json(ErrorBodySchema, "Unknown model, version or alias; or no evaluation report"),

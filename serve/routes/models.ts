@@ -17,6 +17,7 @@ import { imageOptions, type ModelRoutesOptions, readBatch } from "../batch_body.
 import type { AppEnv } from "../env.ts";
 import { ErrorBodySchema } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   AliasParamsSchema,
   ModelDetailSchema,
@@ -37,10 +38,6 @@ export const MODELS_BASE = "/v1/models";
 export const CLIENT_KEY_HEADER = "x-client-key";
 
 const TAGS = ["models"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errorResponses = {
   400: json(
     ErrorBodySchema,

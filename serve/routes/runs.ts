@@ -12,7 +12,7 @@
  * Every handler calls the `lib/tracking` / `lib/registry` query of the same name; unknown runs
  * and models answer 404, bad input 400, both in the service's uniform error shape.
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   bestRun,
   compareRuns,
@@ -31,6 +31,7 @@ import {
 import type { AppEnv } from "../env.ts";
 import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   type AuditEvent,
   BestQuerySchema,
@@ -53,10 +54,6 @@ import {
 /** Where the router is mounted: its paths start with `/runs`, `/experiments`, `/registry`. */
 export const RUNS_BASE = "/v1";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid parameters"),
   404: json(ErrorBodySchema, "Unknown run, metric, experiment or model"),

@@ -1,21 +1,12 @@
 /** Zod/OpenAPI schemas of the admin, feedback and A/B experiment routes. */
 import { z } from "@hono/zod-openapi";
+import { checkedBy } from "./common.ts";
 import type { AbExperiment } from "../../lib/ab/mod.ts";
 import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
 import { NameParamsSchema } from "./models.ts";
 
 /** `{name}` path parameter. */
 export const ModelParamSchema = NameParamsSchema;
-
-/** A string checked by a registry schema, reporting that schema's message. */
-function checkedBy(schema: z.ZodType<string>) {
-  return z.string().superRefine((v, ctx) => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
-    }
-  });
-}
 
 /** Body of `POST /v1/admin/models/{name}/promote`. */
 export const PromoteBodySchema = z.strictObject({

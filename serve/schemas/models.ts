@@ -1,5 +1,6 @@
 /** zod/OpenAPI schemas of the model and prediction routes. */
 import { z } from "@hono/zod-openapi";
+import { checkedBy } from "./common.ts";
 import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
 import {
   DEFAULT_MAX_INSTANCES,
@@ -7,16 +8,6 @@ import {
   IMAGE_SIDE,
   instancesBodySchema,
 } from "../../lib/inference/mod.ts";
-
-/** A string checked by a registry schema, reporting that schema's message. */
-function checkedBy(schema: z.ZodType<string>) {
-  return z.string().superRefine((v, ctx) => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
-    }
-  });
-}
 
 /** `{name}` path parameter. */
 export const NameParamsSchema = z.object({

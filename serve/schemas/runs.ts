@@ -4,6 +4,7 @@
  * `lib/registry`, so the documented shapes are the ones the library returns.
  */
 import { z } from "@hono/zod-openapi";
+import { checkedBy } from "./common.ts";
 import {
   MetricPointSchema,
   RunComparisonSchema,
@@ -27,16 +28,6 @@ export const RUNS_DEFAULT_LIMIT = 50;
 export const COMPARE_MAX_RUNS = 20;
 /** Largest page of registry events. */
 export const EVENTS_MAX_LIMIT = 10_000;
-
-/** A string checked by a library schema, reporting that schema's first message. */
-function checkedBy(schema: z.ZodType<string>) {
-  return z.string().superRefine((v, ctx) => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid value" });
-    }
-  });
-}
 
 /** Run ids (UUIDs) or unique prefixes of at least 4 hex characters. */
 const RUN_ID_RE = /^[0-9a-fA-F][0-9a-fA-F-]{3,63}$/;
