@@ -21,7 +21,7 @@ const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex char
 const count = z.number().int().nonnegative();
 
 /** One file of a version. */
-export const manifestFileSchema = z.object({
+const manifestFileSchema = z.object({
   /** Base IDX file name, e.g. `train-images-idx3-ubyte`. */
   name: z.string().min(1),
   split: z.enum(["train", "test"]),
@@ -35,7 +35,7 @@ export const manifestFileSchema = z.object({
 });
 
 /** The hashed part of a manifest. */
-export const manifestContentSchema = z.object({
+const manifestContentSchema = z.object({
   files: z.array(manifestFileSchema).min(1),
   schema: z.object({
     splits: z.object({ train: z.object({ count }), test: z.object({ count }) }),
@@ -52,7 +52,7 @@ export const manifestContentSchema = z.object({
 });
 
 /** Where a version's bytes came from. */
-export const manifestSourceSchema = z.object({
+const manifestSourceSchema = z.object({
   kind: z.enum(["dir", "url", "store", "memory"]),
   location: z.string(),
 });

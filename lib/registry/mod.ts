@@ -39,7 +39,6 @@ export type { OnnxFile } from "./onnx.ts";
 export { AliasConflictError, RegistryInputError, RegistryNotFoundError } from "./errors.ts";
 export {
   AliasSchema,
-  CHALLENGER,
   CHAMPION,
   GateDecisionSchema,
   GateOutcomeSchema,

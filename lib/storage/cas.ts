@@ -57,8 +57,3 @@ export async function getContent(store: ObjectStore, sha256: string): Promise<Ui
   if (actual !== sha256) throw new ContentCorruptError(key, sha256, actual);
   return bytes;
 }
-
-/** Whether the content with digest `sha256` is present (by existence, not re-hashed). */
-export async function hasContent(store: ObjectStore, sha256: string): Promise<boolean> {
-  return (await store.stat(contentKey(sha256))) !== null;
-}

@@ -14,7 +14,7 @@ export type Choice = z.infer<typeof choiceSchema>;
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
 /** Float distribution: uniform, log-uniform (`log`), or discretized by `step`. */
-export const floatDistSchema = z
+const floatDistSchema = z
   .object({
     type: z.literal("float"),
     low: finite,
@@ -27,7 +27,7 @@ export const floatDistSchema = z
   .refine((d) => !(d.log && d.step !== undefined), { message: "step and log cannot be combined" });
 
 /** Integer distribution: every `step`-th integer from `low`, or log-uniform (`log`). */
-export const intDistSchema = z
+const intDistSchema = z
   .object({
     type: z.literal("int"),
     low: z.number().int(),
@@ -40,7 +40,7 @@ export const intDistSchema = z
   .refine((d) => !(d.log && d.step !== 1), { message: "step and log cannot be combined" });
 
 /** Categorical distribution over a non-empty list of distinct JSON scalars. */
-export const categoricalDistSchema = z.object({
+const categoricalDistSchema = z.object({
   type: z.literal("categorical"),
   choices: z.array(choiceSchema).min(1).refine(
     (cs) => new Set(cs.map((c) => JSON.stringify(c))).size === cs.length,

@@ -139,7 +139,7 @@ function cacheControl(requested: string): string {
 }
 
 /** The summary fields of a validation result shown with its version, or null without one. */
-export function validationSummary(
+function validationSummary(
   result: ValidationResult | null,
 ): z.infer<typeof ValidationSummarySchema> | null {
   if (result === null) return null;

@@ -144,7 +144,7 @@ const decideRoute = createRoute({
 });
 
 /** The analysis as the summary route answers it. */
-export function analysisJson(a: AbAnalysis): z.infer<typeof AbAnalysisSchema> {
+function analysisJson(a: AbAnalysis): z.infer<typeof AbAnalysisSchema> {
   return {
     model: a.model,
     experiment: a.experiment ? experimentJson(a.experiment) : null,

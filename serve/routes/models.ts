@@ -35,7 +35,7 @@ import {
 export const MODELS_BASE = "/v1/models";
 
 /** Header carrying a client key for sticky A/B assignment (passed to the version resolver). */
-export const CLIENT_KEY_HEADER = "x-client-key";
+const CLIENT_KEY_HEADER = "x-client-key";
 
 const TAGS = ["models"];
 const errorResponses = {
@@ -85,7 +85,7 @@ const getRoute = createRoute({
 });
 
 /** Media type of ONNX files. */
-export const ONNX_CONTENT_TYPE = "application/octet-stream";
+const ONNX_CONTENT_TYPE = "application/octet-stream";
 
 const onnxRoute = createRoute({
   method: "get",

@@ -114,7 +114,7 @@ const eventsRoute = createRoute({
 });
 
 /** An audit event with the gate decision it recorded (null for other kinds). */
-export function withGateDecision(e: RegistryEvent): AuditEvent {
+function withGateDecision(e: RegistryEvent): AuditEvent {
   if (e.kind !== "gate" || e.details === null || typeof e.details !== "object") {
     return { ...e, gate: null };
   }

@@ -83,7 +83,7 @@ export const RawImageSchema = z.string().openapi({
 });
 
 /** One prediction. */
-export const PredictionSchema = z
+const PredictionSchema = z
   .object({
     label: z.string().openapi({ example: "Trouser" }),
     class_id: z.number().int().min(0).openapi({ example: 1 }),
@@ -132,7 +132,7 @@ export const SignatureSchema = z
   .openapi("Signature");
 
 /** One version in `GET /v1/models/{name}`. */
-export const ModelVersionInfoSchema = z
+const ModelVersionInfoSchema = z
   .object({
     version: z.number().int(),
     sha256: z.string(),

@@ -21,13 +21,13 @@ import {
 import { intQuery } from "./datasets.ts";
 
 /** Largest page of runs. */
-export const RUNS_MAX_LIMIT = 1000;
+const RUNS_MAX_LIMIT = 1000;
 /** Default page size of runs. */
 export const RUNS_DEFAULT_LIMIT = 50;
 /** Most runs one comparison may hold. */
-export const COMPARE_MAX_RUNS = 20;
+const COMPARE_MAX_RUNS = 20;
 /** Largest page of registry events. */
-export const EVENTS_MAX_LIMIT = 10_000;
+const EVENTS_MAX_LIMIT = 10_000;
 
 /** Run ids (UUIDs) or unique prefixes of at least 4 hex characters. */
 const RUN_ID_RE = /^[0-9a-fA-F][0-9a-fA-F-]{3,63}$/;
@@ -169,7 +169,7 @@ export const BestRunSchema = z
   .openapi("BestRun");
 
 /** An audit event; `gate` events also carry the decision they recorded. */
-export const AuditEventSchema = z
+const AuditEventSchema = z
   .object({
     ...RegistryEventSchema.shape,
     /** The decision of a `gate` event; null for other kinds. */
