@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Inference, VersionRef } from "../../lib/inference/mod.ts";
+import { signatureSchema } from "../../lib/models/mod.ts";
 import {
   getModel,
   listModels,
@@ -240,7 +241,10 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
   return app;
 }
 
+/** The version's signature as the API shows it (snake_case), null when it is malformed. */
 function signatureOf(v: ModelVersion): z.infer<typeof SignatureSchema> | null {
-  const r = SignatureSchema.safeParse(v.signature);
-  return r.success ? r.data : null;
+  const r = signatureSchema.safeParse(v.signature);
+  if (!r.success) return null;
+  const { inputShape, normalization, labels, kind } = r.data;
+  return { input_shape: inputShape, normalization, labels, kind };
 }

@@ -124,7 +124,7 @@ export const ModelSummarySchema = z
 /** Signature of a model version (what it expects and returns). */
 export const SignatureSchema = z
   .object({
-    inputShape: z.array(z.number().int()),
+    input_shape: z.array(z.number().int()),
     normalization: z.object({ scale: z.number(), mean: z.number(), std: z.number() }),
     labels: z.array(z.string()),
     kind: z.string(),
