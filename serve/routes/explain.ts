@@ -17,10 +17,8 @@ import { createRouter } from "../router.ts";
 import { json } from "../schemas/common.ts";
 import {
   AliasParamsSchema,
+  imagesBody,
   NameParamsSchema,
-  PredictFormSchema,
-  predictJsonSchema,
-  RawImageSchema,
   VersionParamsSchema,
 } from "../schemas/models.ts";
 import { imageOptions, type ModelRoutesOptions, readBatch } from "../batch_body.ts";
@@ -96,16 +94,7 @@ const ExplainResponseSchema = z.object({
 }).openapi("ExplainResponse");
 
 function explainRoutesOf(maxInstances: number, maxPasses: number) {
-  const body = {
-    description: "Images, in the same forms as predict",
-    required: false,
-    content: {
-      "application/json": { schema: predictJsonSchema(maxInstances) },
-      "multipart/form-data": { schema: PredictFormSchema },
-      "image/png": { schema: RawImageSchema },
-      "image/jpeg": { schema: RawImageSchema },
-    },
-  };
+  const body = imagesBody(maxInstances, "Images, in the same forms as predict");
   const common = {
     method: "post" as const,
     tags: TAGS,

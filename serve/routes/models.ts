@@ -21,13 +21,11 @@ import { createRouter } from "../router.ts";
 import { json } from "../schemas/common.ts";
 import {
   AliasParamsSchema,
+  imagesBody,
   ModelDetailSchema,
   ModelSummarySchema,
   NameParamsSchema,
-  PredictFormSchema,
-  predictJsonSchema,
   PredictResponseSchema,
-  RawImageSchema,
   SignatureSchema,
   VersionParamsSchema,
 } from "../schemas/models.ts";
@@ -52,19 +50,6 @@ const errorResponses = {
   415: json(ErrorBodySchema, "Unsupported content type"),
   503: json(ErrorBodySchema, "The model cannot be loaded"),
 };
-
-function predictBody(maxInstances: number) {
-  return {
-    description: "Images to classify: JSON instances, multipart files, or one raw image",
-    required: false,
-    content: {
-      "application/json": { schema: predictJsonSchema(maxInstances) },
-      "multipart/form-data": { schema: PredictFormSchema },
-      "image/png": { schema: RawImageSchema },
-      "image/jpeg": { schema: RawImageSchema },
-    },
-  };
-}
 
 const listRoute = createRoute({
   method: "get",
@@ -118,7 +103,10 @@ function predictRoutes(maxInstances: number) {
       ...errorResponses,
     },
   };
-  const body = predictBody(maxInstances);
+  const body = imagesBody(
+    maxInstances,
+    "Images to classify: JSON instances, multipart files, or one raw image",
+  );
   return {
     byDefault: createRoute({
       ...common,

@@ -166,3 +166,20 @@ export const ModelDetailSchema = z
     versions: z.array(ModelVersionInfoSchema),
   })
   .openapi("ModelDetail");
+
+/**
+ * The request body of the routes that read images (predict, explain): JSON instances (at most
+ * `maxInstances`), multipart files, or one raw PNG/JPEG.
+ */
+export function imagesBody(maxInstances: number, description: string) {
+  return {
+    description,
+    required: false,
+    content: {
+      "application/json": { schema: predictJsonSchema(maxInstances) },
+      "multipart/form-data": { schema: PredictFormSchema },
+      "image/png": { schema: RawImageSchema },
+      "image/jpeg": { schema: RawImageSchema },
+    },
+  };
+}
