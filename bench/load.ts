@@ -151,7 +151,7 @@ export async function runLoad(opts: {
 }
 
 /** Human-readable summary lines. */
-export function formatSummary(s: LoadSummary): string {
+function formatSummary(s: LoadSummary): string {
   const mib = (b: number | null) => b === null ? "n/a" : `${(b / 2 ** 20).toFixed(0)} MiB`;
   return [
     `scenario ${s.scenario}: ${s.users} users for ${s.duration} against ${s.host}`,

@@ -245,7 +245,7 @@ interface ConfigResult {
 }
 
 /** Median, min and max of a list. */
-export function summarize(values: number[]): { median: number; min: number; max: number } {
+function summarize(values: number[]): { median: number; min: number; max: number } {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;

@@ -96,7 +96,7 @@ export function pixels(seed: number): number[] {
  * 1/30 turns `for: 5m` into `for: 10s`, so an end-to-end test sees the production expressions
  * fire in seconds. Durations are rounded up to whole seconds (at least `minSeconds`).
  */
-export function scaleRuleDurations(yamlText: string, factor: number, minSeconds = 2): string {
+function scaleRuleDurations(yamlText: string, factor: number, minSeconds = 2): string {
   const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
   const scale = (d: string) => {
     const m = d.match(/^(\d+)([smhd])$/);

@@ -1,3 +1,4 @@
+import { sha256Hex } from "../lib/storage/mod.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { join } from "node:path";
@@ -7,7 +8,6 @@ import {
   describeContent,
   type Manifest,
   type ManifestFile,
-  sha256HexSync,
   writeIdx,
   writeManifestFile,
 } from "../lib/data/mod.ts";
@@ -42,7 +42,7 @@ async function workspace(
       const bytes = kind === "images"
         ? writeIdx([2, 2, 2], Uint8Array.of(1, 2, 3, 4, 5, 6, 7, split.length))
         : writeIdx([2], Uint8Array.of(1, split === "train" ? 2 : 3));
-      const sha256 = sha256HexSync(bytes);
+      const sha256 = sha256Hex(bytes);
       const key = `cas/sha256/${sha256.slice(0, 2)}/${sha256}`;
       await local.put(key, bytes);
       files.push({ name: `${split}-${kind}`, split, kind, key, size: bytes.length, sha256 });
@@ -127,7 +127,7 @@ test("data sync CLI: push to and pull from an S3 remote", async () => {
     assert.match(push.out, /push: 4 object\(s\) copied/);
     const remote = s3("fmnist-remote", "shared");
     for (const f of manifest.content.files) {
-      assert.equal(sha256HexSync(await remote.get(f.key)), f.sha256);
+      assert.equal(sha256Hex(await remote.get(f.key)), f.sha256);
     }
     await ws.delete(manifest.content.files[2].key);
     const pull = await run(["pull", ...dataDir, "--json"], s3env);

@@ -18,7 +18,8 @@ import type { TrackingContext } from "../lib/tracking/mod.ts";
 import type { DatasetApi } from "./services/datasets.ts";
 import type { Inference } from "../lib/inference/mod.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
-import { modelRoutes, type ModelRoutesOptions, MODELS_BASE } from "./routes/models.ts";
+import type { ModelRoutesOptions } from "./batch_body.ts";
+import { modelRoutes, MODELS_BASE } from "./routes/models.ts";
 import { explainRoutes } from "./routes/explain.ts";
 import { ExplainService } from "../lib/explain/mod.ts";
 import { opsRoutes } from "./routes/ops.ts";
@@ -67,7 +68,9 @@ export interface AppDeps {
 export const DEFAULT_API_INFO: ApiInfo = {
   title: "fmnist-lab",
   version: "1.0.0",
-  description: "Fashion-MNIST workspace: dataset access (and, later, model inference).",
+  description:
+    "Fashion-MNIST workspace: datasets, training runs and the model registry, model inference " +
+    "and explanations, A/B experiments, drift and operations.",
 };
 
 /**

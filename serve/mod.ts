@@ -18,7 +18,8 @@ export {
   validationError,
 } from "./errors.ts";
 export type { ErrorBody, ErrorCode, ValidationIssue } from "./errors.ts";
-export { createDatasetApi, toHttpError } from "./services/lib_datasets.ts";
+export { createDatasetApi } from "./services/lib_datasets.ts";
+export { toHttpError } from "./middleware/errors.ts";
 export type { DatasetApiOptions } from "./services/lib_datasets.ts";
 export type { ClassStats, DatasetApi, VersionList } from "./services/datasets.ts";
 export { decodeGrayPng, encodeGrayPng, upscaleNearest } from "./png.ts";

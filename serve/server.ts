@@ -21,7 +21,7 @@ export interface RunningServer {
 }
 
 /** Interface bound when none is given: loopback only. */
-export const DEFAULT_HOST = "127.0.0.1";
+const DEFAULT_HOST = "127.0.0.1";
 
 /** Options of {@link startServer}. */
 export interface StartOptions {

@@ -4,7 +4,14 @@
  */
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
-import { AliasSchema } from "../registry/mod.ts";
+import {
+  AliasSchema,
+  getAliases,
+  getModel,
+  getModelVersion,
+  RegistryNotFoundError,
+} from "../registry/mod.ts";
+import type { TrackingContext } from "../tracking/mod.ts";
 import { type AbDesign, abDesignSchema } from "./design.ts";
 
 /** One arm: a name, the version (or alias) it serves, and its share of traffic. */
@@ -42,6 +49,42 @@ export const abConfigInputSchema = z.strictObject({
 });
 /** Parsed experiment input. */
 export type AbConfigInput = z.output<typeof abConfigInputSchema>;
+
+/** An experiment config that does not fit the registry (an arm names no version or alias). */
+export class AbConfigError extends Error {
+  override name = "AbConfigError";
+}
+
+/**
+ * Check that `model` is registered (else `RegistryNotFoundError`) and that every arm of `input`
+ * names one of its versions or aliases (else {@link AbConfigError}): what
+ * {@link putAbExperiment} expects its caller to have checked.
+ */
+export async function checkArms(
+  ctx: TrackingContext,
+  model: string,
+  input: Pick<AbConfigInput, "arms">,
+): Promise<void> {
+  await getModel(ctx, model);
+  const aliases = await getAliases(ctx, model);
+  for (const arm of input.arms) {
+    if (arm.alias !== undefined && aliases[arm.alias] === undefined) {
+      throw new AbConfigError(
+        `arm ${arm.name}: model ${model} has no alias ${JSON.stringify(arm.alias)} ` +
+          `(aliases: ${Object.keys(aliases).join(", ") || "none"})`,
+      );
+    }
+    if (arm.version === undefined) continue;
+    try {
+      await getModelVersion(ctx, model, arm.version);
+    } catch (err) {
+      if (err instanceof RegistryNotFoundError) {
+        throw new AbConfigError(`arm ${arm.name}: model ${model} has no version ${arm.version}`);
+      }
+      throw err;
+    }
+  }
+}
 
 /** A stored experiment. */
 export interface AbExperiment {
@@ -110,7 +153,8 @@ export async function listAbExperiments(db: Queryable): Promise<AbExperiment[]> 
 }
 
 /**
- * Create or replace the experiment of `model` (the caller checked the arms' versions exist). The
+ * Create or replace the experiment of `model` (the caller checked the arms with
+ * {@link checkArms}). The
  * start time is reset when the arms or the salt change (a new experiment); a change of weights
  * only, of `enabled`, the design or the reason keeps it.
  */

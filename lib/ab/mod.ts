@@ -18,7 +18,9 @@
 export { assignArm, hashUnit, unitId } from "./assign.ts";
 export {
   abArmSchema,
+  AbConfigError,
   abConfigInputSchema,
+  checkArms,
   deleteAbExperiment,
   getAbExperiment,
   listAbExperiments,

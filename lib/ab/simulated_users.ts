@@ -13,7 +13,7 @@ import type { ImageSet } from "../data/mod.ts";
 import { createRng } from "../tune/mod.ts";
 
 /** Options of {@link runSimulatedUsers}. */
-export const simulatedUsersOptionsSchema = z.strictObject({
+const simulatedUsersOptionsSchema = z.strictObject({
   /** Base URL of the service (e.g. `http://127.0.0.1:8000`). */
   baseUrl: z.string().url(),
   model: z.string().min(1).max(128),

@@ -9,9 +9,8 @@
  */
 import type { Ctx } from "../pipeline/mod.ts";
 import { createProgress, runStep } from "../pipeline/mod.ts";
-import { contentKey, ObjectNotFoundError } from "../storage/mod.ts";
+import { contentKey, ObjectNotFoundError, sha256Hex } from "../storage/mod.ts";
 import { OFFICIAL_FILES, type OfficialFile } from "./checksums.ts";
-import { sha256HexSync } from "./hash.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
 import { readIdx } from "./idx.ts";
 import {
@@ -77,7 +76,7 @@ async function fromStore(ctx: Ctx, f: OfficialFile): Promise<Uint8Array | null> 
     if (err instanceof ObjectNotFoundError) return null;
     throw err;
   }
-  const actual = sha256HexSync(bytes);
+  const actual = sha256Hex(bytes);
   if (actual !== f.sha256) {
     ctx.log.warn("stored object is corrupt; fetching it again", {
       key,

@@ -6,6 +6,7 @@
  * (`name`, `source`, `createdAt`). The version id is the SHA-256 of the canonical JSON of
  * `content` only, so the same bytes always give the same version whatever their source or time.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile } from "../config/mod.ts";
@@ -20,7 +21,7 @@ const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex char
 const count = z.number().int().nonnegative();
 
 /** One file of a version. */
-export const manifestFileSchema = z.object({
+const manifestFileSchema = z.object({
   /** Base IDX file name, e.g. `train-images-idx3-ubyte`. */
   name: z.string().min(1),
   split: z.enum(["train", "test"]),
@@ -34,7 +35,7 @@ export const manifestFileSchema = z.object({
 });
 
 /** The hashed part of a manifest. */
-export const manifestContentSchema = z.object({
+const manifestContentSchema = z.object({
   files: z.array(manifestFileSchema).min(1),
   schema: z.object({
     splits: z.object({ train: z.object({ count }), test: z.object({ count }) }),
@@ -51,7 +52,7 @@ export const manifestContentSchema = z.object({
 });
 
 /** Where a version's bytes came from. */
-export const manifestSourceSchema = z.object({
+const manifestSourceSchema = z.object({
   kind: z.enum(["dir", "url", "store", "memory"]),
   location: z.string(),
 });
@@ -110,8 +111,7 @@ export function buildManifest(
 export function parseManifest(value: unknown, where: string): Manifest {
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new ManifestError(`invalid manifest ${where}:\n  ${issues.join("\n  ")}`);
+    throw new ManifestError(`invalid manifest ${where}:\n${zodErrorText(parsed.error)}`);
   }
   const m = parsed.data;
   const actual = versionOf(m.content);

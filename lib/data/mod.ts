@@ -16,7 +16,6 @@ export {
 export type { IdxExpect, IdxFile, IdxKind } from "./idx.ts";
 export { ChecksumMismatchError, OFFICIAL_FILES } from "./checksums.ts";
 export type { OfficialFile } from "./checksums.ts";
-export { sha256HexSync } from "./hash.ts";
 export {
   DEBIAN_DIR,
   describeSource,

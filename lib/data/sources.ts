@@ -6,11 +6,11 @@
  * retries, exponential backoff and per-attempt timeouts. Every file is decompressed and its
  * SHA-256 checked against the pinned digest before anyone may use it.
  */
+import { sha256Hex } from "../storage/mod.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Logger } from "../log/mod.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
-import { sha256HexSync } from "./hash.ts";
 import { type IdxFile, IdxFormatError, type IdxKind, readIdx, readIdxGz } from "./idx.ts";
 
 /** Directory of the Debian `dataset-fashion-mnist` package. */
@@ -222,7 +222,7 @@ async function decodeVerified(
  * @throws ChecksumMismatchError naming the file, the expected and the actual hash.
  */
 export function verifyFile(idx: IdxFile, label: string, sha256: string): void {
-  const actual = sha256HexSync(idx.bytes);
+  const actual = sha256Hex(idx.bytes);
   if (actual !== sha256) throw new ChecksumMismatchError(label, sha256, actual);
 }
 

@@ -1,9 +1,9 @@
+import { sha256Hex } from "../storage/mod.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { join } from "node:path";
 import { gzipSync as zgzip } from "node:zlib";
 import { ChecksumMismatchError, OFFICIAL_FILES } from "./checksums.ts";
-import { sha256HexSync } from "./hash.ts";
 import { writeIdx } from "./idx.ts";
 import { DEBIAN_DIR, fetchFile, type FileSpec, resolveSource, SourceError } from "./sources.ts";
 
@@ -15,10 +15,10 @@ const imgSpec: FileSpec = {
   name: "small-images",
   kind: "images",
   dims: [2, 3, 3],
-  sha256: sha256HexSync(imgIdx),
+  sha256: sha256Hex(imgIdx),
 };
 const labSpec: FileSpec = { name: "small-labels", kind: "labels", dims: [2], sha256: "" };
-labSpec.sha256 = sha256HexSync(labIdx);
+labSpec.sha256 = sha256Hex(labIdx);
 
 const quiet = { backoffMs: 5, timeoutMs: 2000 };
 
@@ -145,7 +145,7 @@ test("corrupt data from a server is an error naming the file and both hashes", a
       assert.ok(e instanceof ChecksumMismatchError);
       assert.match(e.message, /small-images\.gz/);
       assert.ok(e.message.includes(imgSpec.sha256));
-      assert.ok(e.message.includes(sha256HexSync(other)));
+      assert.ok(e.message.includes(sha256Hex(other)));
       return true;
     });
   });
@@ -194,7 +194,7 @@ test("the real official labels file served over HTTP verifies against the pin", 
     const src = { kind: "url", baseUrls: [`${base}/`], origin: "explicit" } as const;
     const f = await fetchFile(src, spec, quiet);
     assert.equal(f.bytes.length, spec.size);
-    assert.equal(sha256HexSync(f.bytes), spec.sha256);
+    assert.equal(sha256Hex(f.bytes), spec.sha256);
     assert.deepEqual(f.dims, [10000]);
   });
 });

@@ -3,10 +3,10 @@
  * only the objects referenced by the given manifests are considered. Every transferred object is
  * re-hashed against its manifest digest before it is written, so corrupt bytes never spread.
  */
+import { sha256Hex } from "../storage/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
-import { sha256HexSync } from "./hash.ts";
 import type { Manifest } from "./manifest.ts";
 
 /** One referenced object and where it is. */
@@ -110,7 +110,7 @@ export async function syncObjects(
     else if (!onSource) report.unavailable.push(e.key);
     else {
       const bytes = await from.get(e.key);
-      const actual = sha256HexSync(bytes);
+      const actual = sha256Hex(bytes);
       if (actual !== e.sha256) {
         throw new ChecksumMismatchError(`${e.key} in ${from.location}`, e.sha256, actual);
       }

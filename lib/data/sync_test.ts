@@ -1,3 +1,4 @@
+import { sha256Hex } from "../storage/mod.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { join } from "node:path";
@@ -9,7 +10,6 @@ import {
   describeContent,
   type Manifest,
   type ManifestFile,
-  sha256HexSync,
   syncObjects,
   syncStatus,
   writeIdx,
@@ -25,7 +25,7 @@ async function tinyVersion(store: ObjectStore, seed: number): Promise<Manifest> 
       ["labels", writeIdx([n], Uint8Array.from({ length: n }, (_, i) => (i + seed) % 10))],
     ] as const;
     for (const [kind, bytes] of parts) {
-      const sha256 = sha256HexSync(bytes);
+      const sha256 = sha256Hex(bytes);
       const key = `cas/sha256/${sha256.slice(0, 2)}/${sha256}`;
       await store.put(key, bytes);
       files.push({ name: `${split}-${kind}`, split, kind, key, size: bytes.length, sha256 });
@@ -65,7 +65,7 @@ async function exercise(local: ObjectStore, remote: ObjectStore): Promise<void> 
   );
   const pulled = await syncObjects("pull", local, remote, [a, b]);
   assert.deepEqual(pulled.copied.sort(), lost.map((f) => f.key).sort());
-  for (const f of lost) assert.equal(sha256HexSync(await local.get(f.key)), f.sha256);
+  for (const f of lost) assert.equal(sha256Hex(await local.get(f.key)), f.sha256);
 
   // An object missing on both sides is reported, not invented.
   const gone = b.content.files[0];

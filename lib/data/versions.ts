@@ -6,12 +6,12 @@
  * the manifest dir points to, else the newest registered one), a full version id, or a unique
  * prefix of one (at least 6 hex chars).
  */
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
-import { contentKey, ObjectNotFoundError, type ObjectStore } from "../storage/mod.ts";
+import { contentKey, ObjectNotFoundError, type ObjectStore, sha256Hex } from "../storage/mod.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
-import { sha256HexSync } from "./hash.ts";
 import { readIdx, writeIdx } from "./idx.ts";
 import {
   buildManifest,
@@ -171,7 +171,8 @@ export interface LoadOptions {
 }
 
 const CACHE_LIMIT = 2;
-const cache = new Map<string, Promise<Dataset>>();
+/** Loaded datasets by store and version id (each Fashion-MNIST version is ~55 MB). */
+const cache = new LRUCache<string, Promise<Dataset>>({ max: CACHE_LIMIT });
 
 async function readVerified(
   store: ObjectStore,
@@ -194,10 +195,10 @@ async function readVerified(
     throw new ChecksumMismatchError(
       `${f.name} (${f.key}, ${bytes.length} bytes, expected ${f.size})`,
       f.sha256,
-      sha256HexSync(bytes),
+      sha256Hex(bytes),
     );
   }
-  const actual = sha256HexSync(bytes);
+  const actual = sha256Hex(bytes);
   if (actual !== f.sha256) {
     throw new ChecksumMismatchError(`${f.name} (${f.key})`, f.sha256, actual);
   }
@@ -241,7 +242,8 @@ async function readDataset(ctx: DataCtx, m: Manifest): Promise<Dataset> {
 }
 
 /**
- * Load a dataset version (default: the committed `fashion-mnist` manifest) from the object
+ * Load a dataset version (default: the committed `fashion-mnist` manifest; a manifest already
+ * read skips the lookup) from the object
  * store, verifying every file's SHA-256. Results are cached per store and version in this
  * process (the last {@link CACHE_LIMIT} versions), so treat the returned arrays as read-only —
  * copy before mutating.
@@ -250,23 +252,18 @@ async function readDataset(ctx: DataCtx, m: Manifest): Promise<Dataset> {
  */
 export async function loadDataset(
   ctx: DataCtx,
-  ref: string = DEFAULT_DATASET,
+  ref: string | Manifest = DEFAULT_DATASET,
   opts: LoadOptions = {},
 ): Promise<Dataset> {
-  const m = await getVersion(ctx, ref);
+  const m = typeof ref === "string" ? await getVersion(ctx, ref) : ref;
   const key = `${ctx.store.location}\u0000${m.version}`;
-  if (!opts.fresh) {
-    const hit = cache.get(key);
-    if (hit) {
-      cache.delete(key);
-      cache.set(key, hit); // most recently used last
-      return hit;
-    }
-  }
+  const hit = opts.fresh ? undefined : cache.get(key);
+  if (hit) return await hit;
   const p = readDataset(ctx, m);
   cache.set(key, p);
-  p.catch(() => cache.delete(key));
-  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  p.catch(() => {
+    if (cache.peek(key) === p) cache.delete(key);
+  });
   return await p;
 }
 
@@ -344,7 +341,7 @@ export async function saveDatasetVersion(
         ["labels", writeIdx([set.count], set.labels)],
       ] as const
     ) {
-      const sha256 = sha256HexSync(bytes);
+      const sha256 = sha256Hex(bytes);
       const key = contentKey(sha256);
       const existing = await ctx.store.stat(key);
       if (existing?.size !== bytes.length) await ctx.store.put(key, bytes);

@@ -119,7 +119,7 @@ async function freshPostgresSchema(url: string): Promise<Db> {
 }
 
 /** The engines to test: PGlite always, Postgres when `FMNIST_TEST_DATABASE_URL` is set. */
-export function dbTargets(): DbTarget[] {
+function dbTargets(): DbTarget[] {
   const targets: DbTarget[] = [
     { kind: "pglite", open: (o) => freshPglite(o?.migrated ?? false) },
   ];

@@ -35,7 +35,7 @@ export interface LogisticModel {
  * Fit P(y=1|x) = σ(w·z + b) on standardised z by Newton's method (IRLS) with an L2 penalty λ‖w‖²/2
  * (the intercept is not penalised). `y` holds 0/1.
  */
-export function fitLogistic(x: Rows, y: Uint8Array, l2 = 1, iterations = 25): LogisticModel {
+function fitLogistic(x: Rows, y: Uint8Array, l2 = 1, iterations = 25): LogisticModel {
   const { count: n, dim: d, data } = x;
   const mean = new Float64Array(d), scale = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
@@ -86,7 +86,7 @@ export function fitLogistic(x: Rows, y: Uint8Array, l2 = 1, iterations = 25): Lo
 }
 
 /** Decision scores w·z + b of rows under a fitted model. */
-export function logisticScores(m: LogisticModel, x: Rows): Float64Array {
+function logisticScores(m: LogisticModel, x: Rows): Float64Array {
   const d = x.dim;
   const out = new Float64Array(x.count);
   for (let i = 0; i < x.count; i++) {

@@ -27,6 +27,7 @@
  * `overall`: the last verdict; `state` for the confirmed state), `fmnist_drift_window_size`,
  * `fmnist_drift_evaluations_total`, `fmnist_drift_inputs_total{outcome=admitted|sampled_out}`.
  */
+import { zodErrorText } from "../config/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import client from "prom-client";
 import { z } from "zod";
@@ -542,9 +543,7 @@ export function liveOptionsFromEnv(
   const r = liveEnvSchema.safeParse(picked);
   if (!r.success) {
     throw new Error(
-      `invalid drift settings: ${
-        r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid drift settings: ${zodErrorText(r.error, { oneLine: true })}`,
     );
   }
   const e = r.data;
@@ -559,9 +558,7 @@ export function liveOptionsFromEnv(
   const parsed = liveOptionsSchema.safeParse(opts);
   if (!parsed.success) {
     throw new Error(
-      `invalid drift settings: ${
-        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid drift settings: ${zodErrorText(parsed.error, { oneLine: true })}`,
     );
   }
   return opts;

@@ -40,7 +40,7 @@ function gcd(a: number, b: number): number {
  * P(K > z) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²z²}; for small z the complementary theta series
  * 1 − √(2π)/z Σ e^{−(2k−1)²π²/(8z²)} converges faster.
  */
-export function kolmogorovSf(z: number): number {
+function kolmogorovSf(z: number): number {
   if (!(z > 0)) return 1;
   if (z < 1.18) {
     const w = Math.PI * Math.PI / (8 * z * z);
@@ -63,7 +63,7 @@ export function kolmogorovSf(z: number): number {
  * |i/n − j/m| < d. Computed by propagating path probabilities (never counts, so nothing overflows)
  * and summing the mass that leaves the band; O(n·m).
  */
-export function ksExactPValue(d: number, n: number, m: number): number {
+function ksExactPValue(d: number, n: number, m: number): number {
   const l = n / gcd(n, m) * m; // lcm
   const a = l / n, b = l / m;
   const h = Math.round(d * l);
@@ -121,7 +121,7 @@ export function ksTwoSample(
 }
 
 /** KS statistic sup |F_a − F_b| of two sorted samples. */
-export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
+function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   const n = a.length, m = b.length;
   let i = 0, j = 0, d = 0;
   while (i < n && j < m) {

@@ -64,7 +64,7 @@ export async function saveProfile(ctx: TrackingContext, profile: Profile): Promi
 }
 
 /** Options of {@link referenceImages} and {@link ensureProfile}. */
-export const referenceOptionsSchema = z.object({
+const referenceOptionsSchema = z.object({
   /** Most reference images (a seeded sample beyond; default 10,000). */
   maxReference: z.number().int().min(20).default(10_000),
   seed: z.number().int().default(0),

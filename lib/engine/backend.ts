@@ -4,6 +4,7 @@
  * its heavy kernels on oneDNN, when `libdnnl.so.2` loads) → `wasm` → `cpu`, overridable by
  * settings (`FMNIST_BACKEND`, `FMNIST_THREADS`).
  */
+import { zodErrorText } from "../config/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount, version_wasm } from "@tensorflow/tfjs-backend-wasm";
 import { existsSync } from "node:fs";
@@ -231,9 +232,7 @@ export function initEngine(settings: EngineSettings = {}): Promise<EngineInfo> {
   if (!parsed.success) {
     throw new Error(
       `engine: invalid settings ${JSON.stringify(settings)}: ${
-        parsed.error.issues
-          .map((i) => `${i.path.join(".")}: ${i.message}`)
-          .join("; ")
+        zodErrorText(parsed.error, { oneLine: true })
       }`,
     );
   }

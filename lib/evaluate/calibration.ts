@@ -56,7 +56,7 @@ export function confidences(
 }
 
 /** Bin index of a confidence under `bins` equal-width bins `(b/M, (b+1)/M]`. */
-export function binOf(confidence: number, bins: number): number {
+function binOf(confidence: number, bins: number): number {
   return Math.min(bins - 1, Math.max(0, Math.ceil(confidence * bins) - 1));
 }
 

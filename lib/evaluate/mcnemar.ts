@@ -35,7 +35,7 @@ export interface McnemarResult {
 }
 
 /** Default discordant total below which `auto` uses the exact binomial test. */
-export const EXACT_BELOW_DEFAULT = 25;
+const EXACT_BELOW_DEFAULT = 25;
 
 function assertCount(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) {

@@ -33,8 +33,6 @@ export const EXPLAIN_METHODS = [
 ] as const;
 /** An attribution method name. */
 export type ExplainMethod = typeof EXPLAIN_METHODS[number];
-/** Schema of a method name. */
-export const explainMethodSchema = z.enum(EXPLAIN_METHODS);
 
 /** Options with their bounds (the HTTP API validates requests with this schema). */
 export const explainOptionsSchema = z.object({

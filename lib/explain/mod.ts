@@ -14,7 +14,6 @@ export { ExplainInputError, PIXELS, Scorer } from "./scorer.ts";
 export {
   explain,
   EXPLAIN_METHODS,
-  explainMethodSchema,
   explainOptionsSchema,
   logitsOf,
   passesPerImage,

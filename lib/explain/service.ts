@@ -4,6 +4,7 @@
  * check the request's cost against a budget of forward/backward passes, and return the
  * prediction with one attribution map (JSON grid and PNG overlay) per image.
  */
+import { LRUCache } from "lru-cache";
 import { Buffer } from "node:buffer";
 import type * as tf from "@tensorflow/tfjs";
 import { type ArtifactManifest, loadModelArtifact } from "../models/mod.ts";
@@ -74,34 +75,31 @@ interface Loaded {
 export class ExplainService {
   readonly limits: ExplainLimits;
   readonly #ctx: TrackingContext;
-  readonly #loaded = new Map<string, Promise<Loaded>>();
+  readonly #loaded: LRUCache<string, Promise<Loaded>>;
 
   constructor(ctx: TrackingContext, limits: Partial<ExplainLimits> = {}) {
     this.#ctx = ctx;
     this.limits = { ...EXPLAIN_LIMITS_DEFAULT, ...limits };
+    this.#loaded = new LRUCache({
+      max: Math.max(1, this.limits.maxLoaded),
+      // A model dropped from the cache (least recently used, failed, or closed) frees its tensors.
+      dispose: (p) => void p.then((l) => l.model.dispose(), () => {}),
+    });
   }
 
   async #load(sha256: string, runId: string | null): Promise<Loaded> {
-    let p = this.#loaded.get(sha256);
-    if (p) {
-      this.#loaded.delete(sha256);
-      this.#loaded.set(sha256, p);
-      return await p;
-    }
-    p = loadModelArtifact(this.#ctx.store, sha256).then(({ model, manifest }) => ({
+    const hit = this.#loaded.get(sha256);
+    if (hit) return await hit;
+    const p = loadModelArtifact(this.#ctx.store, sha256).then(({ model, manifest }) => ({
       model,
       manifest,
       runId,
       scorer: new Scorer(model, manifest.signature),
     }));
     this.#loaded.set(sha256, p);
-    p.catch(() => this.#loaded.delete(sha256));
-    while (this.#loaded.size > this.limits.maxLoaded) {
-      const oldest = this.#loaded.keys().next().value as string;
-      const gone = this.#loaded.get(oldest)!;
-      this.#loaded.delete(oldest);
-      gone.then((l) => l.model.dispose(), () => {});
-    }
+    p.catch(() => {
+      if (this.#loaded.peek(sha256) === p) this.#loaded.delete(sha256);
+    });
     return await p;
   }
 
@@ -222,6 +220,6 @@ export class ExplainService {
   async close(): Promise<void> {
     const all = [...this.#loaded.values()];
     this.#loaded.clear();
-    for (const p of all) await p.then((l) => l.model.dispose(), () => {});
+    await Promise.allSettled(all);
   }
 }

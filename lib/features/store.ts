@@ -4,6 +4,7 @@
  * store (Parquet + JSON) and registers them in the DB (`feature_sets`, `image_features`);
  * `loadFeatures`, `getSplit`, `getImageFeatures` and `getFeatureSet` read them back.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
 import { z } from "zod";
@@ -47,11 +48,9 @@ export class FeaturesNotFoundError extends Error {
 export function parseFeatureParams(raw: unknown = {}): FeatureParams {
   const r = featureParamsSchema.safeParse(raw ?? {});
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    const lines = zodErrorText(r.error);
     throw new FeatureParamsError(
-      `invalid feature parameters:\n${
-        lines.join("\n")
-      }\nFix these fields or omit them for defaults.`,
+      `invalid feature parameters:\n${lines}\nFix these fields or omit them for defaults.`,
     );
   }
   return r.data;

@@ -3,6 +3,7 @@
  * (`ioredis`, with `REDIS_URL`). {@link guardedCache} wraps either so a failing cache never
  * fails a request: the error is counted and the cache bypassed.
  */
+import { LRUCache } from "lru-cache";
 import { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
 import type { Logger } from "../log/mod.ts";
@@ -31,39 +32,27 @@ export function predictionKey(model: string, version: number, sha256: string, in
 /** In-process least-recently-used cache holding at most `maxEntries` vectors. */
 export class LruCache implements PredictionCache {
   readonly backend = "lru";
-  #map = new Map<string, Float32Array>();
+  readonly #lru: LRUCache<string, Float32Array> | null;
 
-  /** @param maxEntries capacity (default 10,000 ≈ 400 KB of 10-class vectors). */
+  /** @param maxEntries capacity (default 10,000 ≈ 400 KB of 10-class vectors; 0 keeps none). */
   constructor(readonly maxEntries = 10_000) {
     if (!Number.isInteger(maxEntries) || maxEntries < 0) {
       throw new RangeError(`maxEntries must be a non-negative integer, got ${maxEntries}`);
     }
+    this.#lru = maxEntries === 0 ? null : new LRUCache({ max: maxEntries });
   }
 
   /** Number of entries held. */
   get size(): number {
-    return this.#map.size;
+    return this.#lru?.size ?? 0;
   }
 
   getMany(keys: readonly string[]): Promise<(Float32Array | null)[]> {
-    return Promise.resolve(keys.map((k) => {
-      const v = this.#map.get(k);
-      if (v === undefined) return null;
-      this.#map.delete(k);
-      this.#map.set(k, v);
-      return v;
-    }));
+    return Promise.resolve(keys.map((k) => this.#lru?.get(k) ?? null));
   }
 
   setMany(entries: readonly (readonly [string, Float32Array])[]): Promise<void> {
-    if (this.maxEntries === 0) return Promise.resolve();
-    for (const [k, v] of entries) {
-      this.#map.delete(k);
-      this.#map.set(k, v);
-      while (this.#map.size > this.maxEntries) {
-        this.#map.delete(this.#map.keys().next().value as string);
-      }
-    }
+    for (const [k, v] of entries) this.#lru?.set(k, v);
     return Promise.resolve();
   }
 
@@ -72,7 +61,7 @@ export class LruCache implements PredictionCache {
   }
 
   close(): Promise<void> {
-    this.#map.clear();
+    this.#lru?.clear();
     return Promise.resolve();
   }
 }

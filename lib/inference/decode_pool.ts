@@ -33,7 +33,7 @@ const answerSchema = z.union([
 ]);
 
 /** Options of {@link ImageDecodePool}. */
-export const decodePoolOptionsSchema = z.object({
+const decodePoolOptionsSchema = z.object({
   /** Worker threads (default: half the cores, 1–4). */
   workers: z.number().int().min(1).max(64).optional(),
   /** Most jobs waiting or running at once; more → 503 (default 1024). */

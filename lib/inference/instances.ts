@@ -4,6 +4,7 @@
  * numbers. Validated strictly (zod): wrong shapes, non-numbers and values outside 0..1 are
  * rejected with a message naming the offending instance and position.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 
 /** Image side in pixels. */
@@ -141,10 +142,7 @@ export function parseInstances(
   const r = schema.safeParse(body);
   if (!r.success) {
     throw new Error(
-      `invalid instances: ${
-        r.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
-          .join("; ")
-      }`,
+      `invalid instances: ${zodErrorText(r.error, { oneLine: true, max: 3 })}`,
     );
   }
   return packInstances(r.data.instances);

@@ -59,7 +59,7 @@ export {
 export type { InstancesBody, PixelBatch } from "./instances.ts";
 export { createInferenceMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 export type { InferenceMetrics } from "./metrics.ts";
-export { describeRef, ModelLoadError, ModelNotFoundError, ModelPool } from "./pool.ts";
+export { ModelLoadError, ModelNotFoundError, ModelPool } from "./pool.ts";
 export type { LoadedInfo, LoadedModel, ModelLease, ModelPoolOptions, VersionRef } from "./pool.ts";
 export { InferenceService, inputHash } from "./service.ts";
 export type {

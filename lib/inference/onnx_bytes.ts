@@ -36,7 +36,7 @@ function probeImages(count: number): Float32Array {
  * Compare an export with its tfjs model on 32 probe images (the graphs alone).
  * @throws Error when any probability differs by more than 1e-5.
  */
-export async function probeOnnx(
+async function probeOnnx(
   model: tf.LayersModel,
   bytes: Uint8Array,
   inputShape: readonly number[],

@@ -45,15 +45,6 @@ export type VersionRef =
   | { kind: "version"; version: number }
   | { kind: "alias"; alias: string };
 
-/** Describe a ref for messages (`champion`, `v3`, `alias staging`). */
-export function describeRef(ref: VersionRef): string {
-  return ref.kind === "default"
-    ? `the default alias "${CHAMPION}"`
-    : ref.kind === "version"
-    ? `version ${ref.version}`
-    : `alias "${ref.alias}"`;
-}
-
 /** One loaded model version. */
 export interface LoadedModel {
   readonly name: string;

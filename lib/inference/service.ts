@@ -3,7 +3,7 @@
  * the prediction cache, run the misses through the micro-batcher, store them, count them and
  * hand one record per instance to the prediction sink.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../storage/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type PredictionCache, predictionKey } from "./cache.ts";
 import { IMAGE_PIXELS, type PixelBatch } from "./instances.ts";
@@ -61,9 +61,7 @@ export interface InferenceServiceOptions {
 
 /** sha256 (hex) of one instance's float32 pixels. */
 export function inputHash(pixels: Float32Array): string {
-  return createHash("sha256")
-    .update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
-    .digest("hex");
+  return sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
 }
 
 /** Serves predictions; see the module doc. */

@@ -3,6 +3,7 @@
  * prediction cache (Redis with `REDIS_URL`, else an in-process LRU), compute workers
  * (`FMNIST_INFER_WORKERS`), model pool and service; and the readiness check behind `GET /readyz`.
  */
+import { zodErrorText } from "../config/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { Logger } from "../log/mod.ts";
@@ -92,9 +93,7 @@ export function createInference(
   const parsed = inferenceOptionsSchema.safeParse(input);
   if (!parsed.success) {
     throw new Error(
-      `invalid inference options: ${
-        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid inference options: ${zodErrorText(parsed.error, { oneLine: true })}`,
     );
   }
   const o = parsed.data;
@@ -318,9 +317,7 @@ export function inferenceOptionsFromEnv(
   const parsed = inferenceOptionsSchema.safeParse(opts);
   if (!parsed.success) {
     throw new Error(
-      `invalid inference settings: ${
-        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid inference settings: ${zodErrorText(parsed.error, { oneLine: true })}`,
     );
   }
   return opts;

@@ -9,12 +9,12 @@ const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, "expected a
 const u8 = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected a Uint8Array");
 
 /** How a model maps 0..1 inputs: `x * scale + shift` (identity when scale 1, shift 0). */
-export const inputMapSchema = z.object({ scale: z.number(), shift: z.number() });
+const inputMapSchema = z.object({ scale: z.number(), shift: z.number() });
 /** An input mapping. */
 export type InputMap = z.infer<typeof inputMapSchema>;
 
 /** A tfjs model as the workers receive it: serialized topology and weights, shape, mapping. */
-export const workerTfjsModelSchema = z.object({
+const workerTfjsModelSchema = z.object({
   modelTopology: z.record(z.string(), z.unknown()),
   weightSpecs: z.array(
     z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).passthrough(),
@@ -26,7 +26,7 @@ export const workerTfjsModelSchema = z.object({
 }).strict();
 
 /** An ONNX model as the workers receive it: the exported bytes, run with ONNX Runtime. */
-export const workerOnnxModelSchema = z.object({
+const workerOnnxModelSchema = z.object({
   runtime: z.literal("onnx"),
   onnx: u8,
   /** ORT intra-op threads of the worker's session (0 = ORT's default). */
@@ -36,7 +36,7 @@ export const workerOnnxModelSchema = z.object({
 }).strict();
 
 /** A model to load in the workers: tfjs or ONNX. */
-export const workerModelSchema = z.union([workerOnnxModelSchema, workerTfjsModelSchema]);
+const workerModelSchema = z.union([workerOnnxModelSchema, workerTfjsModelSchema]);
 /** A model to load in the workers. */
 export type WorkerModel = z.infer<typeof workerModelSchema>;
 

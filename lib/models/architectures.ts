@@ -7,6 +7,7 @@
  * - `bn_cnn`: conv32(3×3 same, relu) → BatchNorm → maxpool2 → conv64(3×3 same, relu) →
  *   BatchNorm → maxpool2 → flatten → dense128(relu) → dropout → dense10(softmax).
  */
+import { zodErrorText } from "../config/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { seededDropout } from "./seeded_dropout.ts";
@@ -78,9 +79,9 @@ export const NUM_CLASSES = 10;
 export function parseModelConfig(config: unknown): ModelConfig {
   const r = modelConfigSchema.safeParse(config);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    const lines = zodErrorText(r.error);
     throw new Error(
-      `invalid model config ${JSON.stringify(config)}:\n${lines.join("\n")}\n` +
+      `invalid model config ${JSON.stringify(config)}:\n${lines}\n` +
         `Expected {arch: ${ARCHITECTURES.map((a) => `"${a}"`).join(" | ")}, …}.`,
     );
   }

@@ -1,4 +1,5 @@
 /** Reading Jupyter notebooks (nbformat 4) and checking that committed ones are clean. */
+import { zodErrorText } from "../config/mod.ts";
 import { basename } from "node:path";
 import { z } from "zod";
 
@@ -43,11 +44,9 @@ export function parseNotebook(text: string, path = "<notebook>"): Notebook {
   }
   const parsed = notebookSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) =>
-      `  ${i.path.join(".")}: ${i.message}`
-    );
+    const issues = zodErrorText(parsed.error, { max: 5 });
     throw new NotebookFormatError(
-      `${path} is not an nbformat 4 notebook:\n${issues.join("\n")}\n` +
+      `${path} is not an nbformat 4 notebook:\n${issues}\n` +
         "Open and re-save it in Jupyter, or fix the JSON by hand.",
     );
   }

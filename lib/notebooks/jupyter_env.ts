@@ -17,9 +17,6 @@ export const RUNNER_SCRIPT: string = join(JUPYTER_CONFIG_DIR, "run_notebook.py")
 /** Debian's Python, which sees jupyter_client, nbformat and nbconvert (pyenv's python does not). */
 export const SYSTEM_PYTHON = "/usr/bin/python3";
 
-/** Name of the project's kernel spec. */
-export const KERNEL_NAME = "deno";
-
 /** Jupyter's writable directories inside the state dir. */
 export interface JupyterDirs {
   config: string;

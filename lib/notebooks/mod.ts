@@ -9,7 +9,6 @@ export {
   JUPYTER_CONFIG_DIR,
   jupyterDirs,
   jupyterEnv,
-  KERNEL_NAME,
   REPO_ROOT,
   RUNNER_SCRIPT,
   SYSTEM_PYTHON,

@@ -9,6 +9,8 @@
  * `maxBuffered` records the buffer is spooled at once. `open` replays what a previous process
  * left in the spool; `close` flushes (to the database or the spool).
  */
+import { LRUCache } from "lru-cache";
+import { zodErrorText } from "../config/mod.ts";
 import type client from "prom-client";
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
@@ -79,7 +81,7 @@ export class PredictionLogWriter implements PredictionSink {
   readonly #db: Queryable;
   readonly #log: Logger;
   #buffer: PredictionRecord[] = [];
-  readonly #recent = new Map<string, number>();
+  readonly #recent: LRUCache<string, number>;
   readonly #pendingErrors = new Set<Promise<void>>();
   #flushing: Promise<void> = Promise.resolve();
   #flushQueued = false;
@@ -92,6 +94,7 @@ export class PredictionLogWriter implements PredictionSink {
 
   private constructor(deps: PredictionLogWriterDeps, options: PredictionLogOptions) {
     this.options = options;
+    this.#recent = new LRUCache({ max: Math.max(1, options.recentRequests) });
     this.#db = deps.db;
     this.#log = deps.log.child({ component: "predlog" });
     this.spool = new Spool(deps.spoolDir, this.#log);
@@ -114,9 +117,7 @@ export class PredictionLogWriter implements PredictionSink {
     const parsed = predictionLogOptionsSchema.safeParse(input);
     if (!parsed.success) {
       throw new Error(
-        `invalid prediction log options: ${
-          parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-        }`,
+        `invalid prediction log options: ${zodErrorText(parsed.error, { oneLine: true })}`,
       );
     }
     const w = new PredictionLogWriter(deps, parsed.data);
@@ -163,18 +164,9 @@ export class PredictionLogWriter implements PredictionSink {
   }
 
   #remember(requestId: string, count: number): void {
-    const max = this.options.recentRequests;
-    if (max === 0) return;
-    const had = this.#recent.get(requestId);
-    if (had !== undefined) {
-      if (count > had) this.#recent.set(requestId, count);
-      return;
-    }
-    this.#recent.set(requestId, count);
-    if (this.#recent.size > max) {
-      const oldest = this.#recent.keys().next().value;
-      if (oldest !== undefined) this.#recent.delete(oldest);
-    }
+    if (this.options.recentRequests === 0) return;
+    const had = this.#recent.peek(requestId);
+    if (had === undefined || count > had) this.#recent.set(requestId, count);
   }
 
   /**
@@ -182,7 +174,7 @@ export class PredictionLogWriter implements PredictionSink {
    * undefined when it does not remember the request id.
    */
   instanceCount(requestId: string): number | undefined {
-    return this.#recent.get(requestId);
+    return this.#recent.peek(requestId);
   }
 
   /** Counts since open. */

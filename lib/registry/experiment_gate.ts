@@ -8,11 +8,10 @@
  */
 import type { TrackingContext } from "../tracking/mod.ts";
 import { resolveActor } from "./actor.ts";
-import { aliasVersion } from "./aliases.ts";
-import { AliasConflictError, RegistryInputError, RegistryNotFoundError } from "./errors.ts";
-import { recordGateOutcome } from "./gate.ts";
-import { CHAMPION, type GateDecision, type GateOutcome } from "./schemas.ts";
-import { checkModelName, lockModel } from "./versions.ts";
+import { AliasConflictError, RegistryInputError } from "./errors.ts";
+import { checkAlpha, lockForGate, recordGateOutcome } from "./gate.ts";
+import type { GateDecision, GateOutcome } from "./schemas.ts";
+import { checkModelName } from "./versions.ts";
 
 /** Options of {@link promoteByExperiment}. */
 export interface ExperimentGateOptions {
@@ -52,23 +51,13 @@ export async function promoteByExperiment(
   opts: ExperimentGateOptions,
 ): Promise<GateDecision> {
   const name = checkModelName(opts.name);
-  if (!(opts.alpha > 0 && opts.alpha < 1)) {
-    throw new RegistryInputError(`alpha must be in (0, 1), got ${opts.alpha}`);
-  }
+  checkAlpha(opts.alpha);
   if (!(opts.pValue >= 0 && opts.pValue <= 1)) {
     throw new RegistryInputError(`pValue must be in [0, 1], got ${opts.pValue}`);
   }
   const actor = resolveActor(opts.actor);
   const decision = await ctx.db.transaction(async (tx) => {
-    await lockModel(tx, name);
-    const exists = await tx.query(
-      `SELECT 1 FROM registry_versions WHERE model = $1 AND version = $2`,
-      [name, opts.challenger],
-    );
-    if (exists.length === 0) {
-      throw new RegistryNotFoundError(`model ${name} has no version ${opts.challenger}`);
-    }
-    const champion = await aliasVersion(tx, name, CHAMPION);
+    const champion = await lockForGate(tx, name, opts.challenger);
     if (opts.expectedChampion !== undefined && champion !== opts.expectedChampion) {
       throw new AliasConflictError(
         `the experiment's control served version ${opts.expectedChampion} but the champion of ` +

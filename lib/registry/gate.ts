@@ -24,6 +24,35 @@ import { checkModelName, lockModel } from "./versions.ts";
 /** Default significance level of the gate. */
 export const GATE_ALPHA_DEFAULT = 0.05;
 
+/** `alpha` when it is a significance level in (0, 1). @throws RegistryInputError. */
+export function checkAlpha(alpha: number): number {
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new RegistryInputError(`alpha must be in (0, 1), got ${alpha}`);
+  }
+  return alpha;
+}
+
+/**
+ * The preamble of every gate, inside its transaction: lock the model's registry rows, check that
+ * the challenger version exists, and return the current champion version (null when none).
+ * @throws RegistryNotFoundError for an unknown challenger.
+ */
+export async function lockForGate(
+  tx: Queryable,
+  name: string,
+  challenger: number,
+): Promise<number | null> {
+  await lockModel(tx, name);
+  const exists = await tx.query(
+    `SELECT 1 FROM registry_versions WHERE model = $1 AND version = $2`,
+    [name, challenger],
+  );
+  if (exists.length === 0) {
+    throw new RegistryNotFoundError(`model ${name} has no version ${challenger}`);
+  }
+  return await aliasVersion(tx, name, CHAMPION);
+}
+
 /** Options of {@link promoteIfBetter}. */
 export interface PromoteOptions {
   /** Registered model name. */
@@ -80,10 +109,7 @@ export async function promoteIfBetter(
   opts: PromoteOptions,
 ): Promise<GateDecision> {
   const name = checkModelName(opts.name);
-  const alpha = opts.alpha ?? GATE_ALPHA_DEFAULT;
-  if (!(alpha > 0 && alpha < 1)) {
-    throw new RegistryInputError(`alpha must be in (0, 1), got ${alpha}`);
-  }
+  const alpha = checkAlpha(opts.alpha ?? GATE_ALPHA_DEFAULT);
   const n = opts.testLabels.length;
   if (n === 0) throw new RegistryInputError("the test set is empty: pass the held-out labels");
   checkPreds("the challenger", opts.testLabels, opts.challengerPreds);
@@ -93,15 +119,7 @@ export async function promoteIfBetter(
   const actor = resolveActor(opts.actor);
 
   const decision = await ctx.db.transaction(async (tx) => {
-    await lockModel(tx, name);
-    const exists = await tx.query(
-      `SELECT 1 FROM registry_versions WHERE model = $1 AND version = $2`,
-      [name, opts.challenger],
-    );
-    if (exists.length === 0) {
-      throw new RegistryNotFoundError(`model ${name} has no version ${opts.challenger}`);
-    }
-    const champion = await aliasVersion(tx, name, CHAMPION);
+    const champion = await lockForGate(tx, name, opts.challenger);
     let correct = 0;
     for (let i = 0; i < n; i++) if (opts.challengerPreds[i] === opts.testLabels[i]) correct++;
     const base = {

@@ -20,6 +20,7 @@ export { type ModelRef, ModelRefSchema } from "./ref.ts";
 export type { ExperimentGateOptions } from "./experiment_gate.ts";
 export type { PromoteOptions } from "./gate.ts";
 export {
+  getModel,
   getModelVersion,
   listModels,
   listModelVersions,
@@ -38,7 +39,6 @@ export type { OnnxFile } from "./onnx.ts";
 export { AliasConflictError, RegistryInputError, RegistryNotFoundError } from "./errors.ts";
 export {
   AliasSchema,
-  CHALLENGER,
   CHAMPION,
   GateDecisionSchema,
   GateOutcomeSchema,

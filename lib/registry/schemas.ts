@@ -15,8 +15,6 @@ export const AliasSchema = z.string().regex(
 
 /** The alias the promotion gate moves. */
 export const CHAMPION = "champion";
-/** The conventional alias of the model being evaluated against the champion. */
-export const CHALLENGER = "challenger";
 
 /** One immutable model version. Times are ISO-8601 strings. */
 export const ModelVersionSchema = z.object({

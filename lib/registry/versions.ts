@@ -294,6 +294,20 @@ export async function listModels(ctx: TrackingContext): Promise<RegisteredModel[
   }));
 }
 
+/** The registered model `name`; {@link RegistryNotFoundError} when there is none. */
+export async function getModel(ctx: TrackingContext, name: string): Promise<RegisteredModel> {
+  const models = await listModels(ctx);
+  const model = models.find((m) => m.name === name);
+  if (!model) {
+    throw new RegistryNotFoundError(
+      `model ${JSON.stringify(name)} is not registered (registered: ${
+        models.map((m) => m.name).join(", ") || "none"
+      }); see GET /v1/models`,
+    );
+  }
+  return model;
+}
+
 /** The artifact bytes of a version (number, alias or `"latest"`), re-verified by sha256. */
 export async function loadModelArtifact(
   ctx: TrackingContext,

@@ -1,4 +1,5 @@
 /** Content addressing on top of any object store: objects keyed by the SHA-256 of their bytes. */
+import { sha256Hex } from "./hash.ts";
 import type { ObjectStore } from "./types.ts";
 
 /** Where a content-addressed object lives and what it is. */
@@ -23,12 +24,6 @@ export class ContentCorruptError extends Error {
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
-/** Lower-case hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Store key of the content with digest `sha256`. @throws Error for a malformed digest. */
 export function contentKey(sha256: string): string {
   if (!SHA256_RE.test(sha256)) {
@@ -42,7 +37,7 @@ export function contentKey(sha256: string): string {
  * sits there (same digest + same size ⇒ same content).
  */
 export async function putContent(store: ObjectStore, bytes: Uint8Array): Promise<ContentRef> {
-  const sha256 = await sha256Hex(bytes);
+  const sha256 = sha256Hex(bytes);
   const key = contentKey(sha256);
   const existing = await store.stat(key);
   if (existing === null || existing.size !== bytes.length) {
@@ -58,12 +53,7 @@ export async function putContent(store: ObjectStore, bytes: Uint8Array): Promise
 export async function getContent(store: ObjectStore, sha256: string): Promise<Uint8Array> {
   const key = contentKey(sha256);
   const bytes = await store.get(key);
-  const actual = await sha256Hex(bytes);
+  const actual = sha256Hex(bytes);
   if (actual !== sha256) throw new ContentCorruptError(key, sha256, actual);
   return bytes;
-}
-
-/** Whether the content with digest `sha256` is present (by existence, not re-hashed). */
-export async function hasContent(store: ObjectStore, sha256: string): Promise<boolean> {
-  return (await store.stat(contentKey(sha256))) !== null;
 }

@@ -1,4 +1,5 @@
 /** Reading runs back: get, list, metric history, best run, comparison, artifact bytes. */
+import { zodErrorText } from "../config/mod.ts";
 import { getContent } from "../storage/mod.ts";
 import { diffRuns } from "./compare.ts";
 import type { TrackingContext } from "./context.ts";
@@ -174,9 +175,7 @@ export async function listRuns(ctx: TrackingContext, filter: RunFilter = {}): Pr
   const parsed = RunFilterSchema.safeParse(filter);
   if (!parsed.success) {
     throw new TrackingInputError(
-      `invalid run filter: ${
-        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid run filter: ${zodErrorText(parsed.error, { oneLine: true })}`,
     );
   }
   const f = parsed.data;

@@ -2,7 +2,9 @@
  * Starting runs and logging to them: params, metrics (batched), tags, artifacts, lineage, and a
  * heartbeat so runs whose process dies can be told apart from runs still going.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { hostname } from "node:os";
+import type { z } from "zod";
 import { putContent } from "../storage/mod.ts";
 import type { Queryable } from "../db/mod.ts";
 import type { TrackingContext } from "./context.ts";
@@ -237,22 +239,26 @@ function safeHostname(): string | null {
   }
 }
 
-/**
- * Start a run: create the experiment if new, record lineage (git state detected, the rest passed
- * in), log initial params/tags, and start the heartbeat timer. End the returned handle with
- * `finish()`/`fail()` — or use {@link withRun}, which does it for you.
- * @throws TrackingInputError on bad names/keys/lineage, RunNotFoundError for an unknown parent.
- */
-export async function startRun(ctx: TrackingContext, opts: StartRunOptions): Promise<RunHandle> {
+/** A run as {@link startRun} checked it, before it is recorded. */
+interface NewRun {
+  id: string;
+  experiment: string;
+  name: string;
+  parentId: string | null;
+  lineage: z.output<typeof LineageInputSchema>;
+  git: { commit: string | null; dirty: boolean | null };
+  heartbeatMs: number;
+}
+
+/** Check the options of {@link startRun} and detect what they leave out (id, name, git state). */
+async function checkNewRun(opts: StartRunOptions): Promise<NewRun> {
   const experiment = checkName("experiment", opts.experiment);
   const id = crypto.randomUUID();
   const name = checkName("run", opts.name ?? `run-${id.slice(0, 8)}`);
   const lin = LineageInputSchema.safeParse(opts.lineage ?? {});
   if (!lin.success) {
     throw new TrackingInputError(
-      `invalid lineage: ${
-        lin.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
+      `invalid lineage: ${zodErrorText(lin.error, { oneLine: true })}`,
     );
   }
   const lineage = lin.data;
@@ -263,207 +269,283 @@ export async function startRun(ctx: TrackingContext, opts: StartRunOptions): Pro
   if (!Number.isFinite(heartbeatMs) || heartbeatMs < 0) {
     throw new TrackingInputError(`heartbeatMs must be >= 0, got ${heartbeatMs}`);
   }
+  return { id, experiment, name, parentId: opts.parentId ?? null, lineage, git, heartbeatMs };
+}
+
+/** Record a new running run (and its experiment, if new). @throws RunNotFoundError (parent). */
+async function insertRun(ctx: TrackingContext, r: NewRun): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    if (opts.parentId !== undefined) {
-      const p = await tx.query(`SELECT 1 FROM tracking_runs WHERE id = $1`, [opts.parentId]);
-      if (p.length === 0) throw new RunNotFoundError(opts.parentId, " (given as parentId)");
+    if (r.parentId !== null) {
+      const p = await tx.query(`SELECT 1 FROM tracking_runs WHERE id = $1`, [r.parentId]);
+      if (p.length === 0) throw new RunNotFoundError(r.parentId, " (given as parentId)");
     }
     await tx.query(
       `INSERT INTO tracking_experiments (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`,
-      [experiment],
+      [r.experiment],
     );
     await tx.query(
       `INSERT INTO tracking_runs (id, experiment, name, status, parent_id, pid, host,
          dataset_version, git_commit, git_dirty, config, seed, engine)
        VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12::jsonb)`,
       [
-        id,
-        experiment,
-        name,
-        opts.parentId ?? null,
+        r.id,
+        r.experiment,
+        r.name,
+        r.parentId,
         Deno.pid,
         safeHostname(),
-        lineage.datasetVersion ?? null,
-        git.commit,
-        git.dirty,
-        lineage.config === undefined ? null : toJsonText("config", lineage.config),
-        lineage.seed ?? null,
-        lineage.engine === undefined ? null : JSON.stringify(lineage.engine),
+        r.lineage.datasetVersion ?? null,
+        r.git.commit,
+        r.git.dirty,
+        r.lineage.config === undefined ? null : toJsonText("config", r.lineage.config),
+        r.lineage.seed ?? null,
+        r.lineage.engine === undefined ? null : JSON.stringify(r.lineage.engine),
       ],
     );
   });
-  const log = ctx.log.child({ runId: id, experiment });
-  let ended = false;
-  let beating: Promise<void> | null = null;
-  let timer: ReturnType<typeof setInterval> | undefined;
+}
 
-  const beat = async (): Promise<void> => {
-    await ctx.db.query(
-      `UPDATE tracking_runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`,
-      [id],
+/** A {@link MetricBuffer} writing to run `runId`; `live` throws once the run has ended. */
+function metricBuffer(
+  db: Queryable,
+  runId: string,
+  flushAt: number,
+  live: (what: string) => void,
+): MetricBuffer {
+  if (!Number.isInteger(flushAt) || flushAt < 1) {
+    throw new TrackingInputError(
+      `metricBuffer flush size must be a positive integer, got ${flushAt}`,
     );
+  }
+  let queue: MetricInput[] = [];
+  const buf: MetricBuffer = {
+    get pending() {
+      return queue.length;
+    },
+    async add(key, value, step) {
+      live("log metrics");
+      const p = { key, value, step, timestamp: new Date() };
+      checkPoint(p);
+      queue.push(p);
+      if (queue.length >= flushAt) await buf.flush();
+    },
+    async flush() {
+      if (queue.length === 0) return;
+      const points = queue;
+      queue = [];
+      await insertMetrics(db, runId, points);
+    },
   };
-  if (heartbeatMs > 0) {
-    const t = setInterval(() => {
-      if (beating !== null || ended) return;
-      beating = beat().catch((err) => log.warn("run heartbeat failed", { err })).finally(() => {
-        beating = null;
-      });
-    }, heartbeatMs);
-    Deno.unrefTimer(t);
-    timer = t; // a forgotten run must not keep the process alive
+  return buf;
+}
+
+/** The {@link RunHandle} of a running run: logs to it, beats its heartbeat, ends it. */
+class LiveRun implements RunHandle {
+  readonly id: string;
+  readonly experiment: string;
+  readonly name: string;
+  readonly #ctx: TrackingContext;
+  readonly #log: TrackingContext["log"];
+  readonly #buffers: MetricBuffer[] = [];
+  #ended = false;
+  #beating: Promise<void> | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(ctx: TrackingContext, r: NewRun) {
+    this.id = r.id;
+    this.experiment = r.experiment;
+    this.name = r.name;
+    this.#ctx = ctx;
+    this.#log = ctx.log.child({ runId: r.id, experiment: r.experiment });
+    if (r.heartbeatMs > 0) this.#startHeartbeat(r.heartbeatMs);
   }
 
-  const live = (what: string) => {
-    if (ended) {
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The run's logger (run id and experiment in every line). */
+  get log(): TrackingContext["log"] {
+    return this.#log;
+  }
+
+  #startHeartbeat(ms: number): void {
+    const t = setInterval(() => {
+      if (this.#beating !== null || this.#ended) return;
+      this.#beating = this.#beat()
+        .catch((err) => this.#log.warn("run heartbeat failed", { err }))
+        .finally(() => {
+          this.#beating = null;
+        });
+    }, ms);
+    Deno.unrefTimer(t); // a forgotten run must not keep the process alive
+    this.#timer = t;
+  }
+
+  async #beat(): Promise<void> {
+    await this.#ctx.db.query(
+      `UPDATE tracking_runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`,
+      [this.id],
+    );
+  }
+
+  /** Throw {@link RunEndedError} when the run has ended (`what` is the refused action). */
+  #live(what: string): void {
+    if (this.#ended) {
       throw new RunEndedError(
-        `cannot ${what}: run ${id} (${name}) has already ended; start a new run to log more`,
+        `cannot ${what}: run ${this.id} (${this.name}) has already ended; start a new run to ` +
+          "log more",
       );
     }
-  };
+  }
 
-  const buffers: MetricBuffer[] = [];
-  const end = async (status: Exclude<RunStatus, "running">, error: string | null) => {
-    live(`mark it ${status}`);
-    for (const b of buffers) {
-      await b.flush().catch((err) => log.warn("could not flush buffered metrics", { err }));
+  async logParams(params: Record<string, unknown>): Promise<void> {
+    this.#live("log params");
+    await insertParams(this.#ctx, this.id, params);
+  }
+
+  async logMetric(key: string, value: number, step: number): Promise<void> {
+    this.#live("log a metric");
+    await insertMetrics(this.#ctx.db, this.id, [{ key, value, step }]);
+  }
+
+  async logMetrics(record: Record<string, number>, step: number): Promise<void> {
+    this.#live("log metrics");
+    await insertMetrics(
+      this.#ctx.db,
+      this.id,
+      Object.entries(record).map(([key, value]) => ({ key, value, step })),
+    );
+  }
+
+  async logMetricBatch(points: MetricInput[]): Promise<void> {
+    this.#live("log metrics");
+    await insertMetrics(this.#ctx.db, this.id, points);
+  }
+
+  metricBuffer(flushAt = 1000): MetricBuffer {
+    const buf = metricBuffer(this.#ctx.db, this.id, flushAt, (what) => this.#live(what));
+    this.#buffers.push(buf);
+    return buf;
+  }
+
+  async setTag(key: string, value: string): Promise<void> {
+    this.#live("set a tag");
+    await upsertTags(this.#ctx.db, this.id, { [key]: value });
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    this.#live("set tags");
+    await upsertTags(this.#ctx.db, this.id, tags);
+  }
+
+  async logArtifact(
+    name: string,
+    bytes: Uint8Array,
+    contentType = "application/octet-stream",
+  ): Promise<Artifact> {
+    this.#live("log an artifact");
+    checkKey("artifact", name);
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TrackingInputError(`artifact ${name} must be a Uint8Array of bytes`);
     }
-    ended = true;
-    if (timer !== undefined) clearInterval(timer);
-    if (beating !== null) await beating;
-    const rows = await ctx.db.query<RunRow>(
+    const ref = await putContent(this.#ctx.store, bytes);
+    const rows = await this.#ctx.db.query<{ sha256: string; created_at: Date | string }>(
+      `INSERT INTO tracking_artifacts (run_id, name, key, sha256, size, content_type)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (run_id, name) DO UPDATE SET name = tracking_artifacts.name
+       RETURNING sha256, created_at`,
+      [this.id, name, ref.key, ref.sha256, ref.size, contentType],
+    );
+    if (rows[0].sha256 !== ref.sha256) {
+      throw new TrackingInputError(
+        `artifact ${name} of run ${this.id} already holds sha256 ${rows[0].sha256}; ` +
+          `artifacts are immutable: log the new bytes under another name`,
+      );
+    }
+    this.#log.debug("artifact logged", { name, sha256: ref.sha256, size: ref.size });
+    return {
+      name,
+      key: ref.key,
+      sha256: ref.sha256,
+      size: ref.size,
+      contentType,
+      createdAt: new Date(rows[0].created_at).toISOString(),
+    };
+  }
+
+  async heartbeat(): Promise<void> {
+    this.#live("heartbeat");
+    await this.#beat();
+  }
+
+  finish(): Promise<Run> {
+    return this.#end("finished", null);
+  }
+
+  fail(err: unknown): Promise<Run> {
+    return this.#end("failed", errorMessage(err));
+  }
+
+  kill(reason: string): Promise<Run> {
+    return this.#end("killed", reason);
+  }
+
+  /** Flush the metric buffers, stop the heartbeat and record the final status. */
+  async #end(status: Exclude<RunStatus, "running">, error: string | null): Promise<Run> {
+    this.#live(`mark it ${status}`);
+    for (const b of this.#buffers) {
+      await b.flush().catch((err) => this.#log.warn("could not flush buffered metrics", { err }));
+    }
+    this.#ended = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#beating !== null) await this.#beating;
+    const rows = await this.#ctx.db.query<RunRow>(
       `UPDATE tracking_runs r SET status = $2, ended_at = now(), heartbeat_at = now(), error = $3
        WHERE id = $1 AND status = 'running' RETURNING ${RUN_COLUMNS}`,
-      [id, status, error],
+      [this.id, status, error],
     );
-    if (rows.length === 0) {
-      const cur = await ctx.db.query<{ status: string; error: string | null }>(
-        `SELECT status, error FROM tracking_runs WHERE id = $1`,
-        [id],
-      );
-      throw new RunEndedError(
-        `cannot mark run ${id} ${status}: it is already ${cur[0]?.status ?? "deleted"}` +
-          (cur[0]?.error ? ` (${cur[0].error})` : "") +
-          `; it was probably reaped as stale — raise heartbeatMs or the reaper's staleAfterMs`,
-      );
-    }
+    if (rows.length === 0) throw await this.#alreadyEnded(status);
     const run = toRun(rows[0]);
     const fields = { status, ...(error ? { error } : {}) };
-    if (status === "finished") log.info("run finished", fields);
-    else log.warn(`run ${status}`, fields);
+    if (status === "finished") this.#log.info("run finished", fields);
+    else this.#log.warn(`run ${status}`, fields);
     return run;
-  };
+  }
 
-  const handle: RunHandle = {
-    id,
-    experiment,
-    name,
-    get ended() {
-      return ended;
-    },
-    async logParams(params) {
-      live("log params");
-      await insertParams(ctx, id, params);
-    },
-    async logMetric(key, value, step) {
-      live("log a metric");
-      await insertMetrics(ctx.db, id, [{ key, value, step }]);
-    },
-    async logMetrics(record, step) {
-      live("log metrics");
-      await insertMetrics(
-        ctx.db,
-        id,
-        Object.entries(record).map(([key, value]) => ({ key, value, step })),
-      );
-    },
-    async logMetricBatch(points) {
-      live("log metrics");
-      await insertMetrics(ctx.db, id, points);
-    },
-    metricBuffer(flushAt = 1000) {
-      if (!Number.isInteger(flushAt) || flushAt < 1) {
-        throw new TrackingInputError(
-          `metricBuffer flush size must be a positive integer, got ${flushAt}`,
-        );
-      }
-      let queue: MetricInput[] = [];
-      const buf: MetricBuffer = {
-        get pending() {
-          return queue.length;
-        },
-        async add(key, value, step) {
-          live("log metrics");
-          const p = { key, value, step, timestamp: new Date() };
-          checkPoint(p);
-          queue.push(p);
-          if (queue.length >= flushAt) await buf.flush();
-        },
-        async flush() {
-          if (queue.length === 0) return;
-          const points = queue;
-          queue = [];
-          await insertMetrics(ctx.db, id, points);
-        },
-      };
-      buffers.push(buf);
-      return buf;
-    },
-    async setTag(key, value) {
-      live("set a tag");
-      await upsertTags(ctx.db, id, { [key]: value });
-    },
-    async setTags(tags) {
-      live("set tags");
-      await upsertTags(ctx.db, id, tags);
-    },
-    async logArtifact(name, bytes, contentType = "application/octet-stream") {
-      live("log an artifact");
-      checkKey("artifact", name);
-      if (!(bytes instanceof Uint8Array)) {
-        throw new TrackingInputError(`artifact ${name} must be a Uint8Array of bytes`);
-      }
-      const ref = await putContent(ctx.store, bytes);
-      const rows = await ctx.db.query<{ sha256: string; created_at: Date | string }>(
-        `INSERT INTO tracking_artifacts (run_id, name, key, sha256, size, content_type)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (run_id, name) DO UPDATE SET name = tracking_artifacts.name
-         RETURNING sha256, created_at`,
-        [id, name, ref.key, ref.sha256, ref.size, contentType],
-      );
-      if (rows[0].sha256 !== ref.sha256) {
-        throw new TrackingInputError(
-          `artifact ${name} of run ${id} already holds sha256 ${rows[0].sha256}; ` +
-            `artifacts are immutable: log the new bytes under another name`,
-        );
-      }
-      log.debug("artifact logged", { name, sha256: ref.sha256, size: ref.size });
-      return {
-        name,
-        key: ref.key,
-        sha256: ref.sha256,
-        size: ref.size,
-        contentType,
-        createdAt: new Date(rows[0].created_at).toISOString(),
-      };
-    },
-    async heartbeat() {
-      live("heartbeat");
-      await beat();
-    },
-    finish: () => end("finished", null),
-    fail: (err) => end("failed", errorMessage(err)),
-    kill: (reason) => end("killed", reason),
-  };
-  log.info("run started", { name, parentId: opts.parentId ?? null, gitCommit: git.commit });
+  /** The error for ending a run that someone else ended (e.g. the reaper). */
+  async #alreadyEnded(status: string): Promise<RunEndedError> {
+    const cur = await this.#ctx.db.query<{ status: string; error: string | null }>(
+      `SELECT status, error FROM tracking_runs WHERE id = $1`,
+      [this.id],
+    );
+    return new RunEndedError(
+      `cannot mark run ${this.id} ${status}: it is already ${cur[0]?.status ?? "deleted"}` +
+        (cur[0]?.error ? ` (${cur[0].error})` : "") +
+        `; it was probably reaped as stale — raise heartbeatMs or the reaper's staleAfterMs`,
+    );
+  }
+}
+
+/**
+ * Start a run: create the experiment if new, record lineage (git state detected, the rest passed
+ * in), log initial params/tags, and start the heartbeat timer. End the returned handle with
+ * `finish()`/`fail()` — or use {@link withRun}, which does it for you.
+ * @throws TrackingInputError on bad names/keys/lineage, RunNotFoundError for an unknown parent.
+ */
+export async function startRun(ctx: TrackingContext, opts: StartRunOptions): Promise<RunHandle> {
+  const r = await checkNewRun(opts);
+  await insertRun(ctx, r);
+  const run = new LiveRun(ctx, r);
+  run.log.info("run started", { name: r.name, parentId: r.parentId, gitCommit: r.git.commit });
   try {
-    if (opts.params) await handle.logParams(opts.params);
-    if (opts.tags) await handle.setTags(opts.tags);
+    if (opts.params) await run.logParams(opts.params);
+    if (opts.tags) await run.setTags(opts.tags);
   } catch (err) {
-    await handle.fail(err).catch(() => {});
+    await run.fail(err).catch(() => {});
     throw err;
   }
-  return handle;
+  return run;
 }
 
 /**

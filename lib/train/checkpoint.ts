@@ -13,7 +13,7 @@ const tensorsSchema = z.object({
 });
 
 /** Loop state stored with a checkpoint. */
-export const checkpointStateSchema = z.object({
+const checkpointStateSchema = z.object({
   /** Last completed epoch (0-based). */
   epoch: z.number().int().min(0),
   /** Optimisation steps done. */

@@ -43,9 +43,6 @@ import {
   type ReportSection,
 } from "../report/mod.ts";
 
-/** Version of the report format. */
-export const EVALUATION_REPORT_VERSION = 1;
-
 /** Tracking artifact names of the report. */
 export const EVALUATION_JSON = "evaluation.json";
 export const EVALUATION_HTML = "evaluation.html";

@@ -42,7 +42,6 @@ export {
   buildEvaluationReport,
   EVALUATION_HTML,
   EVALUATION_JSON,
-  EVALUATION_REPORT_VERSION,
   evaluationReportHtml,
   perClassChart,
   reliabilityChart,

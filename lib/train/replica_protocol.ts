@@ -11,7 +11,7 @@ const u8 = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected a Uint
 const shapes = z.array(z.array(z.number().int().min(0)));
 
 /** Loss settings every replica must share. */
-export const lossSpecSchema = z.object({
+const lossSpecSchema = z.object({
   classes: z.number().int().min(2),
   labelSmoothing: z.number().min(0).max(0.5),
 });

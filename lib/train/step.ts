@@ -19,7 +19,7 @@ export interface LossSpec {
  * `divisor` — the size of the WHOLE batch, so the shards' values (and gradients) add up to the
  * batch mean. `weights` holds one weight per class, or null.
  */
-export function shardLoss(
+function shardLoss(
   probs: tf.Tensor,
   labels: tf.Tensor1D,
   spec: LossSpec,
@@ -78,7 +78,7 @@ export function shardGradients(
 }
 
 /** Total number of elements of `shapes`. */
-export function flatSize(shapes: readonly (readonly number[])[]): number {
+function flatSize(shapes: readonly (readonly number[])[]): number {
   return shapes.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
 }
 

@@ -9,6 +9,7 @@
  * its context, in the main process and in every worker process). Notebooks and tests can also
  * build an unregistered objective with {@link createCnnObjective}.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 import { type Dataset, loadDataset } from "../data/mod.ts";
 import { initEngine } from "../engine/mod.ts";
@@ -68,8 +69,8 @@ export function parseCnnObjectiveOptions(
 ): z.output<typeof cnnObjectiveOptionsSchema> {
   const r = cnnObjectiveOptionsSchema.safeParse(opts ?? {});
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`invalid cnn objective options:\n${lines.join("\n")}`);
+    const lines = zodErrorText(r.error);
+    throw new Error(`invalid cnn objective options:\n${lines}`);
   }
   return r.data;
 }

@@ -60,14 +60,14 @@ export function hartmann6(x: readonly number[]): number {
 }
 
 /** Rosenbrock in any dimension; minimum 0 at (1, …, 1). */
-export function rosenbrock(x: readonly number[]): number {
+function rosenbrock(x: readonly number[]): number {
   let s = 0;
   for (let i = 0; i < x.length - 1; i++) s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
   return s;
 }
 
 /** Styblinski–Tang in any dimension; minimum −39.16617·d at x_i = −2.903534. */
-export function styblinskiTang(x: readonly number[]): number {
+function styblinskiTang(x: readonly number[]): number {
   let s = 0;
   for (const v of x) s += v ** 4 - 16 * v * v + 5 * v;
   return s / 2;

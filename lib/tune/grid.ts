@@ -16,7 +16,7 @@ import type { gridSamplerSchema } from "./sampler.ts";
 export type GridSamplerConfig = z.infer<typeof gridSamplerSchema>;
 
 /** Most points a grid may have. */
-export const MAX_GRID_POINTS = 1_000_000;
+const MAX_GRID_POINTS = 1_000_000;
 
 function axisValues(
   name: string,

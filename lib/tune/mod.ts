@@ -44,7 +44,7 @@ export { samplerConfigSchema } from "./sampler.ts";
 export type { Sampler, SamplerConfig, SamplerConfigInput } from "./sampler.ts";
 export { createPruner, prunerConfigSchema } from "./pruners.ts";
 export type { Pruner, PrunerConfig, PrunerConfigInput } from "./pruners.ts";
-export { deleteStudy, enqueueTrial, getStudy, listStudies, requeueStaleTrials } from "./storage.ts";
+export { enqueueTrial, getStudy, requeueStaleTrials } from "./storage.ts";
 export type { StudyRecord, TrialRecord } from "./storage.ts";
 export type { TrialTracking, TuneTracker } from "./tracker.ts";
 export { getObjective, listObjectives, registerObjective } from "./objectives.ts";

@@ -6,10 +6,10 @@ import { z } from "zod";
 import { type Direction, type FrozenTrial, type Intermediate, oriented } from "./types.ts";
 
 /** No pruning. */
-export const nopPrunerSchema = z.object({ type: z.literal("none") });
+const nopPrunerSchema = z.object({ type: z.literal("none") });
 
 /** Median pruner: stop when the best value so far is worse than the median of finished trials. */
-export const medianPrunerSchema = z.object({
+const medianPrunerSchema = z.object({
   type: z.literal("median"),
   /** Never prune until this many trials completed. */
   nStartupTrials: z.number().int().min(0).default(5),
@@ -22,7 +22,7 @@ export const medianPrunerSchema = z.object({
 });
 
 /** Asynchronous successive halving: promote the best 1/η at each rung, prune the rest. */
-export const ashaPrunerSchema = z.object({
+const ashaPrunerSchema = z.object({
   type: z.literal("asha"),
   /** Steps a trial runs before its first rung (r). */
   minResource: z.number().int().min(1).default(1),
@@ -72,7 +72,7 @@ export function percentile(values: readonly number[], q: number): number {
 }
 
 /** A median pruner. */
-export function medianPruner(cfg: z.infer<typeof medianPrunerSchema>): Pruner {
+function medianPruner(cfg: z.infer<typeof medianPrunerSchema>): Pruner {
   return {
     config: cfg,
     prune({ trial, others, direction }) {
@@ -123,7 +123,7 @@ export function promotable(
 }
 
 /** An ASHA (asynchronous successive halving) pruner. */
-export function ashaPruner(cfg: z.infer<typeof ashaPrunerSchema>): Pruner {
+function ashaPruner(cfg: z.infer<typeof ashaPrunerSchema>): Pruner {
   const rungStep = (k: number) =>
     cfg.minResource * cfg.reductionFactor ** (cfg.minEarlyStoppingRate + k);
   return {

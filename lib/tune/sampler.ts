@@ -5,7 +5,7 @@ import { choiceSchema, type Distribution, type Params, type ParamValue } from ".
 import type { Direction, FrozenTrial } from "./types.ts";
 
 /** Random sampler: independent uniform draws (log-uniform for `log` distributions). */
-export const randomSamplerSchema = z.object({ type: z.literal("random") });
+const randomSamplerSchema = z.object({ type: z.literal("random") });
 
 /** Grid sampler: every combination of the declared space, each handed out exactly once. */
 export const gridSamplerSchema = z.object({

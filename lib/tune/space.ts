@@ -3,6 +3,7 @@
  * categorical) and the conversions samplers use between values and a continuous "internal"
  * representation.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 
 /** A categorical choice: JSON scalars only, so it round-trips through the database. */
@@ -13,7 +14,7 @@ export type Choice = z.infer<typeof choiceSchema>;
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
 /** Float distribution: uniform, log-uniform (`log`), or discretized by `step`. */
-export const floatDistSchema = z
+const floatDistSchema = z
   .object({
     type: z.literal("float"),
     low: finite,
@@ -26,7 +27,7 @@ export const floatDistSchema = z
   .refine((d) => !(d.log && d.step !== undefined), { message: "step and log cannot be combined" });
 
 /** Integer distribution: every `step`-th integer from `low`, or log-uniform (`log`). */
-export const intDistSchema = z
+const intDistSchema = z
   .object({
     type: z.literal("int"),
     low: z.number().int(),
@@ -39,7 +40,7 @@ export const intDistSchema = z
   .refine((d) => !(d.log && d.step !== 1), { message: "step and log cannot be combined" });
 
 /** Categorical distribution over a non-empty list of distinct JSON scalars. */
-export const categoricalDistSchema = z.object({
+const categoricalDistSchema = z.object({
   type: z.literal("categorical"),
   choices: z.array(choiceSchema).min(1).refine(
     (cs) => new Set(cs.map((c) => JSON.stringify(c))).size === cs.length,
@@ -91,8 +92,8 @@ export function parseSearchSpace(input: unknown): SearchSpace {
   }
   const r = searchSpaceSchema.safeParse(input);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(space)"}: ${i.message}`);
-    throw new Error(`invalid search space:\n${lines.join("\n")}`);
+    const lines = zodErrorText(r.error);
+    throw new Error(`invalid search space:\n${lines}`);
   }
   return r.data;
 }
@@ -101,8 +102,9 @@ export function parseSearchSpace(input: unknown): SearchSpace {
 export function parseDistribution(name: string, input: unknown): Distribution {
   const r = distributionSchema.safeParse(input);
   if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`);
-    throw new Error(`invalid distribution for parameter "${name}": ${msg.join("; ")}`);
+    throw new Error(
+      `invalid distribution for parameter "${name}": ${zodErrorText(r.error, { oneLine: true })}`,
+    );
   }
   return r.data;
 }

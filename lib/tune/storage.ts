@@ -8,6 +8,7 @@
  * on (trial id, worker id, state 'running'): a worker whose trial was requeued as stale can no
  * longer write it.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/mod.ts";
 import { type PrunerConfig, prunerConfigSchema } from "./pruners.ts";
@@ -109,7 +110,7 @@ function parseRow<T>(schema: z.ZodType<T>, row: unknown, what: string): T {
   if (!r.success) {
     throw new Error(
       `malformed ${what} row in the database (${
-        r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+        zodErrorText(r.error, { oneLine: true })
       }); was it written by an incompatible version? Check migration 012_tune`,
     );
   }
@@ -171,15 +172,6 @@ export async function getStudy(db: Queryable, name: string): Promise<StudyRecord
   return rows.length ? toStudy(rows[0]) : undefined;
 }
 
-/** Every study, newest first. */
-export async function listStudies(db: Queryable): Promise<StudyRecord[]> {
-  const rows = await db.query(
-    `SELECT id, name, direction, objective, sampler, pruner, space, seed, run_id, created_at
-     FROM tune_studies ORDER BY created_at DESC, id DESC`,
-  );
-  return rows.map(toStudy);
-}
-
 /**
  * Insert a study unless one with that name exists; returns the stored row and whether it was
  * created by this call (concurrent creators race safely on the unique name).
@@ -210,12 +202,6 @@ export async function insertStudy(
 /** Record the tracking run of a study. */
 export async function setStudyRunId(db: Queryable, studyId: number, runId: string): Promise<void> {
   await db.query("UPDATE tune_studies SET run_id = $2 WHERE id = $1", [studyId, runId]);
-}
-
-/** Delete a study and its trials; returns whether it existed. */
-export async function deleteStudy(db: Queryable, name: string): Promise<boolean> {
-  const rows = await db.query("DELETE FROM tune_studies WHERE name = $1 RETURNING id", [name]);
-  return rows.length > 0;
 }
 
 /** Every trial of a study, by number. */

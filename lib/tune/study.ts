@@ -4,6 +4,7 @@
  * Postgres); across processes/machines, start one worker process per core against a shared
  * Postgres (PGlite is single-process — see `assertMultiProcessCapable`).
  */
+import { zodErrorText } from "../config/mod.ts";
 import { hostname } from "node:os";
 import { z } from "zod";
 import type { Db } from "../db/mod.ts";
@@ -82,8 +83,8 @@ export class StudyConflictError extends Error {
 function parseStudyOptions(opts: StudyOptions) {
   const r = studyOptionsSchema.safeParse(opts);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid study options:\n${lines.join("\n")}`);
+    const lines = zodErrorText(r.error);
+    throw new Error(`invalid study options:\n${lines}`);
   }
   const space = opts.space === undefined ? null : parseSearchSpace(opts.space);
   return { ...r.data, space };

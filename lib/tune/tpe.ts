@@ -47,7 +47,7 @@ function rankKey(t: FrozenTrial, dir: "minimize" | "maximize"): [number, number]
 }
 
 /** Trials TPE learns from: complete ones with a value, and pruned ones. */
-export function observedTrials(history: readonly FrozenTrial[]): FrozenTrial[] {
+function observedTrials(history: readonly FrozenTrial[]): FrozenTrial[] {
   return history.filter((t) =>
     (t.state === "complete" && t.value !== null && Number.isFinite(t.value)) ||
     t.state === "pruned"

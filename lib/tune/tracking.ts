@@ -9,7 +9,7 @@ import { setStudyRunId, setTrialRunId, type StudyRecord } from "./storage.ts";
 import type { TrialTracking, TuneTracker } from "./tracker.ts";
 
 /** Experiment name used for tuning runs unless told otherwise. */
-export const TUNE_EXPERIMENT = "tune";
+const TUNE_EXPERIMENT = "tune";
 
 /**
  * Start the parent run of a study session and record it on the study (workers in other

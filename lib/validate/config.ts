@@ -4,6 +4,7 @@
  * images per class, no exact or near duplicates within or across splits, per-class mean
  * intensities listed in {@link DEFAULT_INTENSITY_BANDS}.
  */
+import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
 import { severitySchema } from "./types.ts";
 
@@ -74,11 +75,9 @@ export class SuiteConfigError extends Error {
 export function parseSuiteConfig(raw: unknown = {}): DatasetSuiteConfig {
   const r = datasetSuiteConfigSchema.safeParse(raw ?? {});
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    const lines = zodErrorText(r.error);
     throw new SuiteConfigError(
-      `invalid validation suite config:\n${
-        lines.join("\n")
-      }\nFix these fields or omit them to use the defaults.`,
+      `invalid validation suite config:\n${lines}\nFix these fields or omit them to use the defaults.`,
     );
   }
   return r.data;

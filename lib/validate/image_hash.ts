@@ -6,14 +6,8 @@
 import type { ImageSet } from "../data/mod.ts";
 
 /** Bytes of one image of `set`. */
-export function imageSize(set: ImageSet): number {
+function imageSize(set: ImageSet): number {
   return set.rows * set.cols;
-}
-
-/** View of image `i` of `set` (no copy). */
-export function imageAt(set: ImageSet, i: number): Uint8Array {
-  const size = imageSize(set);
-  return set.images.subarray(i * size, (i + 1) * size);
 }
 
 const memo = new WeakMap<ImageSet, Map<number, Float64Array>>();

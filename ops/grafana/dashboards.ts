@@ -96,7 +96,7 @@ function base(uid: string, title: string, tags: string[]): DashboardBuilder {
 const PREDICT = `route=~"/v1/models/.*predict"`;
 
 /** Service overview: RED per route, replicas, and the logs of the service (Loki). */
-export function serviceDashboard(): DashboardBuilder {
+function serviceDashboard(): DashboardBuilder {
   return base("fmnist-service", "fmnist · service (RED)", ["red"])
     .withVariable(
       new TextBoxVariableBuilder("request_id").label("Request id").defaultValue(""),
@@ -154,7 +154,7 @@ export function serviceDashboard(): DashboardBuilder {
 }
 
 /** Model performance: prediction mix, batching, cache, loads, and feedback accuracy (SQL). */
-export function modelDashboard(): DashboardBuilder {
+function modelDashboard(): DashboardBuilder {
   return base("fmnist-model", "fmnist · model performance", ["model"])
     .withRow(new RowBuilder("Predictions"))
     .withPanel(series(
@@ -226,7 +226,7 @@ GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
 }
 
 /** Drift (contract metrics from the drift work). */
-export function driftDashboard(): DashboardBuilder {
+function driftDashboard(): DashboardBuilder {
   return base("fmnist-drift", "fmnist · drift", ["drift"])
     .withPanel(series(
       "Drift score by detector",
@@ -252,7 +252,7 @@ export function driftDashboard(): DashboardBuilder {
 }
 
 /** Training and pipeline runs (SQL over the tracking tables; contract metrics). */
-export function pipelinesDashboard(): DashboardBuilder {
+function pipelinesDashboard(): DashboardBuilder {
   return base("fmnist-pipelines", "fmnist · training and pipelines", ["pipelines"])
     .withPanel(table(
       "Recent tracking runs",
@@ -288,7 +288,7 @@ FROM step_runs WHERE finished_at > now() - interval '7 days' GROUP BY name, stat
 }
 
 /** Infrastructure (USE): process, tensors, prediction-log spool, cache errors, scrape health. */
-export function infraDashboard(): DashboardBuilder {
+function infraDashboard(): DashboardBuilder {
   return base("fmnist-infra", "fmnist · infrastructure (USE)", ["use"])
     .withPanel(series(
       "Resident memory and heap",

@@ -9,15 +9,15 @@ import type { Logger } from "../../lib/log/mod.ts";
 import type { AppEnv } from "../env.ts";
 
 /** Name of the request id header (request: the client's correlation id; response: ours). */
-export const REQUEST_ID_HEADER = "x-request-id";
+const REQUEST_ID_HEADER = "x-request-id";
 
 /** Response header echoing the client's accepted correlation id, so a caller can match both. */
-export const CLIENT_REQUEST_ID_HEADER = "x-client-request-id";
+const CLIENT_REQUEST_ID_HEADER = "x-client-request-id";
 
 const ACCEPTED = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The incoming id when it is 1–128 chars of `[A-Za-z0-9._:-]`, else undefined. */
-export function acceptedClientId(incoming: string | undefined | null): string | undefined {
+function acceptedClientId(incoming: string | undefined | null): string | undefined {
   return incoming && ACCEPTED.test(incoming) ? incoming : undefined;
 }
 

@@ -8,38 +8,32 @@
  *   load the champions again
  * - `GET|PUT|DELETE /v1/admin/ab/{name}` — the model's A/B experiment (stored in the database)
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   abConfigInputSchema,
-  type AbExperiment,
   type AbResolver,
+  checkArms,
   deleteAbExperiment,
   getAbExperiment,
   putAbExperiment,
 } from "../../lib/ab/mod.ts";
 import type { Inference } from "../../lib/inference/mod.ts";
-import {
-  AliasConflictError,
-  getAliases,
-  getModelVersion,
-  listModels,
-  resolveActor,
-  setAlias,
-} from "../../lib/registry/mod.ts";
+import { getModel, listModels, resolveActor, setAlias } from "../../lib/registry/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, ErrorBodySchema, HttpError, notFound } from "../errors.ts";
+import { ErrorBodySchema, notFound } from "../errors.ts";
 import { adminAuth } from "../middleware/admin_key.ts";
 import { requireJson } from "../middleware/require_json.ts";
 import { createRouter } from "../router.ts";
+import { json, jsonBody as body } from "../schemas/common.ts";
 import {
   AbExperimentSchema,
+  experimentJson,
   ModelParamSchema,
   PromoteBodySchema,
   PromoteResponseSchema,
   ReloadBodySchema,
   ReloadResponseSchema,
 } from "../schemas/admin.ts";
-import { toHttpError } from "./models.ts";
 
 /** Where the admin router is mounted. */
 export const ADMIN_BASE = "/v1/admin";
@@ -54,10 +48,6 @@ export interface AdminDeps {
 }
 
 const TAGS = ["admin"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid body or parameters"),
   401: json(ErrorBodySchema, "Missing or wrong admin key"),
@@ -66,10 +56,6 @@ const errors = {
   503: json(ErrorBodySchema, "Admin disabled (FMNIST_ADMIN_KEY unset)"),
 };
 const security = [{ AdminKey: [] }];
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
 
 const promoteRoute = createRoute({
   method: "post",
@@ -125,27 +111,6 @@ const abDeleteRoute = createRoute({
   responses: { 204: { description: "Deleted" }, ...errors },
 });
 
-/** The experiment as the API shows it. */
-export function experimentJson(e: AbExperiment): z.infer<typeof AbExperimentSchema> {
-  return {
-    model: e.model,
-    arms: e.arms,
-    enabled: e.enabled,
-    salt: e.salt,
-    reason: e.reason,
-    design: e.design,
-    started_at: e.startedAt,
-    updated_by: e.updatedBy,
-    updated_at: e.updatedAt,
-  };
-}
-
-async function checkModel(inf: Inference, name: string): Promise<void> {
-  if (!(await listModels(inf.ctx)).some((m) => m.name === name)) {
-    throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
-  }
-}
-
 /** Router serving `/v1/admin/*`. */
 export function adminRoutes(deps: AdminDeps): OpenAPIHono<AppEnv> {
   const inf = deps.inference;
@@ -161,33 +126,28 @@ export function adminRoutes(deps: AdminDeps): OpenAPIHono<AppEnv> {
   app.openapi(promoteRoute, async (c) => {
     const { name } = c.req.valid("param");
     const b = c.req.valid("json");
-    try {
-      const change = await setAlias(inf.ctx, {
-        name,
-        alias: b.alias,
-        version: b.version,
-        reason: b.reason,
-        actor: resolveActor(b.actor ?? "admin-api"),
-        ...(b.expected_version === undefined ? {} : { expectedVersion: b.expected_version }),
-      });
-      c.get("log").info("alias set by admin", { model: name, alias: b.alias, to: b.version });
-      return c.json({
-        model: name,
-        alias: b.alias,
-        from: change.from,
-        to: change.to,
-        changed: change.event !== null,
-        event_id: change.event ? Number(change.event.id) : null,
-      }, 200);
-    } catch (err) {
-      if (err instanceof AliasConflictError) throw new HttpError(409, "conflict", err.message);
-      throw toHttpError(err);
-    }
+    const change = await setAlias(inf.ctx, {
+      name,
+      alias: b.alias,
+      version: b.version,
+      reason: b.reason,
+      actor: resolveActor(b.actor ?? "admin-api"),
+      ...(b.expected_version === undefined ? {} : { expectedVersion: b.expected_version }),
+    });
+    c.get("log").info("alias set by admin", { model: name, alias: b.alias, to: b.version });
+    return c.json({
+      model: name,
+      alias: b.alias,
+      from: change.from,
+      to: change.to,
+      changed: change.event !== null,
+      event_id: change.event ? Number(change.event.id) : null,
+    }, 200);
   });
 
   app.openapi(reloadRoute, async (c) => {
     const { model } = c.req.valid("json");
-    if (model !== undefined) await checkModel(inf, model);
+    if (model !== undefined) await getModel(inf.ctx, model);
     const unloaded = inf.pool.reload(model);
     const names = (await listModels(inf.ctx))
       .filter((m) => m.aliases.champion !== undefined && (model === undefined || m.name === model))
@@ -215,27 +175,7 @@ export function adminRoutes(deps: AdminDeps): OpenAPIHono<AppEnv> {
   app.openapi(abPutRoute, async (c) => {
     const { name } = c.req.valid("param");
     const input = c.req.valid("json");
-    await checkModel(inf, name);
-    const aliases = await getAliases(inf.ctx, name);
-    for (const arm of input.arms) {
-      if (arm.alias !== undefined && aliases[arm.alias] === undefined) {
-        throw badRequest(
-          `arm ${arm.name}: model ${name} has no alias ${JSON.stringify(arm.alias)} ` +
-            `(aliases: ${Object.keys(aliases).join(", ") || "none"})`,
-        );
-      }
-      if (arm.version !== undefined) {
-        try {
-          await getModelVersion(inf.ctx, name, arm.version);
-        } catch (err) {
-          const e = toHttpError(err);
-          if (e instanceof HttpError && e.status === 404) {
-            throw badRequest(`arm ${arm.name}: model ${name} has no version ${arm.version}`);
-          }
-          throw e;
-        }
-      }
-    }
+    await checkArms(inf.ctx, name, input);
     const e = await putAbExperiment(db, name, input, resolveActor("admin-api"));
     deps.ab?.invalidate(name);
     c.get("log").info("A/B experiment set by admin", { model: name, arms: e.arms.length });

@@ -21,15 +21,12 @@ import {
 import type { DatasetApi } from "../services/datasets.ts";
 import { imagePixels, pageSamples } from "../services/samples.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 
 /** Where the dataset router is mounted by default. */
 export const DATASETS_BASE = "/v1/datasets";
 
 const TAGS = ["datasets"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid parameters"),
   404: json(ErrorBodySchema, "Unknown version or resource"),
@@ -142,7 +139,7 @@ function cacheControl(requested: string): string {
 }
 
 /** The summary fields of a validation result shown with its version, or null without one. */
-export function validationSummary(
+function validationSummary(
   result: ValidationResult | null,
 ): z.infer<typeof ValidationSummarySchema> | null {
   if (result === null) return null;

@@ -15,9 +15,9 @@ import type { AppEnv } from "../env.ts";
 import { notFound } from "../errors.ts";
 
 /** Path of the demo page. */
-export const DEMO_PATH = "/demo";
+const DEMO_PATH = "/demo";
 /** Path of the analysis page. */
-export const ANALYSIS_PATH = "/analysis";
+const ANALYSIS_PATH = "/analysis";
 
 const FILES: Record<string, { url: () => URL | string; type: string }> = {
   "demo.js": {

@@ -9,9 +9,9 @@ import type { AppEnv } from "../env.ts";
 import { notFound } from "../errors.ts";
 
 /** Path of the generated OpenAPI document. */
-export const OPENAPI_PATH = "/openapi.json";
+const OPENAPI_PATH = "/openapi.json";
 /** Path of the Swagger UI page. */
-export const DOCS_PATH = "/docs";
+const DOCS_PATH = "/docs";
 
 /** Swagger UI files served under `/docs/assets/`, with their content types. */
 const ASSETS: Record<string, string> = {
@@ -36,7 +36,7 @@ function readAsset(name: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 /** The Swagger UI page pointing at {@link OPENAPI_PATH}. */
-export function swaggerHtml(title: string): string {
+function swaggerHtml(title: string): string {
   const esc = title.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
   return `<!doctype html>
 <html lang="en">

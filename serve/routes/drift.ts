@@ -1,10 +1,10 @@
 /** `GET /v1/models/{name}/drift`: live drift state per served version and recent drift events. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { type DriftMonitor, listDriftEvents } from "../../lib/drift/mod.ts";
-import { listModels } from "../../lib/registry/mod.ts";
+import { getModel } from "../../lib/registry/mod.ts";
 import type { TrackingContext } from "../../lib/tracking/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { ErrorBodySchema, notFound } from "../errors.ts";
+import { ErrorBodySchema } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { NameParamsSchema } from "../schemas/models.ts";
 
@@ -70,9 +70,7 @@ export function driftRoutes(
   const app = createRouter();
   app.openapi(route, async (c) => {
     const { name } = c.req.valid("param");
-    if (!(await listModels(ctx)).some((m) => m.name === name)) {
-      throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
-    }
+    await getModel(ctx, name);
     const events = await listDriftEvents(ctx.db, name);
     return c.json({
       model: name,

@@ -23,28 +23,32 @@ import {
   applyDecision,
   experimentReportHtml,
 } from "../../lib/ab/mod.ts";
-import { AliasConflictError, listModels, RegistryInputError } from "../../lib/registry/mod.ts";
+import { getModel, RegistryInputError } from "../../lib/registry/mod.ts";
 import type { TrackingContext } from "../../lib/tracking/mod.ts";
 import {
   type Feedback,
   FeedbackConflictError,
   type PredictionLogWriter,
   recordFeedback,
-  UnknownPredictionError,
 } from "../../lib/predlog/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { ErrorBodySchema, HttpError, notFound } from "../errors.ts";
+import { ErrorBodySchema, HttpError, notFound, validationError } from "../errors.ts";
 import { adminAuth } from "../middleware/admin_key.ts";
 import { ACTOR_HEADER, FEEDBACK_KEY_HEADER, feedbackAuth } from "../middleware/feedback_key.ts";
 import { requireJson } from "../middleware/require_json.ts";
 import { createRouter } from "../router.ts";
-import { FeedbackBodySchema, FeedbackResponseSchema, ModelParamSchema } from "../schemas/admin.ts";
+import { json } from "../schemas/common.ts";
+import {
+  experimentJson,
+  FeedbackBodySchema,
+  FeedbackResponseSchema,
+  ModelParamSchema,
+} from "../schemas/admin.ts";
 import {
   AbAnalysisSchema,
   DecideBodySchema,
   DecideResponseSchema,
 } from "../schemas/experiments.ts";
-import { experimentJson } from "./admin.ts";
 
 /** Where the router is mounted. */
 export const EXPERIMENTS_BASE = "/v1";
@@ -65,11 +69,6 @@ export interface ExperimentDeps {
   /** The A/B resolver, told when a decision disables an experiment. */
   ab?: AbResolver;
 }
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 /** Either key authorizes feedback (OpenAPI security requirements: alternatives). */
 const FEEDBACK_SECURITY: Record<string, string[]>[] = [{ FeedbackKey: [] }, { AdminKey: [] }];
@@ -145,7 +144,7 @@ const decideRoute = createRoute({
 });
 
 /** The analysis as the summary route answers it. */
-export function analysisJson(a: AbAnalysis): z.infer<typeof AbAnalysisSchema> {
+function analysisJson(a: AbAnalysis): z.infer<typeof AbAnalysisSchema> {
   return {
     model: a.model,
     experiment: a.experiment ? experimentJson(a.experiment) : null,
@@ -233,7 +232,6 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
       const f = await recordFeedback(db, b, actor, (id) => deps.logs?.instanceCount(id));
       return f.outcome === "created" ? c.json(feedbackJson(f), 201) : c.json(feedbackJson(f), 200);
     } catch (err) {
-      if (err instanceof UnknownPredictionError) throw notFound(err.message);
       if (err instanceof FeedbackConflictError) {
         throw new HttpError(409, "conflict", err.message, { current: feedbackJson(err.current) });
       }
@@ -242,9 +240,7 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
   });
 
   const analyze = async (name: string): Promise<AbAnalysis> => {
-    if (!(await listModels(deps.ctx)).some((m) => m.name === name)) {
-      throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
-    }
+    await getModel(deps.ctx, name);
     await deps.logs?.sync();
     return await analyzeExperiment(db, name);
   };
@@ -266,7 +262,7 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
     const body = (await c.req.json().catch(() => ({}))) ?? {};
     const parsed = DecideBodySchema.safeParse(body);
     if (!parsed.success) {
-      throw new HttpError(400, "invalid_input", parsed.error.issues[0]?.message ?? "bad body");
+      throw validationError("json", parsed.error);
     }
     const analysis = await analyze(name);
     if (!analysis.experiment) {
@@ -282,9 +278,8 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
       }
       return c.json({ applied: r.applied, decision: analysis.decision, gates: r.gates }, 200);
     } catch (err) {
-      if (err instanceof AliasConflictError || err instanceof RegistryInputError) {
-        throw new HttpError(409, "conflict", err.message);
-      }
+      // Here a registry refusal means the registry moved since the analysis: a conflict.
+      if (err instanceof RegistryInputError) throw new HttpError(409, "conflict", err.message);
       throw err;
     }
   });

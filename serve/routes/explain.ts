@@ -7,28 +7,23 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { EXPLAIN_METHODS, ExplainInputError, type ExplainService } from "../../lib/explain/mod.ts";
+import { EXPLAIN_METHODS, type ExplainService } from "../../lib/explain/mod.ts";
 import type { Inference } from "../../lib/inference/mod.ts";
 import { getModelVersion } from "../../lib/registry/mod.ts";
 import { loadArtifact, TrackingInputError } from "../../lib/tracking/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, ErrorBodySchema, notFound } from "../errors.ts";
+import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   AliasParamsSchema,
+  imagesBody,
   NameParamsSchema,
-  PredictFormSchema,
-  predictJsonSchema,
-  RawImageSchema,
   VersionParamsSchema,
 } from "../schemas/models.ts";
-import { imageOptions, type ModelRoutesOptions, readBatch, toHttpError } from "./models.ts";
+import { imageOptions, type ModelRoutesOptions, readBatch } from "../batch_body.ts";
 
 const TAGS = ["models"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid input, options, or a request over the cost budget"),
   404: json(ErrorBodySchema, "Unknown model, version or alias; or no evaluation report"),
@@ -99,16 +94,7 @@ const ExplainResponseSchema = z.object({
 }).openapi("ExplainResponse");
 
 function explainRoutesOf(maxInstances: number, maxPasses: number) {
-  const body = {
-    description: "Images, in the same forms as predict",
-    required: false,
-    content: {
-      "application/json": { schema: predictJsonSchema(maxInstances) },
-      "multipart/form-data": { schema: PredictFormSchema },
-      "image/png": { schema: RawImageSchema },
-      "image/jpeg": { schema: RawImageSchema },
-    },
-  };
+  const body = imagesBody(maxInstances, "Images, in the same forms as predict");
   const common = {
     method: "post" as const,
     tags: TAGS,
@@ -151,7 +137,7 @@ async function readReport(inf: Inference, name: string, version: number, file: s
     if (err instanceof TrackingInputError) {
       throw notFound(`${name} v${version} has no evaluation report (${file})`);
     }
-    throw toHttpError(err);
+    throw err;
   }
 }
 
@@ -179,37 +165,32 @@ export function explainRoutes(
     const q = (c.req as unknown as { valid(t: "query"): z.infer<typeof ExplainQuerySchema> })
       .valid("query");
     const batch = await readBatch(c, maxInstances, images);
-    try {
-      const r = await service.explain({
-        name,
-        ref,
-        method: q.method,
-        pixels: batch.pixels,
-        count: batch.count,
-        target: q.target,
-        options: { steps: q.steps, samples: q.samples, stride: q.stride },
-      });
-      c.header("x-model-version", `${r.model.name}@${r.model.version}`);
-      return c.json({
-        model: { name: r.model.name, version: r.model.version },
-        method: r.method,
-        passes: r.passes,
-        ms: r.ms,
-        instances: r.instances.map((i) => ({
-          class_id: i.classId,
-          label: i.label,
-          probability: i.probability,
-          target: i.target,
-          target_label: i.targetLabel,
-          attribution: i.map,
-          png: i.png,
-          ...(i.completenessGap === undefined ? {} : { completeness_gap: i.completenessGap }),
-        })),
-      }, 200);
-    } catch (err) {
-      if (err instanceof ExplainInputError) throw badRequest(err.message);
-      throw toHttpError(err);
-    }
+    const r = await service.explain({
+      name,
+      ref,
+      method: q.method,
+      pixels: batch.pixels,
+      count: batch.count,
+      target: q.target,
+      options: { steps: q.steps, samples: q.samples, stride: q.stride },
+    });
+    c.header("x-model-version", `${r.model.name}@${r.model.version}`);
+    return c.json({
+      model: { name: r.model.name, version: r.model.version },
+      method: r.method,
+      passes: r.passes,
+      ms: r.ms,
+      instances: r.instances.map((i) => ({
+        class_id: i.classId,
+        label: i.label,
+        probability: i.probability,
+        target: i.target,
+        target_label: i.targetLabel,
+        attribution: i.map,
+        png: i.png,
+        ...(i.completenessGap === undefined ? {} : { completeness_gap: i.completenessGap }),
+      })),
+    }, 200);
   };
   const routes = explainRoutesOf(maxInstances, maxPasses);
   app.openapi(routes.byDefault, (c) => handle(c, c.req.valid("param").name, undefined));

@@ -5,42 +5,27 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { Inference, VersionRef } from "../../lib/inference/mod.ts";
+import { signatureSchema } from "../../lib/models/mod.ts";
 import {
-  ImageBudgetError,
-  type ImageBudgetInput,
-  imageBudgetSchema,
-  type ImageDecoder,
-  ImageInputError,
-  type Inference,
-  ModelLoadError,
-  ModelNotFoundError,
-  packInstances,
-  type PixelBatch,
-  preprocessImages,
-  type PreprocessImagesOptions,
-  type PreprocessOptions,
-  type VersionRef,
-} from "../../lib/inference/mod.ts";
-import {
+  getModel,
   listModels,
   listModelVersions,
   loadOnnxBytes,
   type ModelVersion,
-  RegistryInputError,
-  RegistryNotFoundError,
 } from "../../lib/registry/mod.ts";
+import { imageOptions, type ModelRoutesOptions, readBatch } from "../batch_body.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, ErrorBodySchema, HttpError, notFound } from "../errors.ts";
+import { ErrorBodySchema } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   AliasParamsSchema,
+  imagesBody,
   ModelDetailSchema,
   ModelSummarySchema,
   NameParamsSchema,
-  PredictFormSchema,
-  predictJsonSchema,
   PredictResponseSchema,
-  RawImageSchema,
   SignatureSchema,
   VersionParamsSchema,
 } from "../schemas/models.ts";
@@ -49,28 +34,9 @@ import {
 export const MODELS_BASE = "/v1/models";
 
 /** Header carrying a client key for sticky A/B assignment (passed to the version resolver). */
-export const CLIENT_KEY_HEADER = "x-client-key";
-
-/** Options of {@link modelRoutes}. */
-export interface ModelRoutesOptions {
-  /** Largest number of instances (JSON) or files (multipart) per request (default 256). */
-  maxInstances?: number;
-  /** Image preprocessing options (fit box, centring). */
-  image?: PreprocessOptions;
-  /**
-   * Where images are decoded: the decode worker pool in production (`deno task serve`), so no
-   * image is decoded on the HTTP thread; inline when absent.
-   */
-  decoder?: ImageDecoder;
-  /** Per-request pixel and decoded-bytes budget of image bodies (over it → 413). */
-  budget?: ImageBudgetInput;
-}
+const CLIENT_KEY_HEADER = "x-client-key";
 
 const TAGS = ["models"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errorResponses = {
   400: json(
     ErrorBodySchema,
@@ -84,19 +50,6 @@ const errorResponses = {
   415: json(ErrorBodySchema, "Unsupported content type"),
   503: json(ErrorBodySchema, "The model cannot be loaded"),
 };
-
-function predictBody(maxInstances: number) {
-  return {
-    description: "Images to classify: JSON instances, multipart files, or one raw image",
-    required: false,
-    content: {
-      "application/json": { schema: predictJsonSchema(maxInstances) },
-      "multipart/form-data": { schema: PredictFormSchema },
-      "image/png": { schema: RawImageSchema },
-      "image/jpeg": { schema: RawImageSchema },
-    },
-  };
-}
 
 const listRoute = createRoute({
   method: "get",
@@ -118,7 +71,7 @@ const getRoute = createRoute({
 });
 
 /** Media type of ONNX files. */
-export const ONNX_CONTENT_TYPE = "application/octet-stream";
+const ONNX_CONTENT_TYPE = "application/octet-stream";
 
 const onnxRoute = createRoute({
   method: "get",
@@ -150,7 +103,10 @@ function predictRoutes(maxInstances: number) {
       ...errorResponses,
     },
   };
-  const body = predictBody(maxInstances);
+  const body = imagesBody(
+    maxInstances,
+    "Images to classify: JSON instances, multipart files, or one raw image",
+  );
   return {
     byDefault: createRoute({
       ...common,
@@ -198,10 +154,7 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
 
   app.openapi(getRoute, async (c) => {
     const { name } = c.req.valid("param");
-    const model = (await listModels(inf.ctx)).find((m) => m.name === name);
-    if (!model) {
-      throw notFound(`model ${JSON.stringify(name)} is not registered; see GET /v1/models`);
-    }
+    const model = await getModel(inf.ctx, name);
     const versions = await listModelVersions(inf.ctx, name);
     const loaded = new Map(
       inf.pool.loaded().filter((l) => l.name === name).map((l) => [l.version, l.runtime]),
@@ -234,14 +187,7 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
 
   app.openapi(onnxRoute, async (c) => {
     const { name, version } = c.req.valid("param");
-    let bytes: Uint8Array, sha256: string;
-    try {
-      const r = await loadOnnxBytes(inf.ctx, name, version);
-      bytes = r.bytes;
-      sha256 = r.onnx.sha256;
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    const { bytes, onnx: { sha256 } } = await loadOnnxBytes(inf.ctx, name, version);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "content-type": ONNX_CONTENT_TYPE,
       "content-disposition": `attachment; filename="${name}-v${version}.onnx"`,
@@ -253,22 +199,18 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
   const handle = async (c: Context<AppEnv>, name: string, ref: VersionRef) => {
     const started = performance.now();
     const batch = await readBatch(c, maxInstances, images);
-    try {
-      const r = await inf.service.predict({
-        model: name,
-        ref,
-        batch,
-        requestId: c.get("requestId"),
-        clientRequestId: c.get("clientRequestId"),
-        clientKey: c.req.header(CLIENT_KEY_HEADER) || undefined,
-        startedAt: started,
-      });
-      if (r.arm !== undefined) c.header("x-ab-arm", r.arm);
-      c.header("x-model-version", `${r.model.name}@${r.model.version}`);
-      return c.json({ predictions: r.predictions, model: r.model }, 200);
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    const r = await inf.service.predict({
+      model: name,
+      ref,
+      batch,
+      requestId: c.get("requestId"),
+      clientRequestId: c.get("clientRequestId"),
+      clientKey: c.req.header(CLIENT_KEY_HEADER) || undefined,
+      startedAt: started,
+    });
+    if (r.arm !== undefined) c.header("x-ab-arm", r.arm);
+    c.header("x-model-version", `${r.model.name}@${r.model.version}`);
+    return c.json({ predictions: r.predictions, model: r.model }, 200);
   };
 
   const routes = predictRoutes(maxInstances);
@@ -287,68 +229,10 @@ export function modelRoutes(inf: Inference, opts: ModelRoutesOptions = {}): Open
   return app;
 }
 
+/** The version's signature as the API shows it (snake_case), null when it is malformed. */
 function signatureOf(v: ModelVersion): z.infer<typeof SignatureSchema> | null {
-  const r = SignatureSchema.safeParse(v.signature);
-  return r.success ? r.data : null;
-}
-
-/** Read the request body into packed pixels according to its content type (predict, explain). */
-/**
- * How the image bodies of a request are decoded under `opts`: where (the decode pool or inline),
- * within which budget, and with which preprocessing — shared by every route that reads images.
- */
-export function imageOptions(opts: ModelRoutesOptions = {}): PreprocessImagesOptions {
-  return {
-    decoder: opts.decoder,
-    budget: imageBudgetSchema.parse(opts.budget ?? {}),
-    image: opts.image,
-  };
-}
-
-export async function readBatch(
-  c: Context<AppEnv>,
-  maxInstances: number,
-  images: PreprocessImagesOptions,
-): Promise<PixelBatch> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (type === "application/json" || type.endsWith("+json")) {
-    const body = (c.req as unknown as { valid(t: "json"): { instances: unknown[] } }).valid("json");
-    return packInstances(body.instances);
-  }
-  let files: Uint8Array[];
-  if (type === "multipart/form-data") {
-    const form = (c.req as unknown as { valid(t: "form"): { file: File | File[] } }).valid("form");
-    const list = Array.isArray(form.file) ? form.file : [form.file];
-    if (list.length > maxInstances) {
-      throw badRequest(`send at most ${maxInstances} files per request, got ${list.length}`);
-    }
-    files = await Promise.all(list.map(async (f) => new Uint8Array(await f.arrayBuffer())));
-  } else if (type === "image/png" || type === "image/jpeg") {
-    files = [new Uint8Array(await c.req.arrayBuffer())];
-  } else {
-    throw new HttpError(
-      415,
-      "unsupported_media_type",
-      `unsupported content type ${JSON.stringify(type || "(none)")}; send application/json ` +
-        "instances, multipart/form-data with a file field, image/png or image/jpeg",
-    );
-  }
-  try {
-    return await preprocessImages(files, images);
-  } catch (err) {
-    if (err instanceof ImageInputError) throw badRequest(err.message);
-    if (err instanceof ImageBudgetError) throw new HttpError(413, "payload_too_large", err.message);
-    throw toHttpError(err);
-  }
-}
-
-/** Inference errors → HTTP errors (unknown ones pass through as 500s). */
-export function toHttpError(err: unknown): unknown {
-  if (err instanceof HttpError) return err;
-  if (err instanceof ModelNotFoundError || err instanceof RegistryNotFoundError) {
-    return notFound(err.message);
-  }
-  if (err instanceof RegistryInputError) return badRequest(err.message);
-  if (err instanceof ModelLoadError) return new HttpError(503, "unavailable", err.message);
-  return err;
+  const r = signatureSchema.safeParse(v.signature);
+  if (!r.success) return null;
+  const { inputShape, normalization, labels, kind } = r.data;
+  return { input_shape: inputShape, normalization, labels, kind };
 }

@@ -117,7 +117,7 @@ test("models: list and describe (versions, aliases, signature, metrics)", async 
   assert.equal(m.latest_version, 2);
   const detail = await (await fetch(server.url + "/v1/models/fmnist")).json();
   assert.deepEqual(detail.versions.map((v: { version: number }) => v.version), [1, 2]);
-  assert.deepEqual(detail.signature.inputShape, [28, 28, 1]);
+  assert.deepEqual(detail.signature.input_shape, [28, 28, 1]);
   assert.equal(detail.signature.labels[1], "Trouser");
   assert.ok(detail.metrics.test_accuracy > 0.5);
   const missing = await fetch(server.url + "/v1/models/nope");

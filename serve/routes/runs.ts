@@ -12,7 +12,7 @@
  * Every handler calls the `lib/tracking` / `lib/registry` query of the same name; unknown runs
  * and models answer 404, bad input 400, both in the service's uniform error shape.
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   bestRun,
   compareRuns,
@@ -20,21 +20,18 @@ import {
   getRun,
   listRuns,
   resolveRunId,
-  RunNotFoundError,
   type TrackingContext,
-  TrackingInputError,
 } from "../../lib/tracking/mod.ts";
 import {
   GateDecisionSchema,
+  getModel,
   listEvents,
-  listModels,
   type RegistryEvent,
-  RegistryInputError,
-  RegistryNotFoundError,
 } from "../../lib/registry/mod.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, ErrorBodySchema, notFound } from "../errors.ts";
+import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   type AuditEvent,
   BestQuerySchema,
@@ -57,10 +54,6 @@ import {
 /** Where the router is mounted: its paths start with `/runs`, `/experiments`, `/registry`. */
 export const RUNS_BASE = "/v1";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const errors = {
   400: json(ErrorBodySchema, "Invalid parameters"),
   404: json(ErrorBodySchema, "Unknown run, metric, experiment or model"),
@@ -120,27 +113,8 @@ const eventsRoute = createRoute({
   responses: { 200: json(EventListSchema, "Events, oldest first"), ...errors },
 });
 
-/** Map the library's typed errors to HTTP errors; anything else propagates (500). */
-function toHttp(err: unknown): unknown {
-  if (err instanceof RunNotFoundError || err instanceof RegistryNotFoundError) {
-    return notFound(err.message);
-  }
-  if (err instanceof TrackingInputError || err instanceof RegistryInputError) {
-    return badRequest(err.message);
-  }
-  return err;
-}
-
-async function mapped<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw toHttp(err);
-  }
-}
-
 /** An audit event with the gate decision it recorded (null for other kinds). */
-export function withGateDecision(e: RegistryEvent): AuditEvent {
+function withGateDecision(e: RegistryEvent): AuditEvent {
   if (e.kind !== "gate" || e.details === null || typeof e.details !== "object") {
     return { ...e, gate: null };
   }
@@ -162,26 +136,24 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
     const q = c.req.valid("query");
     const limit = q.limit ?? RUNS_DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
-    const runs = await mapped(() =>
-      listRuns(ctx, { experiment: q.experiment, status: q.status, limit, offset })
-    );
+    const runs = await listRuns(ctx, { experiment: q.experiment, status: q.status, limit, offset });
     return c.json({ runs, limit, offset }, 200);
   });
 
   // Registered before `/runs/{id}` so that "compare" is never read as an id.
   app.openapi(compareRoute, async (c) => {
     const { ids } = c.req.valid("query");
-    return c.json(await mapped(() => compareRuns(ctx, ids)), 200);
+    return c.json(await compareRuns(ctx, ids), 200);
   });
 
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await mapped(() => getRun(ctx, id)), 200);
+    return c.json(await getRun(ctx, id), 200);
   });
 
   app.openapi(metricRoute, async (c) => {
     const { id, key } = c.req.valid("param");
-    const runId = await mapped(() => resolveRunId(ctx, id));
+    const runId = await resolveRunId(ctx, id);
     const points = await getMetricHistory(ctx, runId, key);
     if (points.length === 0) {
       const run = await getRun(ctx, runId);
@@ -198,7 +170,7 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
   app.openapi(bestRoute, async (c) => {
     const { name } = c.req.valid("param");
     const { metric, mode } = c.req.valid("query");
-    const best = await mapped(() => bestRun(ctx, name, metric, mode));
+    const best = await bestRun(ctx, name, metric, mode);
     if (best === null) {
       throw notFound(
         `experiment ${JSON.stringify(name)} has no finished run that logged ${
@@ -212,15 +184,8 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
   app.openapi(eventsRoute, async (c) => {
     const { name } = c.req.valid("param");
     const q = c.req.valid("query");
-    const models = await mapped(() => listModels(ctx));
-    if (!models.some((m) => m.name === name)) {
-      throw notFound(
-        `no registered model ${JSON.stringify(name)}; registered: ${
-          models.map((m) => m.name).join(", ") || "none"
-        }`,
-      );
-    }
-    const events = await mapped(() => listEvents(ctx, name, { kind: q.kind, limit: q.limit }));
+    await getModel(ctx, name);
+    const events = await listEvents(ctx, name, { kind: q.kind, limit: q.limit });
     return c.json({ model: name, events: events.map(withGateDecision) }, 200);
   });
 

@@ -1,20 +1,12 @@
 /** Zod/OpenAPI schemas of the admin, feedback and A/B experiment routes. */
 import { z } from "@hono/zod-openapi";
+import { checkedBy } from "./common.ts";
+import type { AbExperiment } from "../../lib/ab/mod.ts";
 import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
 import { NameParamsSchema } from "./models.ts";
 
 /** `{name}` path parameter. */
 export const ModelParamSchema = NameParamsSchema;
-
-/** A string checked by a registry schema, reporting that schema's message. */
-function checkedBy(schema: z.ZodType<string>) {
-  return z.string().superRefine((v, ctx) => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
-    }
-  });
-}
 
 /** Body of `POST /v1/admin/models/{name}/promote`. */
 export const PromoteBodySchema = z.strictObject({
@@ -73,6 +65,21 @@ export const AbExperimentSchema = z.object({
   updated_by: z.string(),
   updated_at: z.string(),
 }).openapi("AbExperiment");
+
+/** An experiment as the API shows it (admin and experiment routes). */
+export function experimentJson(e: AbExperiment): z.infer<typeof AbExperimentSchema> {
+  return {
+    model: e.model,
+    arms: e.arms,
+    enabled: e.enabled,
+    salt: e.salt,
+    reason: e.reason,
+    design: e.design,
+    started_at: e.startedAt,
+    updated_by: e.updatedBy,
+    updated_at: e.updatedAt,
+  };
+}
 
 /** Body of `POST /v1/feedback`. */
 export const FeedbackBodySchema = z.strictObject({

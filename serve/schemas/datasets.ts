@@ -10,12 +10,12 @@ export const LATEST = "latest";
  * Accepted version ids: 1–128 chars of `[A-Za-z0-9._-]` starting with a letter or digit and
  * without `..`, so no path separator or traversal can reach the store.
  */
-export const VERSION_RE = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const VERSION_RE = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Largest page of samples. */
-export const SAMPLES_MAX_LIMIT = 500;
+const SAMPLES_MAX_LIMIT = 500;
 /** Default page size of samples. */
-export const SAMPLES_DEFAULT_LIMIT = 20;
+const SAMPLES_DEFAULT_LIMIT = 20;
 
 /**
  * A query parameter holding a decimal integer in `min..max` (no sign, exponent, hex or empty
@@ -51,7 +51,7 @@ const versionParam = z
 export const VersionParamsSchema = z.object({ version: versionParam });
 
 /** Split names. */
-export const SplitSchema = z.enum(["train", "test"]);
+const SplitSchema = z.enum(["train", "test"]);
 
 /** Path parameters of an image: `{version}`, `{split}` and `{file}` = `<index>.png`. */
 export const ImageParamsSchema = z.object({
@@ -96,7 +96,7 @@ export const SamplesQuerySchema = z.object({
 });
 
 /** One sample in a listing. */
-export const SampleSchema = z
+const SampleSchema = z
   .object({
     index: z.number().int().nonnegative(),
     label: z.number().int().min(0).max(9),

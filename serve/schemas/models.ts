@@ -1,5 +1,6 @@
 /** zod/OpenAPI schemas of the model and prediction routes. */
 import { z } from "@hono/zod-openapi";
+import { checkedBy } from "./common.ts";
 import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
 import {
   DEFAULT_MAX_INSTANCES,
@@ -7,16 +8,6 @@ import {
   IMAGE_SIDE,
   instancesBodySchema,
 } from "../../lib/inference/mod.ts";
-
-/** A string checked by a registry schema, reporting that schema's message. */
-function checkedBy(schema: z.ZodType<string>) {
-  return z.string().superRefine((v, ctx) => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid" });
-    }
-  });
-}
 
 /** `{name}` path parameter. */
 export const NameParamsSchema = z.object({
@@ -92,7 +83,7 @@ export const RawImageSchema = z.string().openapi({
 });
 
 /** One prediction. */
-export const PredictionSchema = z
+const PredictionSchema = z
   .object({
     label: z.string().openapi({ example: "Trouser" }),
     class_id: z.number().int().min(0).openapi({ example: 1 }),
@@ -133,7 +124,7 @@ export const ModelSummarySchema = z
 /** Signature of a model version (what it expects and returns). */
 export const SignatureSchema = z
   .object({
-    inputShape: z.array(z.number().int()),
+    input_shape: z.array(z.number().int()),
     normalization: z.object({ scale: z.number(), mean: z.number(), std: z.number() }),
     labels: z.array(z.string()),
     kind: z.string(),
@@ -141,7 +132,7 @@ export const SignatureSchema = z
   .openapi("Signature");
 
 /** One version in `GET /v1/models/{name}`. */
-export const ModelVersionInfoSchema = z
+const ModelVersionInfoSchema = z
   .object({
     version: z.number().int(),
     sha256: z.string(),
@@ -175,3 +166,20 @@ export const ModelDetailSchema = z
     versions: z.array(ModelVersionInfoSchema),
   })
   .openapi("ModelDetail");
+
+/**
+ * The request body of the routes that read images (predict, explain): JSON instances (at most
+ * `maxInstances`), multipart files, or one raw PNG/JPEG.
+ */
+export function imagesBody(maxInstances: number, description: string) {
+  return {
+    description,
+    required: false,
+    content: {
+      "application/json": { schema: predictJsonSchema(maxInstances) },
+      "multipart/form-data": { schema: PredictFormSchema },
+      "image/png": { schema: RawImageSchema },
+      "image/jpeg": { schema: RawImageSchema },
+    },
+  };
+}

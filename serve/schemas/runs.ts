@@ -4,6 +4,7 @@
  * `lib/registry`, so the documented shapes are the ones the library returns.
  */
 import { z } from "@hono/zod-openapi";
+import { checkedBy } from "./common.ts";
 import {
   MetricPointSchema,
   RunComparisonSchema,
@@ -20,23 +21,13 @@ import {
 import { intQuery } from "./datasets.ts";
 
 /** Largest page of runs. */
-export const RUNS_MAX_LIMIT = 1000;
+const RUNS_MAX_LIMIT = 1000;
 /** Default page size of runs. */
 export const RUNS_DEFAULT_LIMIT = 50;
 /** Most runs one comparison may hold. */
-export const COMPARE_MAX_RUNS = 20;
+const COMPARE_MAX_RUNS = 20;
 /** Largest page of registry events. */
-export const EVENTS_MAX_LIMIT = 10_000;
-
-/** A string checked by a library schema, reporting that schema's first message. */
-function checkedBy(schema: z.ZodType<string>) {
-  return z.string().superRefine((v, ctx) => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      ctx.addIssue({ code: "custom", message: r.error.issues[0]?.message ?? "invalid value" });
-    }
-  });
-}
+const EVENTS_MAX_LIMIT = 10_000;
 
 /** Run ids (UUIDs) or unique prefixes of at least 4 hex characters. */
 const RUN_ID_RE = /^[0-9a-fA-F][0-9a-fA-F-]{3,63}$/;
@@ -178,7 +169,7 @@ export const BestRunSchema = z
   .openapi("BestRun");
 
 /** An audit event; `gate` events also carry the decision they recorded. */
-export const AuditEventSchema = z
+const AuditEventSchema = z
   .object({
     ...RegistryEventSchema.shape,
     /** The decision of a `gate` event; null for other kinds. */

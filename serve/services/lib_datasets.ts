@@ -1,25 +1,22 @@
 /**
  * {@link DatasetApi} on `lib/`: versions and manifests from `lib/data`, validation results and
- * reports from `lib/validate`, per-class statistics from `lib/features`. Manifests and loaded
- * datasets are cached per concrete version id in the process (so an image request by id costs no
- * database query); `latest` is re-resolved after a short TTL. Data-layer errors become
- * {@link HttpError}s (unknown version or missing features → 404, objects missing from the
- * store → 503).
+ * reports from `lib/validate`, per-class statistics from `lib/features`. Manifests are cached per
+ * concrete version id in the process and loaded datasets by `loadDataset`'s own cache (so an
+ * image request by id costs no database query); `latest` is re-resolved after a short TTL.
+ * Data-layer errors propagate as they are; the error middleware answers them (unknown version
+ * or missing features → 404, objects missing from the store → 503).
  */
 import {
-  ChecksumMismatchError,
   type Dataset,
-  DatasetUnavailableError,
   DEFAULT_DATASET,
   getVersion,
   listVersions,
   loadDataset,
   type Manifest,
-  VersionNotFoundError,
 } from "../../lib/data/mod.ts";
 import type { Ctx } from "../../lib/pipeline/mod.ts";
 import { ObjectNotFoundError } from "../../lib/storage/mod.ts";
-import { FeaturesNotFoundError, getFeatureSet, loadClassStats } from "../../lib/features/mod.ts";
+import { getFeatureSet, loadClassStats } from "../../lib/features/mod.ts";
 import {
   listValidationRuns,
   type ValidationResult,
@@ -27,14 +24,11 @@ import {
 } from "../../lib/validate/mod.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { LATEST } from "../schemas/datasets.ts";
-import { LoadCache } from "./dataset_cache.ts";
 import type { ClassStats, DatasetApi, VersionList } from "./datasets.ts";
 import { classStatRows } from "./class_stats.ts";
 
 /** Options of {@link createDatasetApi}. */
 export interface DatasetApiOptions {
-  /** Loaded datasets kept in memory (each Fashion-MNIST version is ~55 MB); default 2. */
-  cacheSize?: number;
   /**
    * How long a resolution of `latest` is reused, in ms (default 1000): a new ingest shows up
    * within this delay, and `latest` requests do not each query the database.
@@ -42,41 +36,15 @@ export interface DatasetApiOptions {
   latestTtlMs?: number;
 }
 
-/** Translate a data-layer error into an {@link HttpError}; anything else is rethrown as is. */
-export function toHttpError(err: unknown): unknown {
-  if (err instanceof HttpError) return err;
-  if (err instanceof VersionNotFoundError) return notFound(err.message);
-  if (err instanceof FeaturesNotFoundError) return notFound(err.message);
-  if (err instanceof DatasetUnavailableError) {
-    return new HttpError(503, "unavailable", err.message);
-  }
-  if (err instanceof ChecksumMismatchError) {
-    return new HttpError(500, "internal", `the object store is corrupt: ${err.message}`);
-  }
-  return err;
-}
-
-async function mapped<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    throw toHttpError(err);
-  }
-}
-
 /** The {@link DatasetApi} of the service, backed by the context's store and database. */
 export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): DatasetApi {
   /** Manifests by version id: content-addressed, so an id's manifest never changes. */
   const manifests = new Map<string, Manifest>();
-  const datasets = new LoadCache<Dataset>(
-    (id) => mapped(loadDataset(ctx, id)),
-    opts.cacheSize ?? 2,
-  );
 
   async function manifestOf(ref: string): Promise<Manifest> {
     const known = manifests.get(ref);
     if (known) return known;
-    const m = await mapped(getVersion(ctx, ref));
+    const m = await getVersion(ctx, ref);
     manifests.set(m.version, m);
     return m;
   }
@@ -175,13 +143,13 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
       );
     },
 
-    dataset(version: string): Promise<Dataset> {
-      return datasets.get(version);
+    async dataset(version: string): Promise<Dataset> {
+      return await loadDataset(ctx, await manifestOf(version));
     },
 
     async classStats(version: string): Promise<ClassStats> {
-      const set = await mapped(getFeatureSet(ctx, version));
-      const table = await mapped(loadClassStats(ctx, version, { id: set.id }));
+      const set = await getFeatureSet(ctx, version);
+      const table = await loadClassStats(ctx, version, { id: set.id });
       return { version, featureSet: set.id, classes: classStatRows(table) };
     },
   };

@@ -125,7 +125,7 @@ function conv2DBackpropFilterIm2col({ inputs, backend, attrs }: KernelArgs): Ten
  * is 1.2–1.6× faster (memory-bound either way); for Ci = 32 (K = 288) the dilated convolution
  * runs at 19–27 GFLOP/s vs 15–19 for the GEMM, whose `[M, Co]` right operand XNNPACK repacks.
  */
-export const IM2COL_MAX_PATCH = 64;
+const IM2COL_MAX_PATCH = 64;
 
 /** Filter gradient of a 2-D convolution: im2col for small patches, else the dilated conv. */
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo {

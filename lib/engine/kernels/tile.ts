@@ -26,7 +26,7 @@ interface KernelArgs {
 const MAX_COPIES = 4096;
 
 /** Number of block copies {@link tile} needs for `shape` tiled by `reps`. */
-export function tileCopies(shape: readonly number[], reps: readonly number[]): number {
+function tileCopies(shape: readonly number[], reps: readonly number[]): number {
   let copies = 0;
   for (let i = shape.length - 1; i >= 0; i--) {
     if (reps[i] > 1) copies += util.sizeFromShape(shape.slice(0, i)) * reps[i];

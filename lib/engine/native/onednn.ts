@@ -58,6 +58,9 @@ const STATUS = [
   "not_required",
 ];
 
+/** FFI type of the C API's by-reference arguments (descriptor structs, out-pointers, dims). */
+const B = "buffer";
+
 const symbols = {
   dnnl_version: { parameters: [], result: "pointer" },
   dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
@@ -85,69 +88,27 @@ const symbols = {
     result: "i32",
   },
   dnnl_convolution_forward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
+    parameters: [B, "i32", "i32", B, B, B, B, B, B, B],
     result: "i32",
   },
   dnnl_convolution_backward_data_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    parameters: [B, "i32", B, B, B, B, B, B],
     result: "i32",
   },
   dnnl_convolution_backward_weights_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
+    parameters: [B, "i32", B, B, B, B, B, B, B],
     result: "i32",
   },
   dnnl_pooling_v2_forward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
+    parameters: [B, "i32", "i32", B, B, B, B, B, B, B],
     result: "i32",
   },
   dnnl_pooling_v2_backward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
+    parameters: [B, "i32", B, B, B, B, B, B, B],
     result: "i32",
   },
   dnnl_matmul_desc_init: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer"],
+    parameters: [B, B, B, B, B],
     result: "i32",
   },
   dnnl_primitive_desc_create: {
