@@ -7,7 +7,9 @@ import { z } from "zod";
 import { ConfigError, parseSettings } from "../lib/config/mod.ts";
 import { readManifestDir, syncObjects, syncStatus } from "../lib/data/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { createProgress, parseCli, REPO_MANIFEST_DIR, UsageError } from "../lib/pipeline/mod.ts";
+import { createProgress } from "../lib/progress/mod.ts";
+import { parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { REPO_MANIFEST_DIR } from "../lib/workspace/mod.ts";
 import { openStore, openStoreAt } from "../lib/storage/mod.ts";
 
 const USAGE =

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import type { Settings } from "../lib/config/mod.ts";
 import { type Check, doctorExitCode, formatDoctor, runDoctor } from "../lib/doctor/mod.ts";
-import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
+import { type Ctx } from "../lib/workspace/mod.ts";
+import { runCommand } from "../lib/pipeline/mod.ts";
 
 const USAGE = `usage: deno task doctor [--json] [--state-dir DIR] [--prometheus URL]
 

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { initEngine } from "../lib/engine/mod.ts";
 import { OnnxEquivalenceError } from "../lib/models/mod.ts";
-import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
+import { type Ctx } from "../lib/workspace/mod.ts";
+import { runCommand } from "../lib/pipeline/mod.ts";
 import {
   getModelVersion,
   loadOnnxBytes,

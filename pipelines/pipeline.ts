@@ -7,7 +7,8 @@ import { ensureProfile, loadDriftModel } from "../lib/drift/mod.ts";
 import { z } from "zod";
 import { reapStaleRuns } from "../lib/tracking/mod.ts";
 import { FsObjectStore } from "../lib/storage/mod.ts";
-import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
+import { type Ctx } from "../lib/workspace/mod.ts";
+import { runCommand } from "../lib/pipeline/mod.ts";
 import {
   recipeNameSchema,
   RECIPES,

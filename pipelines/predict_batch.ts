@@ -12,7 +12,9 @@ import {
   inferRuntimeFromEnv,
   predictBatch,
 } from "../lib/inference/mod.ts";
-import { createProgress, openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { createProgress } from "../lib/progress/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
+import { parseCli, UsageError } from "../lib/pipeline/mod.ts";
 import { RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
 
 const USAGE = `usage: deno task predict:batch [--model NAME] [--version N | --alias A]

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { ConfigError, parseSettings } from "../lib/config/mod.ts";
-import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
+import { parseCli, UsageError } from "../lib/pipeline/mod.ts";
 import {
   compareRuns,
   getRun,

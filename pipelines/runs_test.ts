@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseSettings } from "../lib/config/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { RunComparisonSchema, RunDetailSchema, RunSchema, startRun } from "../lib/tracking/mod.ts";
 import { z } from "zod";
 import { main } from "./runs.ts";

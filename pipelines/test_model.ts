@@ -4,7 +4,8 @@
  * model version, on the test split of the dataset it was trained on. Exit 1 when a check fails.
  */
 import { z } from "zod";
-import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
+import { type Ctx } from "../lib/workspace/mod.ts";
+import { runCommand } from "../lib/pipeline/mod.ts";
 import { getModelVersion, ModelRefSchema } from "../lib/registry/mod.ts";
 import { behaviourOfArtifact } from "../lib/train/mod.ts";
 

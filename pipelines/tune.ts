@@ -11,8 +11,9 @@
  */
 import { z } from "zod";
 import { ConfigError, parseSettings, type Settings } from "../lib/config/mod.ts";
-import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
-import type { Ctx } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
+import { parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import type { Ctx } from "../lib/workspace/mod.ts";
 import {
   createStudy,
   type FinishedTrial,

@@ -6,7 +6,7 @@
 import { DriftMonitor, liveOptionsFromEnv } from "../lib/drift/mod.ts";
 import { ConfigError, loadSettings } from "../lib/config/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { createApp } from "./app.ts";
 import { startServer } from "./server.ts";
 import { createDatasetApi } from "./services/lib_datasets.ts";

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { contentKey, ObjectNotFoundError, type ObjectStore } from "../storage/mod.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
 import { sha256HexSync } from "./hash.ts";

@@ -17,7 +17,7 @@ import {
   type Manifest,
   VersionNotFoundError,
 } from "../../lib/data/mod.ts";
-import type { Ctx } from "../../lib/pipeline/mod.ts";
+import type { Ctx } from "../../lib/workspace/mod.ts";
 import { ObjectNotFoundError } from "../../lib/storage/mod.ts";
 import { FeaturesNotFoundError, getFeatureSet, loadClassStats } from "../../lib/features/mod.ts";
 import {
