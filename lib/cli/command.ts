@@ -27,9 +27,17 @@
  */
 import type { z } from "zod";
 import { ConfigError, parseSettings, type Settings } from "../config/mod.ts";
-import { type ContextOptions, type Ctx, openContext } from "../pipeline/context.ts";
+import { type ContextOptions, type Ctx, openContext } from "../workspace/mod.ts";
+import { sharedFlagEnv } from "./common.ts";
 import { CommandError, UsageError } from "./errors.ts";
-import { type FlagInfo, flagInfos, type FlagsSchema, formatFlags, parseCli } from "./flags.ts";
+import {
+  type FlagInfo,
+  flagInfos,
+  type FlagsSchema,
+  formatFlags,
+  parseCli,
+  wrap,
+} from "./flags.ts";
 import { consoleIo, createOutput, type Io, type Output } from "./output.ts";
 
 /** What a command's `run` gets. */
@@ -62,8 +70,14 @@ export interface Command<S extends FlagsSchema> {
   args?: { usage: string; min?: number; max?: number };
   /** Add `--json` (the result as JSON on stdout; `out.json` tells the command). */
   json?: boolean;
-  /** Environment overrides from flags (e.g. `--state-dir` → `FMNIST_STATE_DIR`). */
+  /** Environment overrides from flags (`--state-dir` and `--source` are applied already). */
   env?(flags: z.infer<S>): Record<string, string | undefined>;
+  /**
+   * Exit codes of domain errors by class (checked in order, `instanceof`), e.g.
+   * `[[RegistryNotFoundError, 2]]`; other errors exit 1.
+   */
+  // deno-lint-ignore no-explicit-any
+  exitCodes?: [new (...args: any[]) => Error, number][];
   /** The work; returns the exit code (default 0). */
   run(c: CommandContext<z.infer<S>>): Promise<number | void>;
 }
@@ -115,8 +129,8 @@ export function commandHelp(cmd: Command<FlagsSchema>, name: string): string {
   return [
     `usage: deno task ${name} [flags]${cmd.args ? ` ${cmd.args.usage}` : ""}`,
     "",
-    cmd.summary,
-    ...(cmd.description ? ["", cmd.description] : []),
+    wrap(cmd.summary),
+    ...(cmd.description ? ["", wrap(cmd.description)] : []),
     "",
     "flags:",
     ...formatFlags(flags),
@@ -130,8 +144,8 @@ export function groupHelp(group: CommandGroup): string {
   return [
     `usage: deno task ${group.name} <command> [flags]`,
     "",
-    group.summary,
-    ...(group.description ? ["", group.description] : []),
+    wrap(group.summary),
+    ...(group.description ? ["", wrap(group.description)] : []),
     "",
     "commands:",
     ...keys.map((k) =>
@@ -216,7 +230,8 @@ async function execute(
       );
     }
     const env = { ...baseEnv };
-    for (const [k, v] of Object.entries(cmd.env?.(parsed.flags) ?? {})) {
+    const overrides = { ...sharedFlagEnv(parsed.flags), ...cmd.env?.(parsed.flags) };
+    for (const [k, v] of Object.entries(overrides)) {
       if (v !== undefined) env[k] = v;
     }
     let settings: Settings | undefined;
@@ -244,7 +259,8 @@ async function execute(
     io.err(`${name}: ${oneLine(err)}${usage ? " (see --help)" : ""}`);
     ctx?.log.debug(`${name} failed`, { error: err });
     if (usage || err instanceof ConfigError) return 2;
-    return err instanceof CommandError ? err.exitCode : 1;
+    if (err instanceof CommandError) return err.exitCode;
+    return cmd.exitCodes?.find(([cls]) => err instanceof cls)?.[1] ?? 1;
   } finally {
     await ctx?.close();
   }

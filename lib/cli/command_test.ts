@@ -22,14 +22,16 @@ const greet = defineCommand({
   summary: "Say hello.",
   schema: z.object({
     times: z.coerce.number().int().min(1).default(1).meta({ description: "repeats" }),
-    fail: z.enum(["usage", "config", "code", "plain"]).optional(),
+    fail: z.enum(["usage", "config", "code", "plain", "range"]).optional(),
   }),
   args: { usage: "NAME", min: 1, max: 1 },
   json: true,
+  exitCodes: [[RangeError, 4]],
   run({ flags, positionals, out }) {
     if (flags.fail === "usage") throw new UsageError("bad name");
     if (flags.fail === "config") throw new ConfigError("FMNIST_X: bad");
     if (flags.fail === "code") throw new CommandError("not found", 3);
+    if (flags.fail === "range") throw new RangeError("out of range");
     if (flags.fail === "plain") throw new Error("boom\n    at somewhere");
     out.line("greeting");
     out.result({ hello: positionals[0], times: flags.times }, (v) => `hello ${v.hello}`);
@@ -65,6 +67,7 @@ test("runCommand: exit codes by error class, one line each", async () => {
     [["ann", "--fail", "usage"], 2, /^greet: bad name \(see --help\)$/],
     [["ann", "--fail", "config"], 2, /^greet: FMNIST_X: bad$/],
     [["ann", "--fail", "code"], 3, /^greet: not found$/],
+    [["ann", "--fail", "range"], 4, /^greet: out of range$/],
     [["ann", "--fail", "plain"], 1, /^greet: boom; at somewhere$/],
   ];
   for (const [argv, code, line] of cases) {

@@ -88,17 +88,39 @@ export function flagInfos(schema: FlagsSchema): FlagInfo[] {
   return Object.entries(schema.shape).map(([name, s]) => flagInfo(name, s as z.ZodType));
 }
 
+/** Word-wrap `text` (paragraphs split on newlines) at `width` columns. */
+export function wrap(text: string, width = 100): string {
+  const out: string[] = [];
+  for (const para of text.split("\n")) {
+    let line = "";
+    for (const word of para.split(" ")) {
+      if (line && line.length + 1 + word.length > width) {
+        out.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    out.push(line);
+  }
+  return out.join("\n");
+}
+
 /** Aligned help lines (`  --name ARG   description (default: x)`) for `flags`. */
 export function formatFlags(flags: FlagInfo[]): string[] {
   const left = flags.map((f) =>
     `${f.short ? `-${f.short}, ` : ""}--${f.name}${f.arg ? ` ${f.arg}` : ""}`
   );
-  const width = Math.max(0, ...left.map((l) => l.length)) + 2;
+  // Flags longer than 24 columns put their description on the next line.
+  const width = Math.min(24, Math.max(0, ...left.map((l) => l.length))) + 2;
   return flags.map((f, i) => {
     const dflt = f.defaultValue === undefined || f.defaultValue === false
       ? ""
       : ` (default: ${Array.isArray(f.defaultValue) ? f.defaultValue.join(",") : f.defaultValue})`;
-    return `  ${left[i].padEnd(width)}${f.description ?? ""}${dflt}`.trimEnd();
+    const body = wrap(`${f.description ?? ""}${dflt}`, Math.max(40, 98 - width)).split("\n");
+    const pad = (head: string) => head.padEnd(width + 2);
+    const head = `  ${left[i]}`;
+    if (head.length > width + 1 && body[0]) body.unshift("");
+    return body.map((l, j) => `${j ? pad("") : head.length > width + 1 ? head : pad(head)}${l}`)
+      .map((l) => l.trimEnd()).join("\n");
   });
 }
 

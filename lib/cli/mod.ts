@@ -9,3 +9,4 @@ export { flagInfo, flagInfos, formatFlagIssues, formatFlags, parseCli } from "./
 export type { FlagInfo, FlagsSchema, ParsedCli } from "./flags.ts";
 export { consoleIo, createOutput } from "./output.ts";
 export type { Io, Output } from "./output.ts";
+export { dataDirFlag, nonEmpty, sourceFlag, stateDirFlag } from "./common.ts";

@@ -24,7 +24,7 @@ export interface Output {
   /** A warning or diagnostic line (stderr). */
   warn(text: string): void;
   /**
-   * The command's result: pretty JSON on stdout in JSON mode, else `render(value)` (lines) on
+   * The command's result: one line of JSON on stdout in JSON mode, else `render(value)` (lines) on
    * stdout; without `render` the JSON is printed in both modes.
    */
   result<T>(value: T, render?: (value: T) => string | string[]): void;
@@ -39,7 +39,7 @@ export function createOutput(io: Io, json: boolean): Output {
     warn: (text) => io.err(text),
     result(value, render) {
       if (json || !render) {
-        io.out(JSON.stringify(value, null, 2));
+        io.out(JSON.stringify(value));
         return;
       }
       const text = render(value);
