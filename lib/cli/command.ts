@@ -85,6 +85,8 @@ export interface Command<S extends FlagsSchema> {
 /** Subcommands dispatched on the first argument. */
 export interface CommandGroup {
   name: string;
+  /** The usage line after `deno task ` (default: `NAME <command> [flags]`). */
+  usage?: string;
   summary: string;
   description?: string;
   // deno-lint-ignore no-explicit-any
@@ -142,7 +144,7 @@ export function groupHelp(group: CommandGroup): string {
   const keys = Object.keys(group.commands);
   const width = Math.max(...keys.map((k) => k.length)) + 2;
   return [
-    `usage: deno task ${group.name} <command> [flags]`,
+    `usage: deno task ${group.usage ?? `${group.name} <command> [flags]`}`,
     "",
     wrap(group.summary),
     ...(group.description ? ["", wrap(group.description)] : []),
@@ -152,7 +154,7 @@ export function groupHelp(group: CommandGroup): string {
       `  ${k.padEnd(width)}${group.commands[k].summary}${k === group.default ? " (default)" : ""}`
     ),
     "",
-    `\`deno task ${group.name} <command> --help\` lists a command's flags.`,
+    "A command followed by --help lists its flags.",
   ].join("\n");
 }
 

@@ -43,6 +43,7 @@ import { tpeSampler } from "./tpe.ts";
 import type { TuneTracker } from "./tracker.ts";
 import { Trial, TrialLost, TrialPruned } from "./trial.ts";
 import { type Direction, directionSchema, oriented, type TrialState } from "./types.ts";
+import { TuneInputError } from "./errors.ts";
 
 /** The function being optimised: returns the trial's final value. */
 export type Objective = (trial: Trial) => Promise<number> | number;
@@ -83,7 +84,7 @@ function parseStudyOptions(opts: StudyOptions) {
   const r = studyOptionsSchema.safeParse(opts);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid study options:\n${lines.join("\n")}`);
+    throw new TuneInputError(`invalid study options:\n${lines.join("\n")}`);
   }
   const space = opts.space === undefined ? null : parseSearchSpace(opts.space);
   return { ...r.data, space };
