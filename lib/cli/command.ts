@@ -158,7 +158,11 @@ export function groupHelp(group: CommandGroup): string {
   ].join("\n");
 }
 
-const wantsHelp = (argv: string[]) => argv.some((a) => a === "-h" || a === "--help");
+/** `-h`/`--help` before any `--` (what follows `--` belongs to the command). */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "-h" || a === "--help");
+}
 
 /**
  * Run `command` (or a subcommand of a group) with `argv`; returns the exit code: 0 done (or
