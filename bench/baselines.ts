@@ -17,7 +17,7 @@ import { benchFlags } from "./flags.ts";
 import { parseSettings } from "../lib/config/mod.ts";
 import { DEBIAN_DIR, ingest, loadDataset } from "../lib/data/mod.ts";
 import { featuresStep, getSplit } from "../lib/features/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { runBaselines } from "../lib/train/mod.ts";
 
 const flagsSchema = z.object({

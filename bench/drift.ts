@@ -20,7 +20,7 @@ import { ensureProfile, loadDriftModel } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { loadSettings, parseSettings } from "../lib/config/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { freePort, waitFor, wrk, type WrkResult } from "./serve.ts";
 
 const MAIN = fileURLToPath(new URL("../serve/main.ts", import.meta.url));

@@ -16,7 +16,7 @@ import { loadDataset } from "../lib/data/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { EXPLAIN_METHODS, ExplainService, PIXELS } from "../lib/explain/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { getModelVersion, ModelRefSchema } from "../lib/registry/mod.ts";
 
 const flags = benchFlags(

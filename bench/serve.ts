@@ -27,7 +27,7 @@ import { initEngine } from "../lib/engine/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { defaultSignature, saveModelArtifact } from "../lib/models/artifact.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { registerModelVersion, setAlias } from "../lib/registry/mod.ts";
 import { benchFlags } from "./flags.ts";
 

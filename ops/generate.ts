@@ -4,6 +4,8 @@
  * (`ops/grafana/dashboards/*.json`, from `ops/grafana/dashboards.ts`). `--check` writes nothing
  * and exits 1 listing the stale files (the staleness test runs it).
  */
+import { z } from "zod";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 import { dashboardFiles } from "./grafana/dashboards.ts";
 import { composeNginxConf } from "./nginx/conf.ts";
 import { opsPath } from "./testing.ts";
@@ -29,14 +31,29 @@ export function staleFiles(): string[] {
   }).map(([rel]) => rel);
 }
 
-if (import.meta.main) {
-  if (Deno.args.includes("--check")) {
-    const stale = staleFiles();
-    for (const s of stale) console.error(`stale: ops/${s} (run deno task ops:generate)`);
-    Deno.exit(stale.length ? 1 : 0);
-  }
-  for (const [rel, text] of Object.entries(generatedFiles())) {
-    Deno.writeTextFileSync(opsPath(rel), text);
-    console.log(`wrote ops/${rel}`);
-  }
-}
+export const command = defineCommand({
+  name: "ops:generate",
+  summary: "Write ops/nginx/nginx.conf and the Grafana dashboards from their sources in code.",
+  schema: z.object({
+    check: z.boolean().optional().meta({
+      description: "write nothing; exit 1 listing the stale files",
+    }),
+  }),
+  run: ({ flags, out }) => {
+    if (flags.check) {
+      const stale = staleFiles();
+      for (const s of stale) out.warn(`stale: ops/${s} (run deno task ops:generate)`);
+      return Promise.resolve(stale.length ? 1 : 0);
+    }
+    for (const [rel, text] of Object.entries(generatedFiles())) {
+      Deno.writeTextFileSync(opsPath(rel), text);
+      out.line(`wrote ops/${rel}`);
+    }
+    return Promise.resolve(0);
+  },
+});
+
+/** Run the generator; returns the exit code (1: `--check` found stale files). */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

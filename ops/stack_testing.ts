@@ -9,7 +9,7 @@ import { parseSettings } from "../lib/config/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import {
   freePort,
   httpStatus,

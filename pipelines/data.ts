@@ -5,25 +5,25 @@
 import { z } from "zod";
 import { ingest, loadDataset } from "../lib/data/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
-import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
 import { validateStep } from "../lib/validate/mod.ts";
+import type { Ctx } from "../lib/workspace/mod.ts";
+import {
+  commandMain,
+  dataDirFlag,
+  defineCommand,
+  sourceFlag,
+  stateDirFlag,
+} from "../lib/cli/mod.ts";
 
-const USAGE = `usage: deno task pipeline:data [--source DIR|URL] [--state-dir DIR] [--data-dir DIR]
-
-Ingest Fashion-MNIST into the object store (verifying pinned SHA-256s), write the manifest
-data/fashion-mnist.dvc.json, register the version, then validate it and build its features.
-
-  --source DIR|URL   where the four IDX .gz files are (default: FMNIST_SOURCE, then
-                     /usr/share/datasets/fashion-mnist, then the official URLs)
-  --state-dir DIR    state directory (default: FMNIST_STATE_DIR or .fmnist)
-  --data-dir DIR     manifest directory (default: the repository's data/)
-  -h, --help         show this help`;
-
-const flagsSchema = z.object({
-  source: z.string().trim().min(1, "must not be empty").optional(),
-  "state-dir": z.string().trim().min(1, "must not be empty").optional(),
-  "data-dir": z.string().trim().min(1, "must not be empty").optional(),
-  help: z.boolean().optional(),
+export const command = defineCommand({
+  name: "pipeline:data",
+  summary: "Ingest Fashion-MNIST into the object store (verifying pinned SHA-256s), write the " +
+    "manifest data/fashion-mnist.dvc.json, register the version, then validate it and build " +
+    "its features.",
+  schema: z.object({ ...sourceFlag, ...stateDirFlag, ...dataDirFlag }),
+  run: async ({ flags, open, out }) => {
+    await runDataStage(await open({ manifestDir: flags["data-dir"] }), out.line);
+  },
 });
 
 /**
@@ -52,31 +52,7 @@ export async function runDataStage(
   return { version: ing.version, reportKey: val.reportKey };
 }
 
-/** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */
-export function main(
-  argv: string[],
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): Promise<number> {
-  return runCommand(
-    {
-      name: "pipeline:data",
-      usage: USAGE,
-      flags: {
-        source: { type: "string" },
-        "state-dir": { type: "string" },
-        "data-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      schema: flagsSchema,
-      envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"], FMNIST_SOURCE: f.source }),
-      contextOptions: (f) => ({ manifestDir: f["data-dir"] }),
-      run: async (ctx) => {
-        await runDataStage(ctx);
-      },
-    },
-    argv,
-    env,
-  );
-}
+/** Run the data stage; returns the exit code (2 for usage/config errors, 1 for failures). */
+export const main = commandMain(command);
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

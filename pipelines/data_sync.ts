@@ -4,141 +4,79 @@
  * (hash-verified). Needs no database, so it runs beside a pipeline holding PGlite.
  */
 import { z } from "zod";
-import { ConfigError, parseSettings } from "../lib/config/mod.ts";
+import type { Settings } from "../lib/config/mod.ts";
+import {
+  CommandError,
+  type CommandGroup,
+  commandMain,
+  dataDirFlag,
+  defineCommand,
+  nonEmpty,
+  type Output,
+  stateDirFlag,
+} from "../lib/cli/mod.ts";
 import { readManifestDir, syncObjects, syncStatus } from "../lib/data/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { createProgress, parseCli, REPO_MANIFEST_DIR, UsageError } from "../lib/pipeline/mod.ts";
+import { createProgress } from "../lib/progress/mod.ts";
+import { REPO_MANIFEST_DIR } from "../lib/workspace/mod.ts";
 import { openStore, openStoreAt } from "../lib/storage/mod.ts";
 
-const USAGE =
-  `usage: deno task data:status|data:push|data:pull [--remote LOCATION] [--state-dir DIR]
-                                               [--data-dir DIR] [--json]
-  (or: deno run -A pipelines/data_sync.ts status|push|pull [flags])
-
-Compare the local object store with a remote store for the objects that the committed
-manifests in data/ reference; push uploads what the remote lacks, pull downloads what the
-local store lacks (every object is checked against its SHA-256 before it is written).
-
-  --remote LOCATION  s3://bucket/prefix (S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY) or a
-                     directory (default: FMNIST_REMOTE)
-  --state-dir DIR    state directory (default: FMNIST_STATE_DIR or .fmnist)
-  --data-dir DIR     manifest directory (default: the repository's data/)
-  --json             print the result as JSON
-  -h, --help         show this help`;
-
 const flagsSchema = z.object({
-  remote: z.string().trim().min(1, "must not be empty").optional(),
-  "state-dir": z.string().trim().min(1, "must not be empty").optional(),
-  "data-dir": z.string().trim().min(1, "must not be empty").optional(),
-  json: z.boolean().optional(),
-  help: z.boolean().optional(),
+  remote: nonEmpty().optional().meta({
+    description: "s3://bucket/prefix (S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY) or a directory " +
+      "(default: FMNIST_REMOTE)",
+    arg: "LOCATION",
+  }),
+  ...stateDirFlag,
+  ...dataDirFlag,
 });
-const commandSchema = z.enum(["status", "push", "pull"], {
-  error: "the command must be one of status, push, pull",
-});
+type Flags = z.infer<typeof flagsSchema>;
+type Kind = "status" | "push" | "pull";
 
-/** Run the CLI; returns the exit code (2 for usage errors, 1 when something could not be done). */
-export async function main(
-  argv: string[],
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): Promise<number> {
-  let flags: z.infer<typeof flagsSchema>;
-  let command: z.infer<typeof commandSchema>;
-  try {
-    const parsed = parseCli(
-      argv,
-      {
-        remote: { type: "string" },
-        "state-dir": { type: "string" },
-        "data-dir": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      flagsSchema,
-      { positionals: true },
-    );
-    flags = parsed.flags;
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length !== 1) {
-      throw new UsageError(
-        `expected one command (status, push or pull), got ${parsed.positionals.length}`,
-      );
-    }
-    const cmd = commandSchema.safeParse(parsed.positionals[0]);
-    if (!cmd.success) {
-      throw new UsageError(
-        `unknown command ${JSON.stringify(parsed.positionals[0])}: use status, push or pull`,
-      );
-    }
-    command = cmd.data;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`data sync: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  let settings;
-  try {
-    settings = parseSettings({
-      ...env,
-      FMNIST_STATE_DIR: flags["state-dir"] ?? env.FMNIST_STATE_DIR,
-      FMNIST_REMOTE: flags.remote ?? env.FMNIST_REMOTE,
-    });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`data:${command}: ${err.message}`);
-    return 2;
-  }
+/** status/push/pull of `kind`; returns the exit code (1 when something could not be done). */
+async function sync(kind: Kind, flags: Flags, settings: Settings, out: Output): Promise<number> {
+  const name = `data:${kind}`;
   if (!settings.remote) {
-    console.error(
-      `data:${command}: no remote: pass --remote s3://bucket/prefix|DIR or set FMNIST_REMOTE`,
+    throw new CommandError(
+      "no remote: pass --remote s3://bucket/prefix|DIR or set FMNIST_REMOTE",
+      2,
     );
-    return 2;
   }
-  const log = createLogger({ command: `data:${command}` }, { level: settings.logLevel });
+  const log = createLogger({ command: name }, { level: settings.logLevel });
   const manifestDir = flags["data-dir"] ?? REPO_MANIFEST_DIR;
   let bad = 0;
   const manifests = await readManifestDir(manifestDir, (path, err) => {
     bad++;
-    console.error(`data:${command}: skipping ${path}: ${err instanceof Error ? err.message : err}`);
+    out.warn(`${name}: skipping ${path}: ${err instanceof Error ? err.message : err}`);
   });
   if (manifests.length === 0) {
-    console.error(
-      `data:${command}: no manifests (*.dvc.json) in ${manifestDir}; run \`deno task pipeline:data\` first`,
+    throw new CommandError(
+      `no manifests (*.dvc.json) in ${manifestDir}; run \`deno task pipeline:data\` first`,
     );
-    return 1;
   }
   let remote;
   try {
     remote = openStoreAt(settings.remote, settings);
   } catch (err) {
-    console.error(`data:${command}: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
+    throw new CommandError(err instanceof Error ? err.message : String(err), 2);
   }
   const local = openStore(settings);
   try {
-    if (command === "status") {
+    if (kind === "status") {
       const st = await syncStatus(local, remote, manifests);
-      if (flags.json) console.log(JSON.stringify(st, null, 2));
-      else {
-        console.log(`local  ${st.local}\nremote ${st.remote}`);
-        for (const e of st.entries) {
-          const mark = (b: boolean) => (b ? "present" : "MISSING");
-          console.log(
-            `  local ${mark(e.local)}  remote ${mark(e.remote)}  ${e.key}  ${e.refs.join(", ")}`,
-          );
-        }
-        console.log(
-          `${st.entries.length} object(s): ${st.missingLocal.length} missing locally ` +
-            `(pull), ${st.missingRemote.length} missing remotely (push)`,
-        );
-      }
+      const mark = (b: boolean) => (b ? "present" : "MISSING");
+      out.result(st, () => [
+        `local  ${st.local}\nremote ${st.remote}`,
+        ...st.entries.map((e) =>
+          `  local ${mark(e.local)}  remote ${mark(e.remote)}  ${e.key}  ${e.refs.join(", ")}`
+        ),
+        `${st.entries.length} object(s): ${st.missingLocal.length} missing locally ` +
+        `(pull), ${st.missingRemote.length} missing remotely (push)`,
+      ]);
       return bad > 0 ? 1 : 0;
     }
-    const progress = createProgress(log, { label: `data:${command}`, unit: "objects" });
-    const report = await syncObjects(command, local, remote, manifests, {
+    const progress = createProgress(log, { label: name, unit: "objects" });
+    const report = await syncObjects(kind, local, remote, manifests, {
       log,
       onProgress: (done, total) => {
         progress.setTotal(total);
@@ -146,24 +84,44 @@ export async function main(
       },
     });
     progress.done();
-    if (flags.json) console.log(JSON.stringify(report, null, 2));
-    else {
-      console.log(
-        `${command}: ${report.copied.length} object(s) copied (${report.bytes} bytes), ` +
-          `${report.present.length} already present, ${report.unavailable.length} unavailable`,
-      );
-      for (const k of report.unavailable) {
-        console.log(`  unavailable on both sides: ${k} (re-run \`deno task pipeline:data\`)`);
-      }
-    }
+    out.result(report, () => [
+      `${kind}: ${report.copied.length} object(s) copied (${report.bytes} bytes), ` +
+      `${report.present.length} already present, ${report.unavailable.length} unavailable`,
+      ...report.unavailable.map((k) =>
+        `  unavailable on both sides: ${k} (re-run \`deno task pipeline:data\`)`
+      ),
+    ]);
     return report.unavailable.length > 0 || bad > 0 ? 1 : 0;
-  } catch (err) {
-    log.error(`data:${command} failed`, { error: err });
-    console.error(`data:${command}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
   } finally {
     await Promise.all([local.close(), remote.close()]);
   }
 }
+
+const syncCommand = (kind: Kind, summary: string) =>
+  defineCommand({
+    name: `data:${kind}`,
+    summary,
+    schema: flagsSchema,
+    json: true,
+    env: (f) => ({ FMNIST_REMOTE: f.remote }),
+    run: ({ flags, settings, out }) => sync(kind, flags, settings(), out),
+  });
+
+export const command: CommandGroup = {
+  name: "data",
+  usage: "data:status|data:push|data:pull [flags]",
+  summary: "Compare the local object store with a remote store for the objects that the " +
+    "committed manifests in data/ reference; push uploads what the remote lacks, pull downloads " +
+    "what the local store lacks (every object is checked against its SHA-256 before it is " +
+    "written).",
+  commands: {
+    status: syncCommand("status", "compare the local and the remote store"),
+    push: syncCommand("push", "upload what the remote lacks"),
+    pull: syncCommand("pull", "download what the local store lacks"),
+  },
+};
+
+/** Run the CLI; returns the exit code (2 for usage errors, 1 when something could not be done). */
+export const main = commandMain(command);
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -12,7 +12,7 @@ import { listDriftEvents, loadProfile } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { main } from "./drift.ts";
 
 const SOURCE = "/usr/share/datasets/fashion-mnist";

@@ -17,7 +17,7 @@ import {
   saveModelArtifact,
 } from "../lib/models/mod.ts";
 import { OnnxSession } from "../lib/models/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { getModelVersion, registerModelVersion, setAlias } from "../lib/registry/mod.ts";
 import { main } from "./export.ts";
 

@@ -8,9 +8,9 @@
  *   deno task notebooks jupyter [-- ARGS]      Jupyter Notebook with the Deno kernel (= deno task jupyter)
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { atomicWriteFile, ConfigError, loadSettings } from "../lib/config/mod.ts";
+import { atomicWriteFile } from "../lib/config/mod.ts";
+import { type CommandGroup, commandMain, defineCommand, type Output } from "../lib/cli/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import {
   clearOutputs,
@@ -26,42 +26,44 @@ import {
 
 const NOTEBOOKS_DIR = join(REPO_ROOT, "notebooks");
 
-const flagsSchema = z.object({
-  command: z.enum(["run", "check", "clear", "jupyter"]),
-  only: z.array(z.string().min(1)),
-  small: z.boolean(),
-  html: z.boolean(),
-  typecheck: z.boolean(),
-  cellTimeout: z.coerce.number().positive().max(3600),
+const only = {
+  only: z.array(z.string().min(1)).default([]).meta({
+    description: "only this notebook (repeatable)",
+    arg: "NAME",
+  }),
+};
+const runSchema = z.object({
+  ...only,
+  small: z.boolean().default(false).meta({ description: "small settings (FMNIST_NB_SMALL=1)" }),
+  "no-html": z.boolean().default(false).meta({ description: "do not export HTML" }),
+  "no-typecheck": z.boolean().default(false).meta({ description: "skip the type-check" }),
+  "cell-timeout": z.coerce.number().positive().max(3600).default(300).meta({
+    description: "seconds a cell may run",
+    arg: "S",
+  }),
 });
+type RunFlags = z.infer<typeof runSchema>;
 
-function parseFlags(args: string[]): { flags: z.infer<typeof flagsSchema>; rest: string[] } {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      only: { type: "string", multiple: true },
-      small: { type: "boolean" },
-      "no-html": { type: "boolean" },
-      "no-typecheck": { type: "boolean" },
-      "cell-timeout": { type: "string" },
-    },
+/** Check (and with `execute`, run) the notebooks; prints failures and a summary on stderr. */
+async function runAll(flags: RunFlags, execute: boolean, stateDir: string, out: Output) {
+  const result = await runNotebooks({
+    notebooksDir: NOTEBOOKS_DIR,
+    stateDir,
+    only: flags.only,
+    typecheck: !flags["no-typecheck"],
+    execute,
+    html: !flags["no-html"],
+    env: flags.small ? { FMNIST_NB_SMALL: "1" } : {},
+    cellTimeoutS: flags["cell-timeout"],
+    log: createLogger({ stage: "notebooks" }),
   });
-  const parsed = flagsSchema.safeParse({
-    command: positionals[0] ?? "run",
-    only: values.only ?? [],
-    small: values.small ?? false,
-    html: !values["no-html"],
-    typecheck: !values["no-typecheck"],
-    cellTimeout: values["cell-timeout"] ?? 300,
-  });
-  if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new ConfigError(
-      `invalid arguments:\n${msg}\nSee the usage at the top of pipelines/notebooks.ts.`,
-    );
-  }
-  return { flags: parsed.data, rest: positionals.slice(1) };
+  for (const f of result.failures) out.warn(`\n✗ ${f.notebook} (${f.stage}): ${f.message}`);
+  const done = execute ? `${result.runs.length} executed` : "checked";
+  out.warn(
+    `\nnotebooks: ${done}, ${result.failures.length} failed` +
+      (result.index ? `; outputs in ${join(stateDir, "notebooks")}` : ""),
+  );
+  return result.ok ? 0 : 1;
 }
 
 async function jupyter(stateDir: string, extra: string[]): Promise<number> {
@@ -83,47 +85,46 @@ async function jupyter(stateDir: string, extra: string[]): Promise<number> {
   return (await child.status).code;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const log = createLogger({ stage: "notebooks" });
-  const dashDash = argv.indexOf("--");
-  const { flags, rest } = parseFlags(dashDash >= 0 ? argv.slice(0, dashDash) : argv);
-  const passthrough = dashDash >= 0 ? argv.slice(dashDash + 1) : rest;
-  const settings = loadSettings();
-  if (flags.command === "jupyter") return await jupyter(settings.stateDir, passthrough);
-  if (flags.command === "clear") {
-    for (const path of await listNotebooks(NOTEBOOKS_DIR, flags.only)) {
-      const nb = await readNotebook(path);
-      if (notebookHygiene(nb).length === 0) continue;
-      await atomicWriteFile(path, serializeNotebook(clearOutputs(nb)));
-      log.info("outputs cleared", { notebook: path });
-    }
-    return 0;
-  }
-  const result = await runNotebooks({
-    notebooksDir: NOTEBOOKS_DIR,
-    stateDir: settings.stateDir,
-    only: flags.only,
-    typecheck: flags.typecheck,
-    execute: flags.command === "run",
-    html: flags.html,
-    env: flags.small ? { FMNIST_NB_SMALL: "1" } : {},
-    cellTimeoutS: flags.cellTimeout,
-    log,
-  });
-  for (const f of result.failures) console.error(`\n✗ ${f.notebook} (${f.stage}): ${f.message}`);
-  const done = flags.command === "run" ? `${result.runs.length} executed` : "checked";
-  console.error(
-    `\nnotebooks: ${done}, ${result.failures.length} failed` +
-      (result.index ? `; outputs in ${join(settings.stateDir, "notebooks")}` : ""),
-  );
-  return result.ok ? 0 : 1;
-}
+export const command: CommandGroup = {
+  name: "notebooks",
+  summary: "Check and execute every notebook headlessly (executed copies and HTML under " +
+    "<state>/notebooks/), clear their outputs, or open Jupyter with the project's Deno kernel.",
+  default: "run",
+  commands: {
+    run: defineCommand({
+      summary: "type-check and execute the notebooks",
+      schema: runSchema,
+      run: ({ flags, settings, out }) => runAll(flags, true, settings().stateDir, out),
+    }),
+    check: defineCommand({
+      summary: "hygiene + type-check only",
+      schema: runSchema,
+      run: ({ flags, settings, out }) => runAll(flags, false, settings().stateDir, out),
+    }),
+    clear: defineCommand({
+      summary: "clear outputs of the committed notebooks in place",
+      schema: z.object(only),
+      run: async ({ flags }) => {
+        const log = createLogger({ stage: "notebooks" });
+        for (const path of await listNotebooks(NOTEBOOKS_DIR, flags.only)) {
+          const nb = await readNotebook(path);
+          if (notebookHygiene(nb).length === 0) continue;
+          await atomicWriteFile(path, serializeNotebook(clearOutputs(nb)));
+          log.info("outputs cleared", { notebook: path });
+        }
+      },
+    }),
+    jupyter: defineCommand({
+      name: "jupyter",
+      summary: "Jupyter Notebook with the Deno kernel (arguments after -- go to Jupyter)",
+      schema: z.object({}),
+      args: { usage: "[-- JUPYTER ARGS]" },
+      run: ({ positionals, settings }) => jupyter(settings().stateDir, positionals),
+    }),
+  },
+};
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`notebooks: ${(err as Error).message}`);
-    Deno.exit(2);
-  }
-}
+/** Run the CLI; returns the exit code (2 usage/config errors, 1 a notebook failed). */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -7,7 +7,14 @@ import { ensureProfile, loadDriftModel } from "../lib/drift/mod.ts";
 import { z } from "zod";
 import { reapStaleRuns } from "../lib/tracking/mod.ts";
 import { FsObjectStore } from "../lib/storage/mod.ts";
-import { type Ctx, runCommand } from "../lib/pipeline/mod.ts";
+import { type Ctx } from "../lib/workspace/mod.ts";
+import {
+  commandMain,
+  dataDirFlag,
+  defineCommand,
+  sourceFlag,
+  stateDirFlag,
+} from "../lib/cli/mod.ts";
 import {
   recipeNameSchema,
   RECIPES,
@@ -17,53 +24,46 @@ import {
 } from "../lib/train/mod.ts";
 import { runDataStage } from "./data.ts";
 
-const USAGE =
-  `usage: deno task pipeline [--recipe default|quick] [--epochs N] [--limit N] [--baselines]
-                          [--model NAME] [--alpha A] [--gate-test mcnemar|paired_bootstrap]
-                          [--behaviour record|enforce|off] [--resamples N] [--ci percentile|bca] [--source DIR|URL] [--state-dir DIR]
-
-Runs ingest → validate → features → train → evaluate → register on embedded defaults
-(local object store, PGlite) or on the services named by DATABASE_URL / S3_ENDPOINT.
-Steps whose inputs are unchanged are skipped.
-
-  --recipe NAME     training recipe (default: default; quick = 1 epoch on 2,000 images)
-  --epochs N        override the recipe's epochs
-  --limit N         train on at most N images
-  --baselines       also train/evaluate the logistic regression, MLP and k-NN baselines
-  --model NAME      registered model name (default: fmnist)
-  --alpha A         significance level of the promotion gate (default: 0.05)
-  --gate-test T     the gate's paired test: mcnemar (default) or paired_bootstrap
-  --behaviour M     behavioural tests before the gate: record (default), enforce, off
-  --resamples N     bootstrap resamples of the evaluation report (default: 1000)
-  --ci M            bootstrap interval: percentile (default) or bca
-  --source DIR|URL  dataset source (default: FMNIST_SOURCE, Debian package, official URLs)
-  --state-dir DIR   state directory (default: FMNIST_STATE_DIR or .fmnist)
-  -h, --help        show this help`;
-
 const positiveInt = z.coerce.number().int().positive();
 const flagsSchema = z.object({
-  recipe: recipeNameSchema.default("default"),
-  epochs: positiveInt.max(1000).optional(),
-  limit: positiveInt.optional(),
-  model: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "use a-z, 0-9, _ and -").default("fmnist"),
-  alpha: z.coerce.number().gt(0).lt(1).default(0.05),
-  baselines: z.boolean().optional(),
-  "gate-test": z.enum(["mcnemar", "paired_bootstrap"]).default("mcnemar"),
-  resamples: z.coerce.number().int().min(10).max(100000).default(1000),
-  behaviour: z.enum(["record", "enforce", "off"]).default("record"),
-  ci: z.enum(["percentile", "bca"]).default("percentile"),
-  source: z.string().trim().min(1).optional(),
-  "state-dir": z.string().trim().min(1).optional(),
-  help: z.boolean().optional(),
+  recipe: recipeNameSchema.default("default").meta({
+    description: "training recipe (quick = 1 epoch on 2,000 images)",
+  }),
+  epochs: positiveInt.max(1000).optional().meta({ description: "override the recipe's epochs" }),
+  limit: positiveInt.optional().meta({ description: "train on at most N images" }),
+  baselines: z.boolean().optional().meta({
+    description: "also train/evaluate the logistic regression, MLP and k-NN baselines",
+  }),
+  model: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "use a-z, 0-9, _ and -").default("fmnist")
+    .meta({ description: "registered model name", arg: "NAME" }),
+  alpha: z.coerce.number().gt(0).lt(1).default(0.05).meta({
+    description: "significance level of the promotion gate",
+    arg: "A",
+  }),
+  "gate-test": z.enum(["mcnemar", "paired_bootstrap"]).default("mcnemar").meta({
+    description: "the gate's paired test",
+  }),
+  behaviour: z.enum(["record", "enforce", "off"]).default("record").meta({
+    description: "behavioural tests before the gate",
+  }),
+  resamples: z.coerce.number().int().min(10).max(100000).default(1000).meta({
+    description: "bootstrap resamples of the evaluation report",
+  }),
+  ci: z.enum(["percentile", "bca"]).default("percentile").meta({
+    description: "bootstrap interval",
+  }),
+  ...sourceFlag,
+  ...stateDirFlag,
+  ...dataDirFlag,
 });
 
 type Flags = z.infer<typeof flagsSchema>;
 
 /** ingest → validate → features → (baselines) → train → evaluate → register, printing a line each. */
-async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
+async function runPipeline(ctx: Ctx, flags: Flags, print: (line: string) => void): Promise<void> {
   const t0 = performance.now();
   await reapStaleRuns(ctx);
-  const { version, reportKey } = await runDataStage(ctx);
+  const { version, reportKey } = await runDataStage(ctx, print);
   const recipe = RECIPES[flags.recipe];
   const limit = flags.limit ?? recipe.limit;
   if (flags.baselines) {
@@ -77,7 +77,7 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     for (const b of results) {
       const state = b.skipped ? "unchanged" : "done     ";
       const acc = b.testAccuracy.toFixed(4);
-      console.log(
+      print(
         `baseline  ${state}  ${b.name.padEnd(6)} test accuracy ${acc} (${b.seconds.toFixed(0)} s)`,
       );
     }
@@ -93,7 +93,7 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     ciMethod: flags.ci,
   });
   const run = cand.runId.slice(0, 8);
-  console.log(
+  print(
     cand.skipped
       ? `train     unchanged  run ${run} (same data, config and backend)`
       : `train     done       run ${run}: ${cand.epochs} epoch(s) in ` +
@@ -115,10 +115,10 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
         : "")
     : "already champion";
   const state = reg.created ? "new      " : "unchanged";
-  console.log(
+  print(
     `register  ${state}  ${flags.model} v${reg.version.version}; ${gate}; champion is v${reg.champion}`,
   );
-  console.log(
+  print(
     `evaluate  ${cand.skipped ? "unchanged" : "done     "}  test accuracy ${
       cand.testAccuracy.toFixed(4)
     } (95% CI ${cand.testAccuracyLow.toFixed(4)}–${cand.testAccuracyHigh.toFixed(4)}); ECE ${
@@ -131,7 +131,7 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
   const dm = await loadDriftModel(ctx, flags.model, reg.version.version);
   try {
     const p = await ensureProfile(ctx, dm, { seed: ctx.settings.seed });
-    console.log(
+    print(
       `drift     ${
         p.created ? "done     " : "unchanged"
       }  reference profile of v${reg.version.version} ` +
@@ -141,54 +141,32 @@ async function runPipeline(ctx: Ctx, flags: Flags): Promise<void> {
     dm.model.dispose();
   }
   // The summary a person reads; the last two lines stay `done in N s` / `test accuracy 0.xxxx`.
-  console.log(
+  print(
     `summary   dataset ${version.slice(0, 12)} · model ${flags.model} v${reg.version.version} ` +
       `(champion v${reg.champion}) · test accuracy ${cand.testAccuracy.toFixed(4)}`,
   );
-  console.log(
+  print(
     `reports   validation ${
       ctx.store instanceof FsObjectStore ? ctx.store.pathOf(reportKey) : `object ${reportKey}`
     }; ` +
       `training run: deno task runs show ${run}`,
   );
-  console.log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  console.log(`test accuracy ${cand.testAccuracy.toFixed(4)}`);
+  print(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  print(`test accuracy ${cand.testAccuracy.toFixed(4)}`);
 }
 
+export const command = defineCommand({
+  name: "pipeline",
+  summary: "Runs ingest → validate → features → train → evaluate → register → drift profile on " +
+    "embedded defaults (local object store, PGlite) or on the services named by DATABASE_URL / " +
+    "S3_ENDPOINT. Steps whose inputs are unchanged are skipped.",
+  schema: flagsSchema,
+  run: async ({ flags, open, out }) => {
+    await runPipeline(await open({ manifestDir: flags["data-dir"] }), flags, out.line);
+  },
+});
+
 /** Run the pipeline; returns the exit code (2 for usage/config errors, 1 for failures). */
-export function main(
-  argv: string[],
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-  opts: { manifestDir?: string } = {},
-): Promise<number> {
-  const flags = {
-    recipe: { type: "string" },
-    epochs: { type: "string" },
-    limit: { type: "string" },
-    model: { type: "string" },
-    alpha: { type: "string" },
-    "gate-test": { type: "string" },
-    resamples: { type: "string" },
-    behaviour: { type: "string" },
-    ci: { type: "string" },
-    baselines: { type: "boolean" },
-    source: { type: "string" },
-    "state-dir": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  } as const;
-  return runCommand(
-    {
-      name: "pipeline",
-      usage: USAGE,
-      flags,
-      schema: flagsSchema,
-      envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"], FMNIST_SOURCE: f.source }),
-      contextOptions: () => ({ manifestDir: opts.manifestDir }),
-      run: runPipeline,
-    },
-    argv,
-    env,
-  );
-}
+export const main = commandMain(command);
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

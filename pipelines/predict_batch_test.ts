@@ -14,7 +14,7 @@ import { predictBatch } from "../lib/inference/mod.ts";
 import { garmentPhotoJpeg } from "../lib/inference/photos_testing.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { main } from "./predict_batch.ts";
 
 const SOURCE = "/usr/share/datasets/fashion-mnist";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseSettings } from "../lib/config/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { openContext } from "../lib/workspace/mod.ts";
 import { RunComparisonSchema, RunDetailSchema, RunSchema, startRun } from "../lib/tracking/mod.ts";
 import { z } from "zod";
 import { main } from "./runs.ts";
@@ -76,25 +76,27 @@ test("runs CLI lists, shows and compares runs; bad arguments exit 2", async () =
       const [argv, msg] of [
         [["frobnicate"], /unknown command "frobnicate"/],
         [[], /expected a command/],
-        [["show"], /show takes one run id, got 0/],
-        [["compare", ids[0]], /at least two run ids/],
+        [["show"], /^runs show: expected <id> \(1 argument\(s\)\), got 0/],
+        [["compare", ids[0]], /^runs compare: expected <id> <id>\.\.\. .*got 1/],
         [["ls", "--limit", "zero"], /--limit/],
         [["ls", "--status", "done"], /--status/],
         [["ls", "--bogus"], /bogus/],
-        [["show", ids[0], "--experiment", "x"], /--experiment only applies to ls/],
+        [["show", ids[0], "--experiment", "x"], /^runs show: Unknown option '--experiment'/],
       ] as const
     ) {
       const r = await cli([...argv], env);
       assert.equal(r.code, 2, `${argv.join(" ")}: ${r.out}`);
       assert.match(r.err, msg);
-      assert.match(r.err, /usage: deno task runs ls/);
+      assert.equal(r.err.split("\n").length, 1, r.err);
     }
     const missing = await cli(["show", "ffffffff"], env);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /run not found: "ffffffff"/);
     const help = await cli(["--help"], env);
     assert.equal(help.code, 0);
-    assert.match(help.out, /compare <id> <id>/);
+    assert.match(help.out, /^ {2}compare +side-by-side/m);
+    const showHelp = await cli(["show", "--help"], env);
+    assert.match(showHelp.out, /^usage: deno task runs show \[flags\] <id>/);
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }

@@ -10,9 +10,14 @@
  * workers are async tasks in this process.
  */
 import { z } from "zod";
-import { ConfigError, parseSettings, type Settings } from "../lib/config/mod.ts";
-import { openContext, parseCli, UsageError } from "../lib/pipeline/mod.ts";
-import type { Ctx } from "../lib/pipeline/mod.ts";
+import {
+  commandMain,
+  defineCommand,
+  type Output,
+  stateDirFlag,
+  UsageError,
+} from "../lib/cli/mod.ts";
+import type { Ctx } from "../lib/workspace/mod.ts";
 import {
   createStudy,
   type FinishedTrial,
@@ -24,90 +29,60 @@ import {
   type Study,
   StudyConflictError,
   type StudyOptions,
+  TuneInputError,
 } from "../lib/tune/mod.ts";
 import { spawnWorkerProcesses, waitForWorkers } from "../lib/tune/processes.ts";
 import { startStudyRun, trialRunTracker } from "../lib/tune/tracking.ts";
 // Registers the `cnn` objective (trains a model); bound to the workspace once it is open.
 import { configureCnnObjective } from "../lib/train/mod.ts";
 
-const USAGE = `usage: deno task tune --study NAME [--objective NAME] [--trials N] [--workers N]
-                      [--sampler tpe|random|grid] [--pruner none|median|asha] [--seed N]
-                      [--limit N] [--epochs N]
-
-Run or resume a hyperparameter study. Rerunning with the same --study continues it (flags left
-out are taken from the stored study; flags given must match it).
-
-  --study NAME        study name (required)
-  --objective NAME    registered objective (required to create a study); see --list
-  --trials N          run until the study holds N trials in total (default 50)
-  --workers N         concurrent workers (default 1): worker processes with DATABASE_URL
-                      (Postgres), async workers in this process with embedded PGlite
-  --sampler S         tpe (default), random or grid
-  --pruner P          none (default), median or asha
-  --seed N            sampler seed (default FMNIST_SEED or 42)
-  --limit N           objectives that train (cnn): training images per trial (default 6000)
-  --epochs N          objectives that train (cnn): epochs per trial (default 3)
-  --stale-after S     a running trial without heartbeat for S seconds is requeued (default 60)
-  --heartbeat S       heartbeat period in seconds (default 10)
-  --no-track          do not record runs in lib/tracking
-  --state-dir DIR     state directory (default: FMNIST_STATE_DIR or .fmnist)
-  --list              list the registered objectives
-  -h, --help          show this help`;
-
 const count = (what: string) =>
   z.coerce.number({ error: `${what} must be a number` }).int(`${what} must be an integer`);
+
+const seconds = () => z.coerce.number().positive("must be a positive number of seconds");
 
 const flagsSchema = z.object({
   study: z.string().trim().regex(
     /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
     "use letters, digits, and _ . : - (starting with a letter or digit)",
-  ).optional(),
-  objective: z.string().trim().min(1).optional(),
-  trials: count("--trials").min(0).max(1_000_000).default(50),
-  workers: count("--workers").min(1).max(256).default(1),
-  sampler: z.enum(["tpe", "random", "grid"]).optional(),
-  pruner: z.enum(["none", "median", "asha"]).optional(),
-  seed: count("--seed").min(0).max(2 ** 32 - 1).optional(),
-  limit: count("--limit").min(10).max(60_000).optional(),
-  epochs: count("--epochs").min(1).max(100).optional(),
-  "stale-after": z.coerce.number().positive("must be a positive number of seconds").default(60),
-  heartbeat: z.coerce.number().positive("must be a positive number of seconds").default(10),
-  "no-track": z.boolean().default(false),
-  "state-dir": z.string().trim().min(1).optional(),
-  role: z.enum(["main", "worker"]).default("main"),
-  list: z.boolean().default(false),
-  help: z.boolean().default(false),
+  ).optional().meta({ description: "study name (required)", arg: "NAME" }),
+  objective: z.string().trim().min(1).optional().meta({
+    description: "registered objective (required to create a study); see --list",
+    arg: "NAME",
+  }),
+  trials: count("--trials").min(0).max(1_000_000).default(50).meta({
+    description: "run until the study holds N trials in total",
+  }),
+  workers: count("--workers").min(1).max(256).default(1).meta({
+    description: "concurrent workers: worker processes with DATABASE_URL (Postgres), async " +
+      "workers in this process with embedded PGlite",
+  }),
+  sampler: z.enum(["tpe", "random", "grid"]).optional().meta({ description: "(default tpe)" }),
+  pruner: z.enum(["none", "median", "asha"]).optional().meta({ description: "(default none)" }),
+  seed: count("--seed").min(0).max(2 ** 32 - 1).optional().meta({
+    description: "sampler seed (default FMNIST_SEED or 42)",
+  }),
+  limit: count("--limit").min(10).max(60_000).optional().meta({
+    description: "objectives that train (cnn): training images per trial (default 6000)",
+  }),
+  epochs: count("--epochs").min(1).max(100).optional().meta({
+    description: "objectives that train (cnn): epochs per trial (default 3)",
+  }),
+  "stale-after": seconds().default(60).meta({
+    description: "a running trial without heartbeat for S seconds is requeued",
+    arg: "S",
+  }),
+  heartbeat: seconds().default(10).meta({ description: "heartbeat period in seconds", arg: "S" }),
+  "no-track": z.boolean().default(false).meta({
+    description: "do not record runs in lib/tracking",
+  }),
+  ...stateDirFlag,
+  role: z.enum(["main", "worker"]).default("main").meta({
+    description: "internal: worker processes get --role worker",
+  }),
+  list: z.boolean().default(false).meta({ description: "list the registered objectives" }),
 });
 type Flags = z.infer<typeof flagsSchema>;
-
-/** Where the CLI writes (tests capture it). */
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-const defaultIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
-
-function parse(argv: string[]): Flags {
-  return parseCli(argv, {
-    study: { type: "string" },
-    objective: { type: "string" },
-    trials: { type: "string" },
-    workers: { type: "string" },
-    sampler: { type: "string" },
-    pruner: { type: "string" },
-    seed: { type: "string" },
-    limit: { type: "string" },
-    epochs: { type: "string" },
-    "stale-after": { type: "string" },
-    heartbeat: { type: "string" },
-    "no-track": { type: "boolean" },
-    "state-dir": { type: "string" },
-    role: { type: "string" },
-    list: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, flagsSchema).flags;
-}
 
 function fmt(v: unknown): string {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(6);
@@ -158,166 +133,137 @@ function progressLine(t: FinishedTrial, total: number, done: number, prefix = ""
     `${fmtParams(t.params)}${err}`;
 }
 
-/** Run the CLI; returns the exit code (2 for usage/config errors, 1 for failures). */
-export async function main(
-  argv: string[],
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-  io: Io = defaultIo,
+/** Run (or resume) the study of `flags.study`; returns the exit code. */
+async function tune(
+  ctx: Ctx,
+  flags: Flags,
+  env: Record<string, string | undefined>,
+  out: Output,
 ): Promise<number> {
-  let flags: Flags;
-  let settings: Settings;
+  configureCnnObjective(ctx, { limit: flags.limit, epochs: flags.epochs });
+  let study = await openStudy(ctx, flags, ctx.settings.seed);
+  const def = getObjective(study.record.objective!);
+  const track = !flags["no-track"];
+  const common = {
+    nTrials: flags.trials,
+    heartbeatMs: flags.heartbeat * 1000,
+    staleAfterMs: flags["stale-after"] * 1000,
+    logger: ctx.log,
+  };
+  const before = await study.counts();
+  const existing = Object.values(before).reduce((a, b) => a + b, 0);
+  let done = existing;
+
+  if (flags.role === "worker") {
+    // A worker process: run trials and print one progress line per trial (the parent relays).
+    await study.optimize(def.objective, {
+      ...common,
+      tracker: track ? trialRunTracker(ctx) : undefined,
+      onTrialFinished: (t) => out.line(progressLine(t, flags.trials, ++done)),
+    });
+    return 0;
+  }
+
+  const run = track ? await startStudyRun(ctx, study.record) : undefined;
+  if (run) study = await loadStudy(ctx.db, study.name); // picks up the study's run id
+  out.line(
+    `study ${study.name}: objective=${def.name} sampler=${study.record.sampler.type} ` +
+      `pruner=${study.record.pruner.type} seed=${study.record.seed} ${ctx.db.kind}; ` +
+      `${existing} trial(s) so far, target ${flags.trials}, ${flags.workers} worker(s)` +
+      (run ? `, run ${run.id.slice(0, 8)}` : ""),
+  );
+  const t0 = performance.now();
   try {
-    flags = parse(argv);
-    if (flags.help) {
-      io.out(USAGE);
-      return 0;
+    if (flags.workers > 1 && ctx.db.kind === "postgres") {
+      const self = new URL(import.meta.url);
+      const args = [
+        "--role=worker",
+        `--study=${study.name}`,
+        `--trials=${flags.trials}`,
+        `--stale-after=${flags["stale-after"]}`,
+        `--heartbeat=${flags.heartbeat}`,
+        ...(flags["state-dir"] ? [`--state-dir=${flags["state-dir"]}`] : []),
+        ...(flags.limit !== undefined ? [`--limit=${flags.limit}`] : []),
+        ...(flags.epochs !== undefined ? [`--epochs=${flags.epochs}`] : []),
+        ...(track ? [] : ["--no-track"]),
+      ];
+      out.line(`spawning ${flags.workers} worker processes (parent ${processWorkerPrefix()})`);
+      const workers = spawnWorkerProcesses({
+        script: self,
+        n: flags.workers,
+        args: () => args,
+        // The children see exactly this invocation's settings (DATABASE_URL, state dir…).
+        env: Object.fromEntries(
+          Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+        onLine: (i, line) => {
+          const m = /\[(\d+)\/\d+\]/.exec(line);
+          out.line(`[w${i}] ${m ? line.replace(m[0], `[${++done}/${flags.trials}]`) : line}`);
+        },
+      });
+      await waitForWorkers(workers);
+    } else {
+      if (flags.workers > 1) {
+        out.line(
+          `PGlite is single-process: running ${flags.workers} async workers in this process ` +
+            `(set DATABASE_URL=postgres://… for worker processes on one or more machines)`,
+        );
+      }
+      await study.optimize(def.objective, {
+        ...common,
+        workers: flags.workers,
+        tracker: track ? trialRunTracker(ctx) : undefined,
+        onTrialFinished: (t) => out.line(progressLine(t, flags.trials, ++done)),
+      });
     }
+  } catch (err) {
+    await run?.fail(err);
+    throw err;
+  }
+  const counts = await study.counts();
+  const best = await study.bestTrial();
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  out.line(
+    `study ${study.name}: ${counts.complete} complete, ${counts.pruned} pruned, ` +
+      `${counts.failed} failed, ${counts.running} running, ${counts.queued} queued (${secs}s)`,
+  );
+  if (best) {
+    out.line(
+      `best trial ${best.number}: value=${fmt(best.value)}` +
+        (def.optimum !== undefined ? ` (known optimum ${fmt(def.optimum)})` : ""),
+    );
+    out.line(`best params: ${fmtParams(best.params)}`);
+    if (run) await run.logMetric("best_value", best.value!, 0);
+  } else {
+    out.line("no complete trial yet");
+  }
+  await run?.finish();
+  return 0;
+}
+
+export const command = defineCommand({
+  name: "tune",
+  summary: "Run or resume a hyperparameter study. Rerunning with the same --study continues it " +
+    "(flags left out are taken from the stored study; flags given must match it).",
+  schema: flagsSchema,
+  exitCodes: [[StudyConflictError, 2], [TuneInputError, 2]],
+  run: async ({ flags, env, settings, open, out }) => {
     if (flags.list) {
-      for (const o of listObjectives()) io.out(`${o.name.padEnd(18)} ${o.description}`);
+      for (const o of listObjectives()) out.line(`${o.name.padEnd(18)} ${o.description}`);
       return 0;
     }
     if (!flags.study) throw new UsageError("--study NAME is required");
-    settings = parseSettings({
-      ...env,
-      FMNIST_STATE_DIR: flags["state-dir"] ?? env.FMNIST_STATE_DIR,
-    });
-    if (flags.role === "worker" && !settings.databaseUrl) {
+    if (flags.role === "worker" && !settings().databaseUrl) {
       throw new UsageError(
         "--role worker needs DATABASE_URL: worker processes share a study through Postgres " +
           "(PGlite is single-process)",
       );
     }
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
-      io.err(`tune: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw err;
-  }
-  const ctx = await openContext(settings);
-  configureCnnObjective(ctx, { limit: flags.limit, epochs: flags.epochs });
-  try {
-    let study: Study;
-    try {
-      study = await openStudy(ctx, flags, settings.seed);
-    } catch (err) {
-      if (err instanceof UsageError || err instanceof StudyConflictError) {
-        io.err(`tune: ${err.message}`);
-        return 2;
-      }
-      if (err instanceof Error && /unknown objective|search space|grid/.test(err.message)) {
-        io.err(`tune: ${err.message}`);
-        return 2;
-      }
-      throw err;
-    }
-    const def = getObjective(study.record.objective!);
-    const track = !flags["no-track"];
-    const common = {
-      nTrials: flags.trials,
-      heartbeatMs: flags.heartbeat * 1000,
-      staleAfterMs: flags["stale-after"] * 1000,
-      logger: ctx.log,
-    };
-    const before = await study.counts();
-    const existing = Object.values(before).reduce((a, b) => a + b, 0);
-    let done = existing;
+    return await tune(await open(), flags, env, out);
+  },
+});
 
-    if (flags.role === "worker") {
-      // A worker process: run trials and print one progress line per trial (the parent relays).
-      await study.optimize(def.objective, {
-        ...common,
-        tracker: track ? trialRunTracker(ctx) : undefined,
-        onTrialFinished: (t) => io.out(progressLine(t, flags.trials, ++done)),
-      });
-      return 0;
-    }
+/** Run the CLI; returns the exit code (2 for usage/config errors, 1 for failures). */
+export const main = commandMain(command);
 
-    const run = track ? await startStudyRun(ctx, study.record) : undefined;
-    if (run) study = await loadStudy(ctx.db, study.name); // picks up the study's run id
-    io.out(
-      `study ${study.name}: objective=${def.name} sampler=${study.record.sampler.type} ` +
-        `pruner=${study.record.pruner.type} seed=${study.record.seed} ${ctx.db.kind}; ` +
-        `${existing} trial(s) so far, target ${flags.trials}, ${flags.workers} worker(s)` +
-        (run ? `, run ${run.id.slice(0, 8)}` : ""),
-    );
-    const t0 = performance.now();
-    try {
-      if (flags.workers > 1 && ctx.db.kind === "postgres") {
-        const self = new URL(import.meta.url);
-        const args = [
-          "--role=worker",
-          `--study=${study.name}`,
-          `--trials=${flags.trials}`,
-          `--stale-after=${flags["stale-after"]}`,
-          `--heartbeat=${flags.heartbeat}`,
-          ...(flags["state-dir"] ? [`--state-dir=${flags["state-dir"]}`] : []),
-          ...(flags.limit !== undefined ? [`--limit=${flags.limit}`] : []),
-          ...(flags.epochs !== undefined ? [`--epochs=${flags.epochs}`] : []),
-          ...(track ? [] : ["--no-track"]),
-        ];
-        io.out(`spawning ${flags.workers} worker processes (parent ${processWorkerPrefix()})`);
-        const workers = spawnWorkerProcesses({
-          script: self,
-          n: flags.workers,
-          args: () => args,
-          // The children see exactly this invocation's settings (DATABASE_URL, state dir…).
-          env: Object.fromEntries(
-            Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
-          ),
-          onLine: (i, line) => {
-            const m = /\[(\d+)\/\d+\]/.exec(line);
-            io.out(`[w${i}] ${m ? line.replace(m[0], `[${++done}/${flags.trials}]`) : line}`);
-          },
-        });
-        await waitForWorkers(workers);
-      } else {
-        if (flags.workers > 1) {
-          io.out(
-            `PGlite is single-process: running ${flags.workers} async workers in this process ` +
-              `(set DATABASE_URL=postgres://… for worker processes on one or more machines)`,
-          );
-        }
-        await study.optimize(def.objective, {
-          ...common,
-          workers: flags.workers,
-          tracker: track ? trialRunTracker(ctx) : undefined,
-          onTrialFinished: (t) => io.out(progressLine(t, flags.trials, ++done)),
-        });
-      }
-    } catch (err) {
-      await run?.fail(err);
-      throw err;
-    }
-    const counts = await study.counts();
-    const best = await study.bestTrial();
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    io.out(
-      `study ${study.name}: ${counts.complete} complete, ${counts.pruned} pruned, ` +
-        `${counts.failed} failed, ${counts.running} running, ${counts.queued} queued (${secs}s)`,
-    );
-    if (best) {
-      io.out(
-        `best trial ${best.number}: value=${fmt(best.value)}` +
-          (def.optimum !== undefined ? ` (known optimum ${fmt(def.optimum)})` : ""),
-      );
-      io.out(`best params: ${fmtParams(best.params)}`);
-      if (run) await run.logMetric("best_value", best.value!, 0);
-    } else {
-      io.out("no complete trial yet");
-    }
-    await run?.finish();
-    return 0;
-  } finally {
-    await ctx.close();
-  }
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`tune: failed: ${err instanceof Error ? err.message : String(err)}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -15,7 +15,7 @@ import {
   saveDatasetVersion,
 } from "../lib/data/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { type Ctx, openContext } from "../lib/pipeline/mod.ts";
+import { type Ctx, openContext } from "../lib/workspace/mod.ts";
 import { featuresStep } from "../lib/features/mod.ts";
 import { validateStep } from "../lib/validate/mod.ts";
 import { createApp } from "./app.ts";

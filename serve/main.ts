@@ -4,9 +4,11 @@
  * SIGTERM.
  */
 import { DriftMonitor, liveOptionsFromEnv } from "../lib/drift/mod.ts";
-import { ConfigError, loadSettings } from "../lib/config/mod.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { openContext } from "../lib/pipeline/mod.ts";
+import { z } from "zod";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
+import type { Settings } from "../lib/config/mod.ts";
+import { createLogger, type Logger } from "../lib/log/mod.ts";
+import type { Ctx } from "../lib/workspace/mod.ts";
 import { createApp } from "./app.ts";
 import { startServer } from "./server.ts";
 import { createDatasetApi } from "./services/lib_datasets.ts";
@@ -23,22 +25,16 @@ import { statePaths } from "../lib/config/mod.ts";
 import { AbDecisionMonitor, AbResolver } from "../lib/ab/mod.ts";
 import { PredictionLogWriter } from "../lib/predlog/mod.ts";
 
-/** Run the service until a termination signal; resolves with the process exit code. */
-export async function main(): Promise<number> {
-  let settings;
-  try {
-    settings = loadSettings();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+/** Serve until a termination signal; the workspace is closed by `runCommand` after this. */
+async function serve(
+  settings: Settings,
+  open: (opts: { log: Logger }) => Promise<Ctx>,
+  env: Record<string, string | undefined>,
+): Promise<number> {
   const log = createLogger({ service: "fmnist-serve" }, { level: settings.logLevel });
   let ctx;
   try {
-    ctx = await openContext(settings, { log });
+    ctx = await open({ log });
   } catch (err) {
     log.error("cannot open the workspace", {
       stateDir: settings.stateDir,
@@ -46,7 +42,7 @@ export async function main(): Promise<number> {
       hint: "check FMNIST_STATE_DIR / DATABASE_URL / S3_* and that no other process holds the " +
         "embedded database",
     });
-    return 1;
+    throw err;
   }
   let inference: Inference | undefined;
   let logs: PredictionLogWriter | undefined;
@@ -56,10 +52,10 @@ export async function main(): Promise<number> {
   try {
     let inferenceOpts, runtime, driftOpts;
     try {
-      inferenceOpts = inferenceOptionsFromEnv(Deno.env.toObject());
-      driftOpts = liveOptionsFromEnv(Deno.env.toObject());
+      inferenceOpts = inferenceOptionsFromEnv(env);
+      driftOpts = liveOptionsFromEnv(env);
       // FMNIST_INFER_RUNTIME: auto (ONNX Runtime when it loads, else tfjs, logged) | onnx | tfjs
-      runtime = await inferRuntimeFromEnv(Deno.env.toObject(), log);
+      runtime = await inferRuntimeFromEnv(env, log);
     } catch (err) {
       log.error("bad inference settings", { error: err });
       return 2;
@@ -142,10 +138,18 @@ export async function main(): Promise<number> {
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     decoder?.close();
     await inference?.close();
-    await ctx.close();
   }
 }
 
-if (import.meta.main) {
-  Deno.exit(await main());
-}
+export const command = defineCommand({
+  name: "serve",
+  summary: "Serve the HTTP API on PORT (settings from the environment: FMNIST_*, DATABASE_URL, " +
+    "S3_*, PORT, HOST) until SIGINT/SIGTERM, then finish in-flight requests and close.",
+  schema: z.object({}),
+  run: ({ settings, open, env }) => serve(settings(), open, env),
+});
+
+/** Run the service until a termination signal; resolves with the process exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -19,7 +19,7 @@ import {
 } from "../lib/inference/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger, type Logger } from "../lib/log/mod.ts";
-import { type Ctx, openContext } from "../lib/pipeline/mod.ts";
+import { type Ctx, openContext } from "../lib/workspace/mod.ts";
 import { type PredictionLogOptionsInput, PredictionLogWriter } from "../lib/predlog/mod.ts";
 import { createApp } from "./app.ts";
 import { type RunningServer, startServer } from "./server.ts";

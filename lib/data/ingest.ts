@@ -7,8 +7,9 @@
  * Files whose CAS object is already in the store (e.g. after `data:pull`) are read back and
  * verified from there instead of the source, so no source is needed in that case.
  */
-import type { Ctx } from "../pipeline/mod.ts";
-import { createProgress, runStep } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
+import { createProgress } from "../progress/mod.ts";
+import { runStep } from "../steps/mod.ts";
 import { contentKey, ObjectNotFoundError, sha256Hex } from "../storage/mod.ts";
 import { OFFICIAL_FILES, type OfficialFile } from "./checksums.ts";
 import { ChecksumMismatchError } from "./checksums.ts";

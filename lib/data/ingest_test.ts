@@ -7,7 +7,8 @@ import { test } from "node:test";
 import { join } from "node:path";
 import { parseSettings } from "../config/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { type Ctx, listStepRuns, openContext } from "../pipeline/mod.ts";
+import { type Ctx, openContext } from "../workspace/mod.ts";
+import { listStepRuns } from "../steps/mod.ts";
 import {
   ChecksumMismatchError,
   clearDatasetCache,

@@ -10,7 +10,7 @@ import { zodErrorText } from "../config/mod.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile } from "../config/mod.ts";
-import { canonicalJson, hashJson } from "../pipeline/mod.ts";
+import { canonicalJson, hashJson } from "../hashing/mod.ts";
 
 /** Format tag of manifest documents. */
 export const MANIFEST_FORMAT = "fmnist-dataset-manifest/1";

@@ -9,7 +9,7 @@
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { contentKey, ObjectNotFoundError, type ObjectStore, sha256Hex } from "../storage/mod.ts";
 import { ChecksumMismatchError } from "./checksums.ts";
 import { readIdx, writeIdx } from "./idx.ts";

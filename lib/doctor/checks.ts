@@ -10,7 +10,7 @@ import { OFFICIAL_FILES, resolveSource } from "../data/mod.ts";
 import { openStore } from "../storage/mod.ts";
 import { listModels } from "../registry/mod.ts";
 import { createInference } from "../inference/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 
 /** Outcome of one check. */
 export interface Check {

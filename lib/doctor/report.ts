@@ -1,7 +1,7 @@
 /** The doctor's report: run every check in order, and render the results for people or machines. */
 import type { Settings } from "../config/mod.ts";
 import { openDb } from "../db/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import {
   type Check,
   checkBackend,

@@ -4,7 +4,7 @@ import { parseSettings } from "../config/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { registerSeededModel } from "../inference/testing.ts";
 import { createLogger } from "../log/mod.ts";
-import { openContext } from "../pipeline/mod.ts";
+import { openContext } from "../workspace/mod.ts";
 import { listModelVersions } from "../registry/mod.ts";
 import {
   checkDeno,

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { mulberry32 } from "../features/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { detectDrift, type DetectOptionsInput, type DriftReport } from "./detect.ts";
 import { readCurrentBatch } from "./input.ts";
 import { pickImages } from "./outputs.ts";

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { type ImageSet, loadDataset, readIdx, readIdxGz } from "../data/mod.ts";
 import { ImageInputError, preprocessImage } from "../inference/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 
 /** Raised for an input that cannot be read (exit 2 in the CLI). */
 export class DriftSourceError extends Error {

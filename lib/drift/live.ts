@@ -32,7 +32,7 @@ import * as tf from "@tensorflow/tfjs";
 import client from "prom-client";
 import { z } from "zod";
 import type { Logger } from "../log/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { detectDrift, type DetectOptionsInput, type DriftReport } from "./detect.ts";
 import { type Profile, viewBatch } from "./profile.ts";
 import type { FromLiveWorker, ToLiveWorker } from "./live_worker.ts";

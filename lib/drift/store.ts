@@ -9,7 +9,7 @@ import { type ImageSet, loadDataset } from "../data/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { getSplit, mulberry32 } from "../features/mod.ts";
 import { loadModelArtifact, type Signature } from "../models/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { getModelVersion, type ModelVersion } from "../registry/mod.ts";
 import { getContent, putContent } from "../storage/mod.ts";
 import type { TrackingContext } from "../tracking/mod.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
-import { withStepCtx } from "../pipeline/testing.ts";
+import { withStepCtx } from "../steps/testing.ts";
 import { craftDataset } from "../validate/fixtures.ts";
 import {
   computeImageFeatures,

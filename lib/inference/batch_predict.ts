@@ -19,7 +19,7 @@ import { loadModelArtifact, OnnxSession } from "../models/mod.ts";
 import { getContent } from "../storage/mod.ts";
 import { versionOnnxBytes } from "./onnx_bytes.ts";
 import type { InferRuntime, RuntimeInfo } from "./runtime.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { getModelVersion } from "../registry/mod.ts";
 import { ImageInputError, preprocessImage, type PreprocessOptions } from "./image.ts";
 import { IMAGE_PIXELS } from "./instances.ts";

@@ -6,7 +6,7 @@ import { parseSettings } from "../config/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { applyTemperature } from "../evaluate/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { openContext } from "../pipeline/mod.ts";
+import { openContext } from "../workspace/mod.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
 import { createInference } from "./setup.ts";
 import { registerSeededModel } from "./testing.ts";

@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import { parseSettings } from "../config/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { type Ctx, openContext } from "../pipeline/mod.ts";
+import { type Ctx, openContext } from "../workspace/mod.ts";
 import { setAlias } from "../registry/mod.ts";
 import { InferenceUnavailableError, ModelLoadError } from "./errors.ts";
 import { IMAGE_PIXELS } from "./instances.ts";

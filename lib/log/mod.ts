@@ -4,7 +4,7 @@
  * The format follows {@link logFormat}: `FMNIST_LOG_FORMAT=json|pretty` forces one; by default
  * (`auto`) people at a terminal (stdout is a TTY) get pretty lines and everything else (pipes,
  * files, CI, log collectors) gets one JSON object per line. Lines go to stderr; stdout stays for
- * a command's results. Progress bars live in `lib/pipeline` (progress.ts).
+ * a command's results. Progress bars live in `lib/progress`.
  */
 import { pino } from "pino";
 import { prettyFactory } from "pino-pretty";

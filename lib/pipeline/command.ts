@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { ConfigError, parseSettings, type Settings } from "../config/mod.ts";
 import { type FlagSpec, parseCli, UsageError } from "./cli.ts";
-import { type ContextOptions, type Ctx, openContext } from "./context.ts";
+import { type ContextOptions, type Ctx, openContext } from "../workspace/mod.ts";
 
 /** A pipeline command. */
 export interface CommandSpec<S extends z.ZodType> {

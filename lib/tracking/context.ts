@@ -4,7 +4,7 @@ import type { Logger } from "../log/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
 
 /**
- * The parts of a pipeline `Ctx` (`lib/pipeline`) that tracking uses; any `Ctx` satisfies it.
+ * The parts of a workspace `Ctx` (`lib/workspace`) that tracking uses; any `Ctx` satisfies it.
  */
 export interface TrackingContext {
   db: Db;

@@ -13,7 +13,7 @@ import {
 } from "../evaluate/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { loadModelArtifact } from "../models/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { contentKey } from "../storage/mod.ts";
 
 /** Run the behavioural suite on artifact `sha256` with the test split of `datasetVersion`. */

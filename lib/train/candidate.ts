@@ -12,7 +12,9 @@ import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/m
 import { defaultSignature, saveModelArtifact } from "../models/mod.ts";
 import { modelInputShape } from "../models/mod.ts";
 import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
-import { type Ctx, type Json, runStep } from "../pipeline/mod.ts";
+import { type Ctx } from "../workspace/mod.ts";
+import { type Json } from "../hashing/mod.ts";
+import { runStep } from "../steps/mod.ts";
 import { withRun } from "../tracking/mod.ts";
 import { parseTrainConfig, type TrainConfigInput, trainModel } from "./loop.ts";
 import { clearCheckpoint } from "./checkpoint.ts";

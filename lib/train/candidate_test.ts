@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { parseSettings } from "../config/mod.ts";
 import { ingest, loadDataset } from "../data/mod.ts";
 import { featuresStep } from "../features/mod.ts";
-import { openContext } from "../pipeline/mod.ts";
+import { openContext } from "../workspace/mod.ts";
 import { getRun, listRuns, loadArtifact } from "../tracking/mod.ts";
 import { readArtifactManifest } from "../models/mod.ts";
 import { getAliases, getModelVersion, listEvents } from "../registry/mod.ts";

@@ -19,7 +19,7 @@ import { inputTensor, modelInputShape, setDropoutStep } from "../models/mod.ts";
 import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
 import { accuracy, logLoss } from "../evaluate/mod.ts";
 import { FusedAdam } from "../engine/mod.ts";
-import { createProgress } from "../pipeline/mod.ts";
+import { createProgress } from "../progress/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
 import { augmentSchema } from "./augment.ts";
 import { epochOrder, prepareBatch, shardRanges } from "./batch.ts";

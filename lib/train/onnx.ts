@@ -17,7 +17,7 @@ import {
   onnxGraphBytes,
   type OnnxMetadata,
 } from "../models/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { attachOnnx, getModelVersion, getOnnxFile, type OnnxFile } from "../registry/mod.ts";
 import { putContent } from "../storage/mod.ts";
 import { gitState } from "../tracking/mod.ts";

@@ -8,7 +8,7 @@
 import { loadDataset } from "../data/mod.ts";
 import { loadModelArtifact } from "../models/mod.ts";
 import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import {
   CHAMPION,
   getAliases,

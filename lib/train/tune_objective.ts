@@ -15,7 +15,7 @@ import { type Dataset, loadDataset } from "../data/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { getNormalization, getSplit } from "../features/mod.ts";
 import { buildModel } from "../models/mod.ts";
-import type { Ctx } from "../pipeline/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { trainModel } from "./loop.ts";
 import {
   type Objective,

@@ -9,7 +9,7 @@ import { parseSettings } from "../config/mod.ts";
 import { ingest, loadDataset } from "../data/mod.ts";
 import { featuresStep } from "../features/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { openContext } from "../pipeline/mod.ts";
+import { openContext } from "../workspace/mod.ts";
 import {
   CNN_OBJECTIVE,
   CNN_SPACE,

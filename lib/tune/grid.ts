@@ -11,6 +11,7 @@ import {
 } from "./space.ts";
 import type { z } from "zod";
 import type { gridSamplerSchema } from "./sampler.ts";
+import { TuneInputError } from "./errors.ts";
 
 /** Grid sampler configuration (defaults applied). */
 export type GridSamplerConfig = z.infer<typeof gridSamplerSchema>;
@@ -58,12 +59,14 @@ export function gridSampler(
   seed: number,
 ): FixedPointSampler {
   if (!space || Object.keys(space).length === 0) {
-    throw new Error(
+    throw new TuneInputError(
       "the grid sampler needs a declared search space; give the study a `space` (or pick another sampler)",
     );
   }
   for (const name of Object.keys(cfg.grid ?? {})) {
-    if (!(name in space)) throw new Error(`grid names "${name}", which is not in the search space`);
+    if (!(name in space)) {
+      throw new TuneInputError(`grid names "${name}", which is not in the search space`);
+    }
   }
   const names = Object.keys(space).sort();
   const axes = names.map((n) => axisValues(n, space[n], cfg));
@@ -103,7 +106,7 @@ export function gridSampler(
     size,
     point,
     sample: (name) => {
-      throw new Error(
+      throw new TuneInputError(
         `the grid sampler fixes every parameter up front, but "${name}" is not in the study's search space; declare it in the space`,
       );
     },

@@ -56,3 +56,4 @@ export { bestSoFar, correlationRatio, equalFrequencyBins, paramImportance } from
 export type { ImportanceOptions, ParamImportance } from "./importance.ts";
 export { createRng, hashKey } from "./rng.ts";
 export type { Rng } from "./rng.ts";
+export { TuneInputError } from "./errors.ts";

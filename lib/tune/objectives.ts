@@ -9,6 +9,7 @@ import type { SearchSpaceInput } from "./space.ts";
 import type { Objective } from "./study.ts";
 import { TrialPruned } from "./trial.ts";
 import type { Direction } from "./types.ts";
+import { TuneInputError } from "./errors.ts";
 
 /** A named objective. */
 export interface ObjectiveDef {
@@ -47,7 +48,7 @@ export function registerObjective(def: ObjectiveDef, opts: { replace?: boolean }
 export function getObjective(name: string): ObjectiveDef {
   const def = registry.get(name);
   if (!def) {
-    throw new Error(
+    throw new TuneInputError(
       `unknown objective "${name}"; registered: ${[...registry.keys()].sort().join(", ")}`,
     );
   }

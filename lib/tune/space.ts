@@ -5,6 +5,7 @@
  */
 import { zodErrorText } from "../config/mod.ts";
 import { z } from "zod";
+import { TuneInputError } from "./errors.ts";
 
 /** A categorical choice: JSON scalars only, so it round-trips through the database. */
 export const choiceSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -83,7 +84,7 @@ export function parseSearchSpace(input: unknown): SearchSpace {
   if (input && typeof input === "object" && !Array.isArray(input)) {
     const bad = Object.keys(input).filter((k) => !PARAM_NAME.test(k));
     if (bad.length) {
-      throw new Error(
+      throw new TuneInputError(
         `invalid search space: parameter names must be identifiers (letters, digits, _ . -), got ${
           bad.map((b) => JSON.stringify(b)).join(", ")
         }`,
@@ -93,7 +94,7 @@ export function parseSearchSpace(input: unknown): SearchSpace {
   const r = searchSpaceSchema.safeParse(input);
   if (!r.success) {
     const lines = zodErrorText(r.error);
-    throw new Error(`invalid search space:\n${lines}`);
+    throw new TuneInputError(`invalid search space:\n${lines}`);
   }
   return r.data;
 }

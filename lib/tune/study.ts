@@ -44,6 +44,7 @@ import { tpeSampler } from "./tpe.ts";
 import type { TuneTracker } from "./tracker.ts";
 import { Trial, TrialLost, TrialPruned } from "./trial.ts";
 import { type Direction, directionSchema, oriented, type TrialState } from "./types.ts";
+import { TuneInputError } from "./errors.ts";
 
 /** The function being optimised: returns the trial's final value. */
 export type Objective = (trial: Trial) => Promise<number> | number;
@@ -84,7 +85,7 @@ function parseStudyOptions(opts: StudyOptions) {
   const r = studyOptionsSchema.safeParse(opts);
   if (!r.success) {
     const lines = zodErrorText(r.error);
-    throw new Error(`invalid study options:\n${lines}`);
+    throw new TuneInputError(`invalid study options:\n${lines}`);
   }
   const space = opts.space === undefined ? null : parseSearchSpace(opts.space);
   return { ...r.data, space };

@@ -7,7 +7,8 @@
 import { z } from "zod";
 import type { Dataset } from "../data/mod.ts";
 import type { Queryable } from "../db/mod.ts";
-import { hashJson, type Json, runStep, type StepCtx } from "../pipeline/mod.ts";
+import { hashJson, type Json } from "../hashing/mod.ts";
+import { runStep, type StepCtx } from "../steps/mod.ts";
 import { parseSuiteConfig } from "./config.ts";
 import { ValidationFailedError } from "./errors.ts";
 import { datasetSuite } from "./expectations.ts";

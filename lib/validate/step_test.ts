@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Dataset } from "../data/mod.ts";
 import { forEachDb } from "../db/testing.ts";
-import { withStepCtx } from "../pipeline/testing.ts";
+import { withStepCtx } from "../steps/testing.ts";
 import { craftDataset, craftSet, uniquePixel } from "./fixtures.ts";
 import {
   listValidationRuns,

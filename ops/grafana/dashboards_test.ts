@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { parseSettings } from "../../lib/config/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
-import { openContext } from "../../lib/pipeline/mod.ts";
+import { openContext } from "../../lib/workspace/mod.ts";
 import { opsPath } from "../testing.ts";
 import { dashboardFiles, panelQueries } from "./dashboards.ts";
 

@@ -11,7 +11,7 @@ import { initEngine } from "../../lib/engine/mod.ts";
 import { createInference, type Inference } from "../../lib/inference/mod.ts";
 import { registerSeededModel } from "../../lib/inference/testing.ts";
 import { createLogger } from "../../lib/log/mod.ts";
-import { type Ctx, openContext } from "../../lib/pipeline/mod.ts";
+import { type Ctx, openContext } from "../../lib/workspace/mod.ts";
 import { createApp } from "../app.ts";
 import { type RunningServer, startServer } from "../server.ts";
 import { createDatasetApi } from "../services/lib_datasets.ts";

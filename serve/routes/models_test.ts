@@ -22,7 +22,7 @@ import { onnxMetadata } from "../../lib/models/mod.ts";
 import { garmentCutoutPng, garmentPhotoJpeg } from "../../lib/inference/photos_testing.ts";
 import { registerSeededModel } from "../../lib/inference/testing.ts";
 import { createLogger } from "../../lib/log/mod.ts";
-import { type Ctx, openContext } from "../../lib/pipeline/mod.ts";
+import { type Ctx, openContext } from "../../lib/workspace/mod.ts";
 import { setAlias } from "../../lib/registry/mod.ts";
 import { RECIPES, registerCandidate, trainCandidate } from "../../lib/train/mod.ts";
 import { createApp } from "../app.ts";

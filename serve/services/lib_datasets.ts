@@ -14,7 +14,7 @@ import {
   loadDataset,
   type Manifest,
 } from "../../lib/data/mod.ts";
-import type { Ctx } from "../../lib/pipeline/mod.ts";
+import type { Ctx } from "../../lib/workspace/mod.ts";
 import { ObjectNotFoundError } from "../../lib/storage/mod.ts";
 import { getFeatureSet, loadClassStats } from "../../lib/features/mod.ts";
 import {

@@ -1,4 +1,4 @@
-/** Test helpers of the pipeline stage (not exported from `mod.ts`: keeps tests out of prod code). */
+/** Test helpers of the step runner (not exported from `mod.ts`: keeps tests out of prod code). */
 import { join } from "node:path";
 import type { Db } from "../db/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";

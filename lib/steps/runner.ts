@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
-import { hashJson, type Json } from "./canonical.ts";
+import { hashJson, type Json } from "../hashing/mod.ts";
 
 /** What a step needs from the context (a full `Ctx` satisfies it). */
 export interface StepCtx {
