@@ -58,36 +58,46 @@ forEachDb(
   },
 );
 
-forEachDb(
-  "embedded engine: the data DAG runs on real data; a rerun reuses every cached step",
-  async (db) => {
-    await withCtx(db, async (ctx) => {
-      const engine = new EmbeddedEngine(ctx, { attempts: 1, backoffMs: 0 });
-      const first = await engine.submit(DAGS.data, parseDagParams({}), {
-        trigger: "backfill",
-        triggeredBy: "test",
-        logicalDate: "2026-11-01",
+// Ingest, validation and features of all 70,000 images (~20-30 s per engine on a loaded
+// machine): a slow test, run by `deno task test:slow` (FMNIST_SLOW_TESTS=1).
+if (Deno.env.get("FMNIST_SLOW_TESTS") === "1") {
+  forEachDb(
+    "embedded engine: the data DAG runs on real data; a rerun reuses every cached step",
+    async (db) => {
+      await withCtx(db, async (ctx) => {
+        const engine = new EmbeddedEngine(ctx, { attempts: 1, backoffMs: 0 });
+        const first = await engine.submit(DAGS.data, parseDagParams({}), {
+          trigger: "backfill",
+          triggeredBy: "test",
+          logicalDate: "2026-11-01",
+        });
+        const run = await getRun(ctx.db, first);
+        assert.equal(run.status, "completed");
+        assert.equal(run.logicalDate, "2026-11-01");
+        assert.deepEqual(run.steps.map((s) => [s.step, s.status, s.cached, s.attempts]), [
+          ["ingest", "completed", false, 1],
+          ["validate", "completed", false, 1],
+          ["features", "completed", false, 1],
+        ]);
+        assert.match(
+          String((run.steps[0].result as { version: string }).version),
+          /^[0-9a-f]{64}$/,
+        );
+        const second = await getRun(
+          ctx.db,
+          await engine.submit(DAGS.data, parseDagParams({}), {
+            trigger: "manual",
+            triggeredBy: "t",
+          }),
+        );
+        assert.equal(second.status, "completed");
+        assert.deepEqual(second.steps.map((s) => s.cached), [true, true, true]);
+        const version = (r: unknown) => (r as { version: string }).version;
+        assert.equal(version(second.steps[0].result), version(run.steps[0].result));
       });
-      const run = await getRun(ctx.db, first);
-      assert.equal(run.status, "completed");
-      assert.equal(run.logicalDate, "2026-11-01");
-      assert.deepEqual(run.steps.map((s) => [s.step, s.status, s.cached, s.attempts]), [
-        ["ingest", "completed", false, 1],
-        ["validate", "completed", false, 1],
-        ["features", "completed", false, 1],
-      ]);
-      assert.match(String((run.steps[0].result as { version: string }).version), /^[0-9a-f]{64}$/);
-      const second = await getRun(
-        ctx.db,
-        await engine.submit(DAGS.data, parseDagParams({}), { trigger: "manual", triggeredBy: "t" }),
-      );
-      assert.equal(second.status, "completed");
-      assert.deepEqual(second.steps.map((s) => s.cached), [true, true, true]);
-      const version = (r: unknown) => (r as { version: string }).version;
-      assert.equal(version(second.steps[0].result), version(run.steps[0].result));
-    });
-  },
-);
+    },
+  );
+}
 
 test("automation settings: defaults, overrides, and every invalid variable named", () => {
   const d = automationSettings({});
