@@ -14,6 +14,7 @@ import { datasetRoutes, DATASETS_BASE } from "./routes/datasets.ts";
 import { type ApiInfo, mountDocs } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { RUNS_BASE, runsRoutes } from "./routes/runs.ts";
+import { dagRunRoutes } from "./routes/dag_runs.ts";
 import type { TrackingContext } from "../lib/tracking/mod.ts";
 import type { DatasetApi } from "./services/datasets.ts";
 import type { Inference } from "../lib/inference/mod.ts";
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route("/", healthRoutes());
   app.route(DATASETS_BASE, datasetRoutes(deps.datasets, { basePath: DATASETS_BASE }));
   if (deps.tracking) app.route(RUNS_BASE, runsRoutes(deps.tracking));
+  if (deps.tracking) app.route("/", dagRunRoutes(deps.tracking.db));
   if (deps.inference) {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
