@@ -14,6 +14,9 @@ import { datasetRoutes, DATASETS_BASE } from "./routes/datasets.ts";
 import { type ApiInfo, mountDocs } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { RUNS_BASE, runsRoutes } from "./routes/runs.ts";
+import { dagRunRoutes } from "./routes/dag_runs.ts";
+import { queueBoardRoutes, QUEUES_BASE } from "./routes/queues.ts";
+import type { Queue } from "bullmq";
 import type { TrackingContext } from "../lib/tracking/mod.ts";
 import type { DatasetApi } from "./services/datasets.ts";
 import type { Inference } from "../lib/inference/mod.ts";
@@ -55,6 +58,8 @@ export interface AppDeps {
   explain?: ExplainService;
   /** API key of `/v1/admin/*` (`FMNIST_ADMIN_KEY`); unset → admin routes answer 503. */
   adminKey?: string;
+  /** The automation's BullMQ queues: bull-board at `/admin/queues` (admin key). */
+  queues?: Queue[];
   /**
    * API key of `POST /v1/feedback` (`FMNIST_FEEDBACK_KEY`); the admin key works too; neither →
    * feedback answers 503.
@@ -85,6 +90,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route("/", healthRoutes());
   app.route(DATASETS_BASE, datasetRoutes(deps.datasets, { basePath: DATASETS_BASE }));
   if (deps.tracking) app.route(RUNS_BASE, runsRoutes(deps.tracking));
+  if (deps.tracking) app.route("/", dagRunRoutes(deps.tracking.db));
+  if (deps.queues?.length) app.route(QUEUES_BASE, queueBoardRoutes(deps.queues, deps.adminKey));
   if (deps.inference) {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));

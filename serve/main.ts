@@ -10,6 +10,8 @@ import type { Settings } from "../lib/config/mod.ts";
 import { createLogger, type Logger } from "../lib/log/mod.ts";
 import type { Ctx } from "../lib/workspace/mod.ts";
 import { createApp } from "./app.ts";
+import { Queue } from "bullmq";
+import { automationSettings, queueNames, redisConnection } from "../lib/automation/mod.ts";
 import { startServer } from "./server.ts";
 import { createDatasetApi } from "./services/lib_datasets.ts";
 import { initEngine } from "../lib/engine/mod.ts";
@@ -49,16 +51,24 @@ async function serve(
   let decoder: ImageDecodePool | undefined;
   let monitor: AbDecisionMonitor | undefined;
   let drift: DriftMonitor | undefined;
+  let queues: Queue[] = [];
   try {
-    let inferenceOpts, runtime, driftOpts;
+    let inferenceOpts, runtime, driftOpts, automation;
     try {
       inferenceOpts = inferenceOptionsFromEnv(env);
       driftOpts = liveOptionsFromEnv(env);
+      automation = automationSettings(env);
       // FMNIST_INFER_RUNTIME: auto (ONNX Runtime when it loads, else tfjs, logged) | onnx | tfjs
       runtime = await inferRuntimeFromEnv(env, log);
     } catch (err) {
       log.error("bad inference settings", { error: err });
       return 2;
+    }
+    // The automation's queues in bull-board (/admin/queues) when the job engine is BullMQ.
+    if (automation.engine === "bullmq" && settings.redisUrl) {
+      const connection = redisConnection(settings.redisUrl);
+      const names = queueNames(automation.queue);
+      queues = [names.steps, names.schedules].map((n) => new Queue(n, { connection }));
     }
     await initEngine(settings);
     // Prediction logs: batched DB writes, spooled under <state>/spool/ while the DB is down; a
@@ -107,6 +117,7 @@ async function serve(
       adminKey: settings.adminKey,
       feedbackKey: settings.feedbackKey,
       drift,
+      queues,
     });
     let server;
     try {
@@ -138,6 +149,7 @@ async function serve(
     await logs?.close(); // flush buffered prediction logs (to the DB, or the spool)
     decoder?.close();
     await inference?.close();
+    await Promise.all(queues.map((q) => q.close()));
   }
 }
 
