@@ -20,6 +20,7 @@ import type { Inference } from "../lib/inference/mod.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
 import { modelRoutes, type ModelRoutesOptions, MODELS_BASE } from "./routes/models.ts";
 import { explainRoutes } from "./routes/explain.ts";
+import { cardRoutes } from "./routes/cards.ts";
 import { ExplainService } from "../lib/explain/mod.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { ADMIN_BASE, adminRoutes } from "./routes/admin.ts";
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
     app.route(MODELS_BASE, driftRoutes(deps.inference.ctx, deps.drift));
+    app.route(MODELS_BASE, cardRoutes(deps.inference.ctx));
     app.route(
       MODELS_BASE,
       explainRoutes(
