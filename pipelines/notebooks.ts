@@ -26,6 +26,22 @@ import {
 
 const NOTEBOOKS_DIR = join(REPO_ROOT, "notebooks");
 
+const USAGE = `usage: deno task notebooks [run|check|clear|jupyter] [flags]
+
+  run (default)   type-check and execute every notebook headlessly; executed copies, HTML and
+                  index.json under <state>/notebooks/
+  check           hygiene (committed without outputs) and type-check only
+  clear           clear outputs of the committed notebooks in place
+  jupyter         Jupyter Notebook with the project's Deno kernel (= deno task jupyter);
+                  arguments after -- go to Jupyter
+
+  --only NAME        only this notebook (file name or stem; repeatable)
+  --small            small settings (FMNIST_NB_SMALL=1: fewer images and epochs, as in CI)
+  --no-html          do not export HTML
+  --no-typecheck     skip the type-check before running
+  --cell-timeout S   seconds one cell may run (default 300)
+  -h, --help         show this help`;
+
 const flagsSchema = z.object({
   command: z.enum(["run", "check", "clear", "jupyter"]),
   only: z.array(z.string().min(1)),
@@ -86,6 +102,11 @@ async function jupyter(stateDir: string, extra: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const log = createLogger({ stage: "notebooks" });
   const dashDash = argv.indexOf("--");
+  const own = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
+  if (own.includes("-h") || own.includes("--help")) {
+    console.log(USAGE);
+    return 0;
+  }
   const { flags, rest } = parseFlags(dashDash >= 0 ? argv.slice(0, dashDash) : argv);
   const passthrough = dashDash >= 0 ? argv.slice(dashDash + 1) : rest;
   const settings = loadSettings();
