@@ -187,7 +187,10 @@ export async function buildBook(opts: BookOptions): Promise<BookResult> {
   await Deno.mkdir(join(src, "_static"), { recursive: true });
   await Deno.copyFile(plotlyJsPath(), join(src, "_static", "plotly.min.js"));
   await Deno.writeTextFile(join(src, "_static", "book.css"), BOOK_CSS);
-  await Deno.copyFile(join(swaggerUiPath(), "favicon-32x32.png"), join(src, "_static", "favicon.png"));
+  await Deno.copyFile(
+    join(swaggerUiPath(), "favicon-32x32.png"),
+    join(src, "_static", "favicon.png"),
+  );
   await Deno.writeTextFile(join(src, "conf.py"), sphinxConf(title));
 
   const entries = [...index.notebooks].sort((a, b) => a.notebook.localeCompare(b.notebook));
@@ -233,7 +236,9 @@ page starts with the dataset version, the model version, the code commit and whe
 | | |
 | --- | --- |
 | dataset version | ${
-      opts.provenance.datasetVersion ? `\`${opts.provenance.datasetVersion.slice(0, 16)}\`` : "unknown"
+      opts.provenance.datasetVersion
+        ? `\`${opts.provenance.datasetVersion.slice(0, 16)}\``
+        : "unknown"
     } |
 | model version | ${md(opts.provenance.modelVersion ?? "none registered")} |
 | code commit | ${opts.provenance.commit ? `\`${opts.provenance.commit}\`` : "unknown"} |
@@ -251,7 +256,8 @@ ${toc}`,
     src,
     opts.outDir,
   ], src);
-  // Sphinx leaves the build info, not a page; the doctrees stay in the scratch dir.
+  // Not pages: Sphinx's build info, and the theme's Jinja macros copied with its static files.
   await Deno.remove(join(opts.outDir, ".buildinfo")).catch(() => {});
+  await Deno.remove(join(opts.outDir, "_static", "webpack-macros.html")).catch(() => {});
   return { outDir: opts.outDir, pages, seconds: (performance.now() - started) / 1000 };
 }
