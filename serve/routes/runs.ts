@@ -19,6 +19,7 @@ import {
   getMetricHistory,
   getRun,
   listRuns,
+  loadArtifact,
   resolveRunId,
   RunNotFoundError,
   type TrackingContext,
@@ -36,6 +37,7 @@ import type { AppEnv } from "../env.ts";
 import { badRequest, ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import {
+  ArtifactParamsSchema,
   type AuditEvent,
   BestQuerySchema,
   BestRunSchema,
@@ -120,6 +122,24 @@ const eventsRoute = createRoute({
   responses: { 200: json(EventListSchema, "Events, oldest first"), ...errors },
 });
 
+const artifactRoute = createRoute({
+  method: "get",
+  path: "/runs/{id}/artifacts/{name}",
+  tags: ["runs"],
+  summary: "One artifact of a run, with its logged content type (reports open in place)",
+  request: { params: ArtifactParamsSchema },
+  responses: {
+    200: { description: "The artifact's bytes", content: { "*/*": { schema: z.string() } } },
+    ...errors,
+  },
+});
+
+/** `KEY` or `KEY=VALUE` of the `tag` query parameter as a run filter. */
+function tagFilter(tag: string): { key: string; value?: string } {
+  const eq = tag.indexOf("=");
+  return eq < 0 ? { key: tag } : { key: tag.slice(0, eq), value: tag.slice(eq + 1) };
+}
+
 /** Map the library's typed errors to HTTP errors; anything else propagates (500). */
 function toHttp(err: unknown): unknown {
   if (err instanceof RunNotFoundError || err instanceof RegistryNotFoundError) {
@@ -163,7 +183,14 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
     const limit = q.limit ?? RUNS_DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
     const runs = await mapped(() =>
-      listRuns(ctx, { experiment: q.experiment, status: q.status, limit, offset })
+      listRuns(ctx, {
+        experiment: q.experiment,
+        status: q.status,
+        parentId: q.parent,
+        tag: q.tag === undefined ? undefined : tagFilter(q.tag),
+        limit,
+        offset,
+      })
     );
     return c.json({ runs, limit, offset }, 200);
   });
@@ -177,6 +204,27 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
     return c.json(await mapped(() => getRun(ctx, id)), 200);
+  });
+
+  app.openapi(artifactRoute, async (c) => {
+    const { id, name } = c.req.valid("param");
+    const run = await mapped(() => getRun(ctx, id));
+    const artifact = run.artifacts.find((a) => a.name === name);
+    if (!artifact) {
+      throw notFound(
+        `run ${run.id} has no artifact ${JSON.stringify(name)}; it logged: ${
+          run.artifacts.map((a) => a.name).join(", ") || "no artifacts"
+        }`,
+      );
+    }
+    const bytes = await mapped(() => loadArtifact(ctx, run.id, name));
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": artifact.contentType,
+      etag: `"${artifact.sha256}"`,
+      // Reports open in place, but in an opaque origin: their scripts cannot call the API.
+      "content-security-policy": "sandbox allow-scripts",
+      "x-content-type-options": "nosniff",
+    });
   });
 
   app.openapi(metricRoute, async (c) => {
