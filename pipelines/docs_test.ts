@@ -149,7 +149,8 @@ test("deno task docs builds the site at small settings; every page reads cleanly
       let figures = 0, diagrams = 0;
       for (const p of pages) {
         current = p;
-        await page.goto(`${server.url}/${p}`, { waitUntil: "load" });
+        // networkidle: nothing of this page is still loading when the next one is opened.
+        await page.goto(`${server.url}/${p}`, { waitUntil: "networkidle" });
         figures += await assertFiguresDrawn(page, p);
         const svgs = await page.locator('img[src$=".svg"]').evaluateAll((imgs) =>
           imgs.map((i) => [(i as HTMLImageElement).src, (i as HTMLImageElement).naturalWidth])
@@ -167,8 +168,15 @@ test("deno task docs builds the site at small settings; every page reads cleanly
       current = "search";
       await page.goto(`${server.url}/index.html`, { waitUntil: "load" });
       await page.locator("label.md-search__icon, .md-search__input").first().click();
-      await page.locator(".md-search__input").fill("drift");
-      await page.waitForSelector(".md-search-result__item", { timeout: 30_000 });
+      // The search index is built in a web worker; a query typed before it is ready is retyped.
+      let found = false;
+      for (let i = 0; i < 18 && !found; i++) {
+        await page.locator(".md-search__input").fill("");
+        await page.locator(".md-search__input").fill("drift");
+        found = await page.waitForSelector(".md-search-result__item", { timeout: 5_000 })
+          .then(() => true, () => false);
+      }
+      assert.ok(found, "the site search answers");
       const hits = await page.locator(".md-search-result__link").evaluateAll((as) =>
         as.map((a) => (a as HTMLAnchorElement).getAttribute("href") ?? "")
       );

@@ -182,6 +182,7 @@ async function runsView(params) {
   );
   const compareButton = h("button", {
     id: "compare",
+    type: "button",
     on: {
       click: () => {
         const ids = [...document.querySelectorAll("input.pick:checked")].map((c) => c.value);
@@ -405,9 +406,7 @@ async function compareView(params) {
   }
   const cmp = await api(`/v1/runs/compare?ids=${ids.join(",")}`);
   const names = cmp.runs.map((r) => r.name || short(r.id));
-  const row = (v) => [v.key, ...cmp.runs.map((r) => fmt(v.values[r.id]))];
-  const differs = (v) =>
-    new Set(cmp.runs.map((r) => JSON.stringify(v.values[r.id] ?? null))).size > 1;
+  const row = (v) => [v.key, ...v.values.map(fmt)];
   const curves = h("div", { class: "charts", id: "overlay" });
   view.replaceChildren(
     h("h2", {}, `Compare ${cmp.runs.length} runs`),
@@ -418,7 +417,7 @@ async function compareView(params) {
     table(
       ["param", ...names],
       cmp.params.map(row),
-      (i) => ({ class: differs(cmp.params[i]) ? "diff" : "" }),
+      (i) => ({ class: cmp.params[i].differs ? "diff" : "" }),
     ),
     h("h3", {}, "Last metric values"),
     table(["metric", ...names], cmp.metrics.map(row)),

@@ -104,10 +104,14 @@ after(async () => {
 
 async function ready(page: Page, view: string): Promise<void> {
   await page.waitForFunction(
-    (v) => document.body.dataset.ready === "1" && document.body.dataset.view === v,
+    (v) =>
+      document.body.dataset.ready === "1" &&
+      (document.body.dataset.view === v || document.body.dataset.view === "error"),
     view,
     { timeout: 60_000 },
   );
+  const shown = await page.evaluate(() => document.body.dataset.view);
+  if (shown === "error") assert.fail(`${view}: ${await page.locator("#error").textContent()}`);
 }
 
 async function drawn(page: Page, selector: string): Promise<number> {
