@@ -24,6 +24,7 @@ import { httpMetrics } from "./middleware/http_metrics.ts";
 import type { ModelRoutesOptions } from "./batch_body.ts";
 import { modelRoutes, MODELS_BASE } from "./routes/models.ts";
 import { explainRoutes } from "./routes/explain.ts";
+import { cardRoutes } from "./routes/cards.ts";
 import { ExplainService } from "../lib/explain/mod.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { ADMIN_BASE, adminRoutes } from "./routes/admin.ts";
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.route("/", opsRoutes(deps.inference));
     app.route(MODELS_BASE, modelRoutes(deps.inference, deps.models));
     app.route(MODELS_BASE, driftRoutes(deps.inference.ctx, deps.drift));
+    app.route(MODELS_BASE, cardRoutes(deps.inference.ctx));
     app.route(
       MODELS_BASE,
       explainRoutes(

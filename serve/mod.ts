@@ -24,3 +24,4 @@ export type { DatasetApiOptions } from "./services/lib_datasets.ts";
 export type { ClassStats, DatasetApi, VersionList } from "./services/datasets.ts";
 export { decodeGrayPng, encodeGrayPng, upscaleNearest } from "./png.ts";
 export type { GrayImage } from "./png.ts";
+export { openApiDocument } from "./openapi_doc.ts";

@@ -8,27 +8,42 @@ const optionalString = z.string().trim().min(1).optional();
 
 /** Schema of every environment variable the workspace reads. */
 export const envSchema = z.object({
+  /** Directory everything a run writes goes under (object store, PGlite data, logs, spool); delete it to reset the workspace. */
   FMNIST_STATE_DIR: z.string().trim().min(1).default(".fmnist"),
+  /** Where ingest finds the four IDX `.gz` files (directory or URL); default: the Debian dataset, then the official URLs. */
   FMNIST_SOURCE: optionalString,
+  /** Postgres metadata database; unset → embedded PGlite under the state directory (single process). */
   DATABASE_URL: z
     .string()
     .trim()
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
+  /** S3/MinIO endpoint of the object store; unset → the local file system under the state directory. */
   S3_ENDPOINT: z.url().optional(),
+  /** Access key of `S3_ENDPOINT` (required with it). */
   S3_ACCESS_KEY: optionalString,
+  /** Secret key of `S3_ENDPOINT` (required with it). */
   S3_SECRET_KEY: optionalString,
+  /** Bucket of the object store on `S3_ENDPOINT`. */
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
     .default("fmnist"),
+  /** Region of `S3_ENDPOINT`. */
   S3_REGION: z.string().default("us-east-1"),
+  /** Remote of `deno task data:push|pull|status` (a directory or `s3://bucket/prefix`). */
   FMNIST_REMOTE: optionalString,
+  /** S3 endpoint of an `s3://` remote when it differs from the workspace store's. */
   FMNIST_REMOTE_S3_ENDPOINT: z.url().optional(),
+  /** Access key of `FMNIST_REMOTE_S3_ENDPOINT`. */
   FMNIST_REMOTE_S3_ACCESS_KEY: optionalString,
+  /** Secret key of `FMNIST_REMOTE_S3_ENDPOINT`. */
   FMNIST_REMOTE_S3_SECRET_KEY: optionalString,
+  /** Region of `FMNIST_REMOTE_S3_ENDPOINT`. */
   FMNIST_REMOTE_S3_REGION: z.string().default("us-east-1"),
+  /** Redis holding the prediction cache shared by the service replicas; unset → an in-process cache. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
+  /** Port `deno task serve` listens on. */
   PORT: z.coerce.number().int().min(1).max(65535).default(8000),
   /** Interface `deno task serve` binds: loopback unless `0.0.0.0` (or another address) is chosen. */
   HOST: z
@@ -36,11 +51,15 @@ export const envSchema = z.object({
     .trim()
     .regex(/^[0-9A-Za-z.:-]{1,253}$/, "must be an IP address or host name, e.g. 0.0.0.0")
     .default("127.0.0.1"),
+  /** Lowest level of log lines written. */
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Log lines: `json`, `pretty` (pino-pretty), or `auto` = pretty when stdout is a terminal. */
   FMNIST_LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
+  /** tfjs backend of training and inference; `auto` picks the fastest that loads. */
   FMNIST_BACKEND: z.enum(["auto", "tensorflow", "native", "wasm", "cpu", "webgpu"]).default("auto"),
+  /** Compute threads of the backend; 0 = one per core. */
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  /** Seed of every random choice (splits, initialisation, bootstrap). */
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
   /** API key of the service's admin routes; unset → admin routes answer 503. */
   FMNIST_ADMIN_KEY: z.string().trim().min(16, "use at least 16 characters").max(512).optional(),

@@ -8,6 +8,12 @@
  * or two side by side, filtered by class, correctness or disagreement; a click shows the image's
  * attribution overlay by the chosen method (`POST …/explain`). Its script is
  * `/demo/assets/analysis.js`.
+ *
+ * The experiments UI (the MLflow UI role): `GET /ui` — experiments and a run table filtered on
+ * params, metrics and tags; a run page with its curves (refreshed while it runs), params, lineage
+ * and artifacts opened in place; runs compared (overlaid curves, param diff); the registry
+ * (versions, aliases, audit log with gate evidence); tuning studies (history, importance,
+ * parallel coordinates). Same data as `/v1/runs` and `/v1/models`. Script: `/demo/assets/experiments.js`.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { plotlyJsPath } from "../../lib/report/mod.ts";
@@ -18,6 +24,8 @@ import { notFound } from "../errors.ts";
 const DEMO_PATH = "/demo";
 /** Path of the analysis page. */
 const ANALYSIS_PATH = "/analysis";
+/** Path of the experiments UI (runs, compare, registry, tuning studies). */
+const EXPERIMENTS_UI_PATH = "/ui";
 
 const FILES: Record<string, { url: () => URL | string; type: string }> = {
   "demo.js": {
@@ -26,6 +34,10 @@ const FILES: Record<string, { url: () => URL | string; type: string }> = {
   },
   "analysis.js": {
     url: () => new URL("../demo/analysis.js", import.meta.url),
+    type: "text/javascript; charset=utf-8",
+  },
+  "experiments.js": {
+    url: () => new URL("../demo/experiments.js", import.meta.url),
     type: "text/javascript; charset=utf-8",
   },
   "plotly.min.js": { url: () => plotlyJsPath(), type: "text/javascript; charset=utf-8" },
@@ -45,7 +57,13 @@ function read(name: string, url: URL | string): Promise<Uint8Array<ArrayBuffer>>
 
 /** Register `/demo`, `/analysis` and `/demo/assets/*` on `app`. */
 export function mountDemo(app: OpenAPIHono<AppEnv>): void {
-  for (const [path, file] of [[DEMO_PATH, "demo.html"], [ANALYSIS_PATH, "analysis.html"]]) {
+  for (
+    const [path, file] of [
+      [DEMO_PATH, "demo.html"],
+      [ANALYSIS_PATH, "analysis.html"],
+      [EXPERIMENTS_UI_PATH, "experiments.html"],
+    ]
+  ) {
     app.get(path, async (c) => {
       const html = await read(file, new URL(`../demo/${file}`, import.meta.url));
       return c.body(html, 200, {

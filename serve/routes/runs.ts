@@ -12,13 +12,14 @@
  * Every handler calls the `lib/tracking` / `lib/registry` query of the same name; unknown runs
  * and models answer 404, bad input 400, both in the service's uniform error shape.
  */
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   bestRun,
   compareRuns,
   getMetricHistory,
   getRun,
   listRuns,
+  loadArtifact,
   resolveRunId,
   type TrackingContext,
 } from "../../lib/tracking/mod.ts";
@@ -33,6 +34,7 @@ import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { json } from "../schemas/common.ts";
 import {
+  ArtifactParamsSchema,
   type AuditEvent,
   BestQuerySchema,
   BestRunSchema,
@@ -113,6 +115,24 @@ const eventsRoute = createRoute({
   responses: { 200: json(EventListSchema, "Events, oldest first"), ...errors },
 });
 
+const artifactRoute = createRoute({
+  method: "get",
+  path: "/runs/{id}/artifacts/{name}",
+  tags: ["runs"],
+  summary: "One artifact of a run, with its logged content type (reports open in place)",
+  request: { params: ArtifactParamsSchema },
+  responses: {
+    200: { description: "The artifact's bytes", content: { "*/*": { schema: z.string() } } },
+    ...errors,
+  },
+});
+
+/** `KEY` or `KEY=VALUE` of the `tag` query parameter as a run filter. */
+function tagFilter(tag: string): { key: string; value?: string } {
+  const eq = tag.indexOf("=");
+  return eq < 0 ? { key: tag } : { key: tag.slice(0, eq), value: tag.slice(eq + 1) };
+}
+
 /** An audit event with the gate decision it recorded (null for other kinds). */
 function withGateDecision(e: RegistryEvent): AuditEvent {
   if (e.kind !== "gate" || e.details === null || typeof e.details !== "object") {
@@ -136,7 +156,14 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
     const q = c.req.valid("query");
     const limit = q.limit ?? RUNS_DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
-    const runs = await listRuns(ctx, { experiment: q.experiment, status: q.status, limit, offset });
+    const runs = await listRuns(ctx, {
+      experiment: q.experiment,
+      status: q.status,
+      parentId: q.parent,
+      tag: q.tag === undefined ? undefined : tagFilter(q.tag),
+      limit,
+      offset,
+    });
     return c.json({ runs, limit, offset }, 200);
   });
 
@@ -149,6 +176,27 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
     return c.json(await getRun(ctx, id), 200);
+  });
+
+  app.openapi(artifactRoute, async (c) => {
+    const { id, name } = c.req.valid("param");
+    const run = await getRun(ctx, id);
+    const artifact = run.artifacts.find((a) => a.name === name);
+    if (!artifact) {
+      throw notFound(
+        `run ${run.id} has no artifact ${JSON.stringify(name)}; it logged: ${
+          run.artifacts.map((a) => a.name).join(", ") || "no artifacts"
+        }`,
+      );
+    }
+    const bytes = await loadArtifact(ctx, run.id, name);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": artifact.contentType,
+      etag: `"${artifact.sha256}"`,
+      // Reports open in place, but in an opaque origin: their scripts cannot call the API.
+      "content-security-policy": "sandbox allow-scripts",
+      "x-content-type-options": "nosniff",
+    });
   });
 
   app.openapi(metricRoute, async (c) => {

@@ -75,6 +75,28 @@ export const RunsQuerySchema = z.object({
   limit: intQuery("limit", 1, RUNS_MAX_LIMIT, `page size (default ${RUNS_DEFAULT_LIMIT})`)
     .optional(),
   offset: intQuery("offset", 0, 1_000_000_000, "runs to skip (default 0)").optional(),
+  parent: z.string().regex(RUN_ID_RE, "must be a run id").optional().openapi({
+    param: { name: "parent", in: "query" },
+    description: "only children of this run (e.g. the trials of a tuning study's run)",
+  }),
+  tag: z.string().trim().regex(
+    /^[A-Za-z0-9_.\-/: ]{1,250}(=.{0,500})?$/,
+    "use KEY or KEY=VALUE",
+  ).optional().openapi({
+    param: { name: "tag", in: "query" },
+    description: "only runs carrying this tag (`KEY`), or with this value (`KEY=VALUE`)",
+    example: "tune.role=study",
+  }),
+});
+
+/** `{id}/artifacts/{name}` path parameters. */
+export const ArtifactParamsSchema = z.object({
+  id: runIdParam,
+  name: z.string().min(1).max(500).openapi({
+    param: { name: "name", in: "path" },
+    description: "artifact name as logged (URL-encode `/` as `%2F`)",
+    example: "evaluation.html",
+  }),
 });
 
 /** Query of `GET /v1/runs/compare`: `ids=a,b,c`. */
