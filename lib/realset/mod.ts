@@ -27,3 +27,18 @@ export {
   svgSha256,
 } from "./assemble.ts";
 export type { AssembleOptions, AssembleResult } from "./assemble.ts";
+export { labelFromFileName, parseLabel, readLabelledImages, RealInputError } from "./images.ts";
+export type { LabelledImages } from "./images.ts";
+export {
+  clusterAccuracy,
+  realReportHtml,
+  realReportSections,
+  softmaxRows,
+  validateReal,
+} from "./validate.ts";
+export type {
+  FailureEntry,
+  RealValidationReport,
+  ValidateRealOptions,
+  ValidateRealResult,
+} from "./validate.ts";
