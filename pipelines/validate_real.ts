@@ -13,6 +13,7 @@ import { ModelRefSchema, RegistryInputError, RegistryNotFoundError } from "../li
 
 const USAGE = `usage: deno task validate:real --images DIR [--labels FILE.csv] [--model NAME@REF]
                               [--out DIR] [--failures N] [--resamples N] [--seed N]
+                              [--fit N] [--centre box|mass] [--fill auto|off]
                               [--no-drift] [--reference N] [--json] [--state-dir DIR]
 
 Preprocess every PNG/JPEG of DIR exactly as the service does, predict with a registered model
@@ -29,6 +30,10 @@ integrated-gradients overlay) and drift against the version's training reference
   --failures N       failures in the gallery (default 24)
   --resamples N      bootstrap resamples (default 1000)
   --seed N           seed of the bootstrap and drift tests (default 0)
+  --fit N            preprocessing: longer side of the object in the frame (default 28)
+  --centre C         preprocessing: box (default) or mass
+  --fill F           preprocessing: auto (default: fill line drawings) or off
+                     (--fit 20 --centre mass --fill off is the MNIST-style preprocessing)
   --no-drift         skip the drift statistics
   --reference N      most reference images when the drift profile is first computed (10000)
   --json             print the report summary as JSON (machines)
@@ -46,6 +51,9 @@ const flagsSchema = z.object({
   failures: int("--failures"),
   resamples: int("--resamples").refine((v) => v === undefined || v >= 10, "--resamples ≥ 10"),
   seed: int("--seed"),
+  fit: int("--fit").refine((v) => v === undefined || (v >= 1 && v <= 28), "--fit in 1..28"),
+  centre: z.enum(["box", "mass"]).optional(),
+  fill: z.enum(["auto", "off"]).optional(),
   "no-drift": z.boolean().optional(),
   reference: int("--reference").refine((v) => v === undefined || v >= 100, "--reference ≥ 100"),
   json: z.boolean().optional(),
@@ -70,6 +78,9 @@ export function main(
         failures: { type: "string" },
         resamples: { type: "string" },
         seed: { type: "string" },
+        fit: { type: "string" },
+        centre: { type: "string" },
+        fill: { type: "string" },
         "no-drift": { type: "boolean" },
         reference: { type: "string" },
         json: { type: "boolean" },
@@ -96,6 +107,7 @@ export function main(
             failures: f.failures,
             resamples: f.resamples,
             seed: f.seed,
+            preprocess: { fit: f.fit, centre: f.centre, fill: f.fill },
             noDrift: f["no-drift"],
             maxReference: f.reference,
           });

@@ -2,12 +2,17 @@
  * A labelled folder of real images for validation: the PNG/JPEG files of a folder, labels from a
  * CSV (`file,label[,group,package,…]`; a label is a class id 0..9 or a class name) or, without
  * one, from the file name (`3_…`, `dress-…`, `ankle-boot_…`), each image preprocessed exactly as
- * the service preprocesses an uploaded image (`preprocessImage`).
+ * the service preprocesses an uploaded image (`preprocessImage`, default options unless given).
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { LABEL_NAMES } from "../data/mod.ts";
-import { ImageInputError, preprocessImage, type PreprocessInfo } from "../inference/mod.ts";
+import {
+  ImageInputError,
+  preprocessImage,
+  type PreprocessInfo,
+  type PreprocessOptions,
+} from "../inference/mod.ts";
 
 /** Raised for a folder or label file that cannot be used (exit 2 in the CLI). */
 export class RealInputError extends Error {
@@ -109,6 +114,7 @@ async function readLabelCsv(path: string): Promise<Map<string, LabelRow>> {
 export async function readLabelledImages(
   dir: string,
   labelsCsv?: string,
+  preprocess: PreprocessOptions = {},
 ): Promise<LabelledImages> {
   const names: string[] = [];
   try {
@@ -144,7 +150,7 @@ export async function readLabelledImages(
       continue;
     }
     try {
-      const p = preprocessImage(await Deno.readFile(join(dir, name)));
+      const p = preprocessImage(await Deno.readFile(join(dir, name)), preprocess);
       px.push(p.pixels);
       info.push(p.info);
     } catch (err) {

@@ -29,6 +29,7 @@ import {
   type SliceReport,
 } from "../evaluate/mod.ts";
 import { explain, overlayPng, PIXELS, Scorer } from "../explain/mod.ts";
+import type { PreprocessOptions } from "../inference/mod.ts";
 import type { Ctx } from "../pipeline/mod.ts";
 import { escapeHtml, heatmap, renderHtmlPage, type ReportSection } from "../report/mod.ts";
 import { perClassChart, reliabilityChart } from "../train/mod.ts";
@@ -51,6 +52,8 @@ export interface ValidateRealOptions {
   failures?: number;
   /** Skip the drift statistics. */
   noDrift?: boolean;
+  /** Preprocessing options (default: the service's). */
+  preprocess?: PreprocessOptions;
   /** Most reference images when the version's drift profile must be computed (10,000). */
   maxReference?: number;
 }
@@ -74,6 +77,8 @@ export interface RealValidationReport {
   imagesDir: string;
   labels: readonly string[];
   temperature: number;
+  /** Preprocessing options used (empty: the service's defaults). */
+  preprocess: PreprocessOptions;
   count: number;
   groups: number;
   skipped: LabelledImages["skipped"];
@@ -177,7 +182,7 @@ export function clusterAccuracy(
 
 /** Validate a version on a folder of real images; see the module doc. */
 export async function validateReal(ctx: Ctx, o: ValidateRealOptions): Promise<ValidateRealResult> {
-  const set = await readLabelledImages(o.imagesDir, o.labelsCsv);
+  const set = await readLabelledImages(o.imagesDir, o.labelsCsv, o.preprocess);
   const m = await loadDriftModel(ctx, o.model, o.ref);
   try {
     const classes = m.signature.labels.length;
@@ -264,6 +269,7 @@ export async function validateReal(ctx: Ctx, o: ValidateRealOptions): Promise<Va
       imagesDir: o.imagesDir,
       labels: m.signature.labels,
       temperature: t,
+      preprocess: o.preprocess ?? {},
       count: n,
       groups: cluster.groups,
       skipped: set.skipped,
