@@ -21,6 +21,7 @@ import { versionOnnxBytes } from "./onnx_bytes.ts";
 import type { InferRuntime, RuntimeInfo } from "./runtime.ts";
 import type { Ctx } from "../workspace/mod.ts";
 import { getModelVersion } from "../registry/mod.ts";
+import { applyTemperature } from "../evaluate/mod.ts";
 import { ImageInputError, preprocessImage, type PreprocessOptions } from "./image.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
 
@@ -280,12 +281,15 @@ export async function predictBatch(
       const batch = await source.read(from, to);
       const count = to - from;
       const x = batch.pixels.map((v) => v * a + b);
-      const probs = session ? await session.run(x, count) : tf.tidy(() => {
+      const raw = session ? await session.run(x, count) : tf.tidy(() => {
         const out = model.predict(
           tf.tensor(x, [count, ...manifest.signature.inputShape]),
         ) as tf.Tensor;
         return out.dataSync() as Float32Array;
       });
+      // The served probabilities: softmax(log p / T) with the signature's temperature.
+      const t = manifest.signature.temperature;
+      const probs = t === undefined || t === 1 ? raw : applyTemperature(raw, classes, t);
       const cols: Record<string, (number | string | null)[]> = {
         id: batch.ids,
         true_label: batch.labels,

@@ -18,6 +18,7 @@ export const decodeJobSchema = z.object({
   options: z.object({
     fit: z.number().optional(),
     centre: z.enum(["mass", "box"]).optional(),
+    fill: z.enum(["auto", "off"]).optional(),
     maxPixels: z.number().optional(),
   }),
 });
@@ -142,8 +143,8 @@ export class ImageDecodePool implements ImageDecoder {
     this.#pending++;
     return new Promise<Float32Array>((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
-      const { fit, centre, maxPixels } = options;
-      slot.worker.postMessage({ id, bytes, options: { fit, centre, maxPixels } });
+      const { fit, centre, fill, maxPixels } = options;
+      slot.worker.postMessage({ id, bytes, options: { fit, centre, fill, maxPixels } });
     });
   }
 

@@ -14,12 +14,16 @@
  *    from the border (4 × its robust standard deviation).
  * 5. **Crop** to the bounding box of the object: pixels above the noise threshold, located on a
  *    box-blurred copy (so isolated noise pixels are ignored) at 10 % of the blurred maximum.
- * 6. **Resize** so the longer side is `fit` pixels (default 20), keeping the aspect ratio, by area
+ * 6. **Fill line drawings** (`fill: "auto"`): when the object is thin ink (under 45 % of its box)
+ *    enclosing background that covers at least 15 % of the box — an outline icon — the enclosed
+ *    background (not reachable from the box edge) is set to the ink's median level.
+ * 7. **Resize** so the longer side is `fit` pixels (default 28, as in Fashion-MNIST), keeping the
+ *    aspect ratio, by area
  *    averaging (exact fractional coverage) of the signed background difference — so noise
  *    averages out and faint parts of the garment survive — then clamp negatives to 0 and
  *    stretch contrast so the brightest pixel is 1.
- * 7. **Centre** in a 28×28 frame like MNIST: the centre of mass goes to the frame centre (clamped
- *    so the object stays inside), or the bounding-box centre with `centre: "box"`.
+ * 8. **Centre** in the 28×28 frame: the bounding box's centre goes to the frame centre (as in
+ *    Fashion-MNIST), or the centre of mass with `centre: "mass"` (as in MNIST).
  */
 // @ts-types="@types/pngjs"
 import { PNG } from "pngjs";
@@ -45,10 +49,19 @@ export interface RgbaImage {
 
 /** Options of {@link preprocessImage}. */
 export interface PreprocessOptions {
-  /** Longer side of the object inside the 28×28 frame (1..28, default 20 like MNIST). */
+  /**
+   * Longer side of the object inside the 28×28 frame (1..28). Default 28: Fashion-MNIST's
+   * products fill the frame (their longer side is 28 px in every class); MNIST used 20.
+   */
   fit?: number;
-  /** `mass` (default, like MNIST) or `box`: what is centred in the frame. */
+  /** `box` (default, like Fashion-MNIST: the bounding box is centred) or `mass` (MNIST). */
   centre?: "mass" | "box";
+  /**
+   * `auto` (default): a line drawing (thin ink enclosing most of its box, e.g. an outline
+   * icon) gets its enclosed background filled with its ink level, so it looks like the solid
+   * products the model was trained on; `off` leaves it as drawn.
+   */
+  fill?: "auto" | "off";
   /** Largest accepted image in pixels (default 40 million). */
   maxPixels?: number;
 }
@@ -64,6 +77,8 @@ export interface PreprocessInfo {
   background: number;
   /** Object bounding box in source pixels, `[x0, y0, x1, y1)`. */
   box: [number, number, number, number];
+  /** Share of the bounding box filled as the inside of a line drawing (0 when none). */
+  filled: number;
 }
 
 /** A preprocessed image: 784 values in 0..1 and what was done. */
@@ -261,6 +276,59 @@ export function resizeArea(
   return out;
 }
 
+/** Ink share under which an object counts as a line drawing (step 6). */
+export const LINE_INK_MAX = 0.45;
+/** Least enclosed share of the box for a line drawing to be filled (step 6). */
+export const LINE_HOLE_MIN = 0.15;
+
+/**
+ * Step 6 of the module doc, in place on a `w×h` crop (`on`: 1 where the ink is): flood the
+ * background from the crop's edge (4-connected); what it cannot reach is enclosed. Returns the
+ * share of the crop filled (0 when the object is not a line drawing).
+ */
+export function fillLineDrawing(
+  crop: Float32Array,
+  on: Uint8Array,
+  w: number,
+  h: number,
+): number {
+  const n = w * h;
+  let ink = 0;
+  for (let i = 0; i < n; i++) ink += on[i];
+  if (ink === 0 || ink / n >= LINE_INK_MAX) return 0;
+  const outside = new Uint8Array(n);
+  const queue = new Int32Array(n);
+  let head = 0, tail = 0;
+  const push = (i: number) => {
+    if (!on[i] && !outside[i]) {
+      outside[i] = 1;
+      queue[tail++] = i;
+    }
+  };
+  for (let x = 0; x < w; x++) {
+    push(x);
+    push((h - 1) * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    push(y * w);
+    push(y * w + w - 1);
+  }
+  while (head < tail) {
+    const i = queue[head++], x = i % w;
+    if (x > 0) push(i - 1);
+    if (x < w - 1) push(i + 1);
+    if (i >= w) push(i - w);
+    if (i < n - w) push(i + w);
+  }
+  const holes = n - ink - tail;
+  if (holes / n < LINE_HOLE_MIN) return 0;
+  const levels = new Float32Array(ink);
+  for (let i = 0, k = 0; i < n; i++) if (on[i]) levels[k++] = crop[i];
+  const level = median(levels);
+  for (let i = 0; i < n; i++) if (!on[i] && !outside[i]) crop[i] = level;
+  return holes / n;
+}
+
 /**
  * Turn grayscale pixels (0..255, any size) into a 28×28 image in 0..1 (steps 3–7 of the module
  * doc).
@@ -271,8 +339,14 @@ export function preprocessGray(
   width: number,
   height: number,
   opts: PreprocessOptions = {},
-): { pixels: Float32Array; inverted: boolean; background: number; box: PreprocessInfo["box"] } {
-  const fit = opts.fit ?? 20;
+): {
+  pixels: Float32Array;
+  inverted: boolean;
+  background: number;
+  box: PreprocessInfo["box"];
+  filled: number;
+} {
+  const fit = opts.fit ?? IMAGE_SIDE;
   if (!Number.isInteger(fit) || fit < 1 || fit > IMAGE_SIDE) {
     throw new RangeError(`fit must be an integer in 1..${IMAGE_SIDE}, got ${fit}`);
   }
@@ -326,9 +400,12 @@ export function preprocessGray(
   if (tx1 >= tx0 && ty1 >= ty0) [x0, y0, x1, y1] = [tx0, ty0, tx1, ty1];
   const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
   const crop = new Float32Array(bw * bh);
+  const cropOn = new Uint8Array(bw * bh);
   for (let y = 0; y < bh; y++) {
     crop.set(g.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + bw), y * bw);
+    for (let x = 0; x < bw; x++) cropOn[y * bw + x] = on[(y0 + y) * w + x0 + x] > 0 ? 1 : 0;
   }
+  const filled = opts.fill === "off" ? 0 : fillLineDrawing(crop, cropOn, bw, bh);
   const scale = fit / Math.max(bw, bh);
   const ow = Math.max(1, Math.round(bw * scale)), oh = Math.max(1, Math.round(bh * scale));
   const small = resizeArea(crop, bw, bh, ow, oh);
@@ -347,7 +424,7 @@ export function preprocessGray(
       my += v * (y + 0.5);
     }
   }
-  const [cx, cy] = opts.centre === "box" ? [ow / 2, oh / 2] : [mx / mass, my / mass];
+  const [cx, cy] = opts.centre === "mass" ? [mx / mass, my / mass] : [ow / 2, oh / 2];
   const clamp = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
   const left = clamp(Math.round(IMAGE_SIDE / 2 - cx), IMAGE_SIDE - ow);
   const top = clamp(Math.round(IMAGE_SIDE / 2 - cy), IMAGE_SIDE - oh);
@@ -355,7 +432,7 @@ export function preprocessGray(
   for (let y = 0; y < oh; y++) {
     pixels.set(small.subarray(y * ow, (y + 1) * ow), (top + y) * IMAGE_SIDE + left);
   }
-  return { pixels, inverted, background, box: [x0, y0, x1 + 1, y1 + 1] };
+  return { pixels, inverted, background, box: [x0, y0, x1 + 1, y1 + 1], filled };
 }
 
 /**
@@ -378,6 +455,7 @@ export function preprocessImage(
       inverted: r.inverted,
       background: r.background,
       box: r.box,
+      filled: r.filled,
     },
   };
 }

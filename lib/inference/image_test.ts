@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import { gunzip, readIdx } from "../data/mod.ts";
 import {
   decodeImage,
+  fillLineDrawing,
   ImageInputError,
   preprocessGray,
   preprocessImage,
@@ -82,6 +83,7 @@ function bbox(p: Float32Array): { w: number; h: number } {
 test("image: 640×480 JPEG photos (dark garment, light noisy background) match the dataset image", async () => {
   const imgs = await testImages(20);
   const cs: number[] = [];
+  let farPixels = 0;
   for (const [i, img] of imgs.entries()) {
     const jpg = garmentPhotoJpeg(img, { seed: i + 1 });
     assert.equal(sniffImageFormat(jpg), "jpeg");
@@ -92,7 +94,8 @@ test("image: 640×480 JPEG photos (dark garment, light noisy background) match t
     assert.ok(pixels.every((v) => v >= 0 && v <= 1));
     assert.equal(Math.max(...pixels), 1);
     const box = bbox(pixels);
-    assert.ok(Math.max(box.w, box.h) <= 21 && Math.max(box.w, box.h) >= 18, JSON.stringify(box));
+    // Fashion-MNIST geometry: the longer side fills the frame.
+    assert.ok(Math.max(box.w, box.h) >= 26, JSON.stringify(box));
     // The background is clean: far from the object (per the clean reference) pixels are ~0.
     const ref = reference(img);
     const far = [...pixels].filter((_, k) => {
@@ -105,12 +108,15 @@ test("image: 640×480 JPEG photos (dark garment, light noisy background) match t
       }
       return true;
     });
-    assert.ok(far.length > 100 && far.every((v) => v < 0.1), "background must be clean");
+    assert.ok(far.every((v) => v < 0.1), "background must be clean");
+    farPixels += far.length;
     cs.push(corrShift(pixels, ref));
   }
+  assert.ok(farPixels > 1000, `only ${farPixels} background pixels checked`);
   cs.sort((a, b) => a - b);
   assert.ok(cs[cs.length >> 1] > 0.93, `median correlation ${cs[cs.length >> 1]}`);
-  assert.ok(cs[0] > 0.8, `worst correlation ${cs[0]}`);
+  // At full-frame scale a one-pixel difference of the found box costs more than at 20 px.
+  assert.ok(cs[0] > 0.7, `worst correlation ${cs[0]}`);
 });
 
 test("image: colour PNG cut-outs with alpha match the dataset image", async () => {
@@ -128,7 +134,7 @@ test("image: centring by mass puts the centre of mass at the frame centre", () =
   // A bright 6×10 block at the top-left of a 100×80 black image.
   const g = new Float32Array(100 * 80);
   for (let y = 5; y < 15; y++) for (let x = 3; x < 9; x++) g[y * 100 + x] = 200;
-  const { pixels, inverted, box } = preprocessGray(g, 100, 80);
+  const { pixels, inverted, box } = preprocessGray(g, 100, 80, { fit: 20, centre: "mass" });
   assert.equal(inverted, false);
   assert.deepEqual(box, [3, 5, 9, 15]);
   let m = 0, mx = 0, my = 0;
@@ -174,4 +180,91 @@ test("image: non-images, corrupt, blank and oversized images are ImageInputError
   const jpg = garmentPhotoJpeg(new Uint8Array(784).fill(200), { width: 64, height: 48 });
   assert.throws(() => preprocessImage(jpg.subarray(0, jpg.length >> 1)));
   void Buffer;
+});
+
+test("image: by default the object's box fills the frame and is centred, like Fashion-MNIST", () => {
+  // A bright 6×10 block at the top-left of a 100×80 black image → 17×28, centred.
+  const g = new Float32Array(100 * 80);
+  for (let y = 5; y < 15; y++) for (let x = 3; x < 9; x++) g[y * 100 + x] = 200;
+  const { pixels, filled } = preprocessGray(g, 100, 80);
+  assert.equal(filled, 0, "a solid block is no line drawing");
+  const b = bbox(pixels);
+  assert.equal(b.h, 28);
+  assert.equal(b.w, 17);
+  const row = [...pixels.subarray(14 * 28, 15 * 28)];
+  const x0 = row.findIndex((v) => v > 0.5), x1 = row.findLastIndex((v) => v > 0.5);
+  assert.ok(Math.abs((x0 + x1 + 1) / 2 - 14) <= 0.5, `columns ${x0}..${x1} are centred`);
+});
+
+/** A `size`² dark-on-white image of a square outline `t` px thick, with a gap when `open`. */
+function outline(size: number, t: number, open = false): Float32Array {
+  const g = new Float32Array(size * size).fill(255);
+  const a = Math.round(size * 0.2), b = Math.round(size * 0.8);
+  for (let y = a; y < b; y++) {
+    for (let x = a; x < b; x++) {
+      const edge = x < a + t || x >= b - t || y < a + t || y >= b - t;
+      const gap = open && y >= b - t && x > size / 2 - 3 * t && x < size / 2 + 3 * t;
+      if (edge && !gap) g[y * size + x] = 20;
+    }
+  }
+  return g;
+}
+
+test("image: line drawings are filled inside; open shapes and `fill: off` are left as drawn", () => {
+  const closed = preprocessGray(outline(120, 4), 120, 120);
+  assert.ok(closed.filled > 0.5, `filled share ${closed.filled}`);
+  assert.ok(closed.pixels[14 * 28 + 14] > 0.9, "the inside takes the ink's level");
+  const off = preprocessGray(outline(120, 4), 120, 120, { fill: "off" });
+  assert.equal(off.filled, 0);
+  assert.ok(off.pixels[14 * 28 + 14] < 0.05);
+  const open = preprocessGray(outline(120, 4, true), 120, 120);
+  assert.equal(open.filled, 0, "the background flows in through the gap");
+  // Thick ink (over 45 % of the box) is an object, not a line drawing.
+  assert.equal(preprocessGray(outline(120, 22), 120, 120).filled, 0);
+});
+
+test("image: fillLineDrawing fills only what the edge cannot reach", () => {
+  // 5×5 ring with a one-pixel hole in the middle.
+  const on = Uint8Array.from([
+    ...[0, 0, 0, 0, 0],
+    ...[0, 1, 1, 1, 0],
+    ...[0, 1, 0, 1, 0],
+    ...[0, 1, 1, 1, 0],
+    ...[0, 0, 0, 0, 0],
+  ]);
+  const crop = Float32Array.from(on, (v) => v * 100);
+  // 1 hole pixel of 25 is under the 15 % minimum: nothing filled.
+  assert.equal(fillLineDrawing(crop.slice(), on, 5, 5), 0);
+  // 9×9 ring: 32 ink pixels enclose 49 background pixels.
+  const big = new Uint8Array(81);
+  for (let i = 0; i < 9; i++) {
+    big[i] =
+      big[72 + i] =
+      big[i * 9] =
+      big[i * 9 + 8] =
+        1;
+  }
+  const c2 = Float32Array.from(big, (v) => v * 80);
+  assert.equal(fillLineDrawing(c2, big, 9, 9), 49 / 81);
+  assert.deepEqual([...c2].filter((v) => v === 80).length, 81);
+});
+
+test("image: an enlarged dataset image on a light background comes back as the dataset image", async () => {
+  // The training data's own geometry survives the round trip (the MNIST-style 20-px fit does
+  // not): 8× enlarged, inverted to dark-on-light, then preprocessed.
+  const imgs = await testImages(30);
+  const ours: number[] = [], mnist: number[] = [];
+  for (const img of imgs) {
+    const big = new Float32Array(224 * 224);
+    for (let y = 0; y < 224; y++) {
+      for (let x = 0; x < 224; x++) big[y * 224 + x] = 255 - img[(y >> 3) * 28 + (x >> 3)];
+    }
+    const ref = Float32Array.from(img, (v) => v / 255);
+    ours.push(corr(preprocessGray(big, 224, 224).pixels, ref));
+    mnist.push(corr(preprocessGray(big, 224, 224, { fit: 20, centre: "mass" }).pixels, ref));
+  }
+  ours.sort((a, b) => a - b);
+  mnist.sort((a, b) => a - b);
+  assert.ok(ours[15] > 0.95, `median correlation ${ours[15]}`);
+  assert.ok(ours[15] > mnist[15] + 0.1, `ours ${ours[15]} vs MNIST-style ${mnist[15]}`);
 });

@@ -90,8 +90,9 @@ const onnxRoute = createRoute({
 });
 
 const PREDICT_DESCRIPTION = "Images are decoded (PNG/JPEG), converted to grayscale, inverted " +
-  "when the background is light, cropped to the object, resized to fit 20×20 keeping the aspect " +
-  "ratio and centred (by mass) in 28×28, like MNIST. JSON instances are used as given.";
+  "when the background is light, cropped to the object, line drawings filled, resized so the longer " +
+  "side is 28 keeping the aspect ratio and centred (by box) in 28×28, like Fashion-MNIST. JSON " +
+  "instances are used as given.";
 
 function predictRoutes(maxInstances: number) {
   const common = {
