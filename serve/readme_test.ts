@@ -6,9 +6,9 @@ import { ADMIN_KEY_HEADER } from "./middleware/admin_key.ts";
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 
 test("README: the admin routes' header is the one the middleware reads", () => {
-  const row = README.split("\n").find((l) => l.startsWith("| `/v1/admin/*`"));
-  assert.ok(row, "README has no /v1/admin/* row in the serving table");
-  const header = row.match(/header `([a-z-]+):/)?.[1];
+  const rows = README.split("\n").filter((l) => l.startsWith("| `/v1/admin/*`"));
+  assert.equal(rows.length, 1, "README's serving table has one /v1/admin/* row");
+  const header = rows[0].match(/header `([a-z-]+):/)?.[1];
   assert.equal(header, ADMIN_KEY_HEADER);
 });
 

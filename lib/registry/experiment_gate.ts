@@ -9,7 +9,7 @@
 import type { TrackingContext } from "../tracking/mod.ts";
 import { resolveActor } from "./actor.ts";
 import { AliasConflictError, RegistryInputError } from "./errors.ts";
-import { checkAlpha, lockForGate, recordGateOutcome } from "./gate.ts";
+import { checkAlpha, lockForGate, logGateDecision, recordGateOutcome } from "./gate.ts";
 import type { GateDecision, GateOutcome } from "./schemas.ts";
 import { checkModelName } from "./versions.ts";
 
@@ -99,12 +99,6 @@ export async function promoteByExperiment(
     });
     return { ...base, outcome, promoted, reason, eventId: event.id, at: event.at };
   });
-  ctx.log.info("experiment gate decided", {
-    model: name,
-    challenger: decision.challenger,
-    champion: decision.champion,
-    outcome: decision.outcome,
-    pValue: decision.pValue,
-  });
+  logGateDecision(ctx, "experiment", decision);
   return decision;
 }

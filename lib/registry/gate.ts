@@ -240,14 +240,19 @@ export async function promoteIfBetter(
     });
     return { ...base, outcome, promoted, reason, eventId: event.id, at: event.at };
   });
-  ctx.log.info("promotion gate decided", {
-    model: name,
-    challenger: decision.challenger,
-    champion: decision.champion,
-    outcome: decision.outcome,
-    pValue: decision.pValue,
-  });
+  logGateDecision(ctx, "promotion", decision);
   return decision;
+}
+
+/** Log a gate's decision (`gate`: which gate decided). */
+export function logGateDecision(ctx: TrackingContext, gate: string, d: GateDecision): void {
+  ctx.log.info(`${gate} gate decided`, {
+    model: d.model,
+    challenger: d.challenger,
+    champion: d.champion,
+    outcome: d.outcome,
+    pValue: d.pValue,
+  });
 }
 
 /**
