@@ -13,86 +13,89 @@
  */
 import { z } from "zod";
 import { sampleSize, simulateExperiments } from "../lib/ab/mod.ts";
-import { benchFlags } from "./flags.ts";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 
-const flags = benchFlags(
-  "bench:ab",
-  {
-    experiments: { type: "string" },
-    baseline: { type: "string" },
-    effect: { type: "string" },
-    sizes: { type: "string" },
-    tau: { type: "string" },
-    alpha: { type: "string" },
-    "min-samples": { type: "string" },
-    seed: { type: "string" },
-    json: { type: "boolean" },
-  },
-  z.object({
-    experiments: z.coerce.number().int().min(1).max(1_000_000).default(2000),
-    baseline: z.coerce.number().gt(0).lt(1).default(0.9),
-    effect: z.coerce.number().gt(-1).lt(1).default(0.03),
-    sizes: z.string().default("250,500,1000,2000,4000").transform((s) => s.split(",").map(Number))
-      .refine((a) => a.every((n) => Number.isInteger(n) && n >= 2), "comma-separated integers ≥ 2"),
-    tau: z.coerce.number().gt(0).max(1).default(0.05),
-    alpha: z.coerce.number().gt(0).lt(1).default(0.05),
-    "min-samples": z.coerce.number().int().min(1).default(100),
-    seed: z.coerce.number().int().default(1),
-    json: z.boolean().default(false),
-  }),
-);
-
-const common = {
-  experiments: flags.experiments,
-  baseline: flags.baseline,
-  checkpoints: flags.sizes,
-  tau: flags.tau,
-  alpha: flags.alpha,
-  minSamples: flags["min-samples"],
-  seed: flags.seed,
-};
-const t0 = performance.now();
-const h0 = simulateExperiments({ ...common, effect: 0 });
-const h1 = flags.effect === 0 ? null : simulateExperiments({ ...common, effect: flags.effect });
-const seconds = (performance.now() - t0) / 1000;
-const plan = flags.effect === 0 ? null : sampleSize({
-  baseline: flags.baseline,
-  mde: flags.effect,
-  alpha: flags.alpha,
-  power: 0.8,
+const flagsSchema = z.object({
+  experiments: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  baseline: z.coerce.number().gt(0).lt(1).default(0.9),
+  effect: z.coerce.number().gt(-1).lt(1).default(0.03),
+  sizes: z.string().default("250,500,1000,2000,4000").transform((s) => s.split(",").map(Number))
+    .refine((a) => a.every((n) => Number.isInteger(n) && n >= 2), "comma-separated integers ≥ 2"),
+  tau: z.coerce.number().gt(0).max(1).default(0.05),
+  alpha: z.coerce.number().gt(0).lt(1).default(0.05),
+  "min-samples": z.coerce.number().int().min(1).default(100),
+  seed: z.coerce.number().int().default(1),
+  json: z.boolean().default(false),
 });
+type Flags = z.infer<typeof flagsSchema>;
 
-if (flags.json || !Deno.stdout.isTerminal()) {
-  console.log(JSON.stringify({ null: h0, alternative: h1, plan, seconds }));
-} else {
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(8);
-  console.log(
-    `A/B sequential test simulation: ${flags.experiments} experiments per hypothesis, baseline ` +
-      `${flags.baseline}, mSPRT τ = ${flags.tau}, α = ${flags.alpha}, looks after every ` +
-      `observation from ${flags["min-samples"]} per arm, seed ${flags.seed} (${
-        seconds.toFixed(1)
-      } s)`,
-  );
-  console.log("");
-  console.log("false-positive rate (no true difference)");
-  console.log("  n/arm  sequential  fixed(once)  z-test peeking");
-  for (const r of h0.table) {
+/** The benchmark (returns the exit code). */
+function bench(flags: Flags): void {
+  const common = {
+    experiments: flags.experiments,
+    baseline: flags.baseline,
+    checkpoints: flags.sizes,
+    tau: flags.tau,
+    alpha: flags.alpha,
+    minSamples: flags["min-samples"],
+    seed: flags.seed,
+  };
+  const t0 = performance.now();
+  const h0 = simulateExperiments({ ...common, effect: 0 });
+  const h1 = flags.effect === 0 ? null : simulateExperiments({ ...common, effect: flags.effect });
+  const seconds = (performance.now() - t0) / 1000;
+  const plan = flags.effect === 0 ? null : sampleSize({
+    baseline: flags.baseline,
+    mde: flags.effect,
+    alpha: flags.alpha,
+    power: 0.8,
+  });
+
+  if (flags.json || !Deno.stdout.isTerminal()) {
+    console.log(JSON.stringify({ null: h0, alternative: h1, plan, seconds }));
+  } else {
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(8);
     console.log(
-      `${String(r.n).padStart(7)}  ${pct(r.sequential)}    ${pct(r.fixed)}     ${pct(r.peeking)}`,
+      `A/B sequential test simulation: ${flags.experiments} experiments per hypothesis, baseline ` +
+        `${flags.baseline}, mSPRT τ = ${flags.tau}, α = ${flags.alpha}, looks after every ` +
+        `observation from ${flags["min-samples"]} per arm, seed ${flags.seed} (${
+          seconds.toFixed(1)
+        } s)`,
     );
-  }
-  if (h1 && plan) {
     console.log("");
-    console.log(`power (true difference ${flags.effect} → ${h1.treatment.toFixed(3)})`);
-    console.log("  n/arm  sequential  fixed(once)");
-    for (const r of h1.table) {
-      console.log(`${String(r.n).padStart(7)}  ${pct(r.sequential)}    ${pct(r.fixed)}`);
+    console.log("false-positive rate (no true difference)");
+    console.log("  n/arm  sequential  fixed(once)  z-test peeking");
+    for (const r of h0.table) {
+      console.log(
+        `${String(r.n).padStart(7)}  ${pct(r.sequential)}    ${pct(r.fixed)}     ${pct(r.peeking)}`,
+      );
     }
-    console.log("");
-    console.log(
-      `sequential median stop: ${h1.medianStop ?? "never"} per arm; stopped with the wrong ` +
-        `sign: ${h1.wrongSign}; fixed-horizon size for power 0.8: ${plan.n1} per arm ` +
-        `(statsmodels-style, Cohen's h = ${plan.effectSize.toFixed(4)})`,
-    );
+    if (h1 && plan) {
+      console.log("");
+      console.log(`power (true difference ${flags.effect} → ${h1.treatment.toFixed(3)})`);
+      console.log("  n/arm  sequential  fixed(once)");
+      for (const r of h1.table) {
+        console.log(`${String(r.n).padStart(7)}  ${pct(r.sequential)}    ${pct(r.fixed)}`);
+      }
+      console.log("");
+      console.log(
+        `sequential median stop: ${h1.medianStop ?? "never"} per arm; stopped with the wrong ` +
+          `sign: ${h1.wrongSign}; fixed-horizon size for power 0.8: ${plan.n1} per arm ` +
+          `(statsmodels-style, Cohen's h = ${plan.effectSize.toFixed(4)})`,
+      );
+    }
   }
 }
+
+export const command = defineCommand({
+  name: "bench:ab",
+  summary: "Monte Carlo check of the A/B sequential test: false-positive rate and power of the " +
+    "mSPRT vs the fixed-horizon z-test (read once, and peeked at), plus the planned fixed size.",
+  schema: flagsSchema,
+  run: ({ flags }) => Promise.resolve(bench(flags)),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

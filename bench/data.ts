@@ -17,7 +17,7 @@
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { z } from "zod";
-import { benchFlags } from "./flags.ts";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
 import {
   type Dataset,
@@ -53,15 +53,6 @@ const flagsSchema = z.object({
   seed: z.coerce.number().int().min(0).max(0xffffffff).default(42),
   "no-peer": z.boolean().default(false),
 });
-
-function parseFlags(): z.infer<typeof flagsSchema> {
-  return benchFlags("bench:data", {
-    data: { type: "string" },
-    repeat: { type: "string" },
-    seed: { type: "string" },
-    "no-peer": { type: "boolean" },
-  }, flagsSchema);
-}
 
 const peerSchema = z.object({
   times: z.object({
@@ -208,8 +199,9 @@ function compare(v: ValidationResult, f: FeaturesOut, peer: PeerOutput): string[
   return diffs;
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags();
+type Flags = z.infer<typeof flagsSchema>;
+
+async function bench(flags: Flags): Promise<number | void> {
   const settings = loadSettings();
   const dir = flags.data ?? settings.source ?? DEBIAN_DIR;
   console.log(`bench:data — ${dir}, ${flags.repeat} repeat(s), seed ${flags.seed}`);
@@ -315,14 +307,18 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`results written to ${outPath}`);
-  if (diffs.length) Deno.exit(1);
+  if (diffs.length) return 1;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (err) {
-    console.error(`bench:data failed: ${err instanceof Error ? err.message : String(err)}`);
-    Deno.exit(1);
-  }
-}
+export const command = defineCommand({
+  name: "bench:data",
+  summary:
+    "Data loading and feature computation: ours (nodejs-polars) vs pandas on the same files.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(flags),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -13,8 +13,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 import { gunzip, readIdx } from "../lib/data/mod.ts";
 import { ensureProfile, loadDriftModel } from "../lib/drift/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
@@ -30,10 +30,10 @@ const flagsSchema = z.object({
   rounds: z.coerce.number().int().min(1).max(20).default(3),
   duration: z.coerce.number().int().min(1).max(600).default(10),
   connections: z.coerce.number().int().min(1).max(1024).default(16),
-  wrkThreads: z.coerce.number().int().min(1).max(64).default(2),
+  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2),
   workers: z.string().regex(/^(auto|[0-9]+)$/).default("0"),
   window: z.coerce.number().int().min(8).default(500),
-  maxRate: z.coerce.number().int().min(1).default(200),
+  "max-rate": z.coerce.number().int().min(1).default(200),
   warmup: z.coerce.number().int().min(1).max(600).default(10),
 });
 
@@ -42,29 +42,8 @@ const median = (v: number[]) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: Object.fromEntries(
-      [
-        "state",
-        "rounds",
-        "duration",
-        "connections",
-        "wrk-threads",
-        "workers",
-        "window",
-        "max-rate",
-        "warmup",
-      ]
-        .map((k) => [k, { type: "string" as const }]),
-    ),
-  });
-  const f = flagsSchema.parse({
-    ...values,
-    wrkThreads: values["wrk-threads"],
-    maxRate: values["max-rate"],
-  });
+async function bench(flags: z.infer<typeof flagsSchema>): Promise<void> {
+  const f = { ...flags, wrkThreads: flags["wrk-threads"], maxRate: flags["max-rate"] };
   const source = f.state ?? loadSettings().stateDir;
   const work = await Deno.makeTempDir({ prefix: "fmnist-bench-drift-" });
   const procs: Deno.ChildProcess[] = [];
@@ -175,4 +154,16 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+export const command = defineCommand({
+  name: "bench:drift",
+  summary: "Serving overhead of live drift detection: throughput and latency under wrk with the " +
+    "detector on vs off, on a copy of a workspace with a champion (--state, default the state " +
+    "dir), interleaved.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(flags),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -28,7 +28,7 @@ import {
   ortVersion,
   serializeModel,
 } from "../lib/models/mod.ts";
-import { benchFlags } from "./flags.ts";
+import { CommandError, commandMain, defineCommand, UsageError } from "../lib/cli/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PEER = join(ROOT, "bench/peers/infer_torch.py");
@@ -199,18 +199,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function main(): Promise<void> {
-  const f = benchFlags("bench:infer", {
-    arch: { type: "string" },
-    repeats: { type: "string" },
-    seconds: { type: "string" },
-    threads: { type: "string" },
-    batches: { type: "string" },
-    child: { type: "string" },
-    work: { type: "string" },
-  }, flagsSchema);
+async function bench(f: Flags): Promise<number | void> {
   if (f.child) {
-    if (!f.work) throw new Error("--child needs --work");
+    if (!f.work) throw new UsageError("--child needs --work");
     return await child(f, f.child, f.threads[0], f.work);
   }
   try {
@@ -219,10 +210,10 @@ async function main(): Promise<void> {
         if (o.code !== 0) throw new Error();
       });
   } catch {
-    console.error(
-      "bench:infer: /usr/bin/python3 with torch not found; apt-get install python3-torch",
+    throw new CommandError(
+      "/usr/bin/python3 with torch not found; apt-get install python3-torch",
+      2,
     );
-    Deno.exit(2);
   }
   const settings = loadSettings();
   const work = await Deno.makeTempDir({ prefix: "fmnist-bench-infer-" });
@@ -364,4 +355,15 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+export const command = defineCommand({
+  name: "bench:infer",
+  summary: "Images/s at batch 1/32/256: ONNX Runtime, bare ORT session, tfjs-wasm, PyTorch; 1 " +
+    "and 2 threads, interleaved, on one seeded model.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(flags),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -9,22 +9,30 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { benchFlags } from "./flags.ts";
+import { commandMain, defineCommand, type Output } from "../lib/cli/mod.ts";
 import { loadSettings } from "../lib/config/mod.ts";
 import { type AppReplica, seedState, startApp } from "../ops/stack_testing.ts";
 import { freePort, requireBinary } from "../ops/testing.ts";
 
-const USAGE = `usage: deno task load -- --scenario smoke|steady|spike|soak --users N --duration T
-                      [--host URL] [--spawn-rate R] [--json]`;
-
 const schema = z.object({
-  scenario: z.enum(["smoke", "steady", "spike", "soak"]).default("steady"),
-  users: z.coerce.number().int().min(1).max(10_000).default(10),
-  duration: z.string().regex(/^\d+[smh]$/, "use e.g. 30s, 10m, 1h").default("30s"),
-  host: z.url().optional(),
-  "spawn-rate": z.coerce.number().positive().optional(),
-  json: z.boolean().optional(),
-  help: z.boolean().optional(),
+  scenario: z.enum(["smoke", "steady", "spike", "soak"]).default("steady").meta({
+    description: "Locust scenario (bench/load/locustfile.py)",
+  }),
+  users: z.coerce.number().int().min(1).max(10_000).default(10).meta({
+    description: "concurrent users",
+  }),
+  duration: z.string().regex(/^\d+[smh]$/, "use e.g. 30s, 10m, 1h").default("30s").meta({
+    description: "run time",
+    arg: "T",
+  }),
+  host: z.url().optional().meta({
+    description: "target service (default: start one over a seeded throwaway state dir)",
+    arg: "URL",
+  }),
+  "spawn-rate": z.coerce.number().positive().optional().meta({
+    description: "users started per second",
+    arg: "R",
+  }),
 });
 
 /** Summary of one load run. */
@@ -164,19 +172,8 @@ function formatSummary(s: LoadSummary): string {
   ].join("\n");
 }
 
-if (import.meta.main) {
-  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  const f = benchFlags("load", {
-    scenario: { type: "string" },
-    users: { type: "string" },
-    duration: { type: "string" },
-    host: { type: "string" },
-    "spawn-rate": { type: "string" },
-    json: { type: "boolean" },
-  }, schema);
+/** Run a load scenario; returns 1 when a request failed. */
+async function load(f: z.infer<typeof schema>, out: Output): Promise<number> {
   const settings = loadSettings();
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const outDir = join(settings.stateDir, "load", `${stamp}-${f.scenario}`);
@@ -205,11 +202,28 @@ if (import.meta.main) {
       feedbackKey,
     });
     await Deno.writeTextFile(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-    const json = f.json ?? !Deno.stdout.isTerminal();
-    console.log(json ? JSON.stringify(summary) : formatSummary(summary));
-    Deno.exit(summary.failures > 0 ? 1 : 0);
+    if (!out.json && !Deno.stdout.isTerminal()) out.io.out(JSON.stringify(summary));
+    else out.result(summary, formatSummary);
+    return summary.failures > 0 ? 1 : 0;
   } finally {
     await app?.proc.stop();
     if (seeded) await Deno.remove(seeded, { recursive: true }).catch(() => {});
   }
 }
+
+export const command = defineCommand({
+  name: "load",
+  summary: "Run a Locust scenario headless against the service, then write a summary (req/s, " +
+    "p50/p95/p99, failures, p99 over time, RSS and tfjs tensors) and Locust's CSV and HTML " +
+    "report under <state dir>/load/<time>-<scenario>/.",
+  description: "Without --host it starts the service itself over a throwaway state dir holding " +
+    "a seeded, untrained CNN as champion: load shape and resource figures, not accuracy.",
+  schema,
+  json: true,
+  run: ({ flags, out }) => load(flags, out),
+});
+
+/** Run the CLI; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

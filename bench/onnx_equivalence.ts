@@ -20,7 +20,7 @@ import {
   type ModelConfigInput,
   predictProbabilities,
 } from "../lib/models/mod.ts";
-import { benchFlags } from "./flags.ts";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 
 const CONFIGS: Record<string, ModelConfigInput> = {
   m1: { arch: "m1" },
@@ -33,60 +33,71 @@ const CONFIGS: Record<string, ModelConfigInput> = {
   mlp_deep: { arch: "mlp", hidden: [512, 256, 128, 64] },
 };
 
-const f = benchFlags(
-  "onnx_equivalence",
-  {
-    train: { type: "string" },
-    archs: { type: "string" },
-  },
-  z.object({
-    train: z.coerce.number().int().min(64).max(60000).default(2000),
-    archs: z.string().default(Object.keys(CONFIGS).join(",")).transform((v) => v.split(","))
-      .pipe(z.array(z.enum(Object.keys(CONFIGS) as [string, ...string[]])).min(1)),
-  }),
-);
+const flagsSchema = z.object({
+  train: z.coerce.number().int().min(64).max(60000).default(2000),
+  archs: z.string().default(Object.keys(CONFIGS).join(",")).transform((v) => v.split(","))
+    .pipe(z.array(z.enum(Object.keys(CONFIGS) as [string, ...string[]])).min(1)),
+});
+type Flags = z.infer<typeof flagsSchema>;
 
-await initEngine({ backend: "wasm" });
-const src = "/usr/share/datasets/fashion-mnist";
-const read = async (f: string) => readIdx(await gunzip(await Deno.readFile(join(src, f))));
-const [trX, trY, teX, teY] = await Promise.all([
-  read("train-images-idx3-ubyte.gz"),
-  read("train-labels-idx1-ubyte.gz"),
-  read("t10k-images-idx3-ubyte.gz"),
-  read("t10k-labels-idx1-ubyte.gz"),
-]);
-const test = { count: 10000, rows: 28, cols: 28, images: teX.data, labels: teY.data };
-const norm = { scale: 1 / 255, mean: 0, std: 1 };
-console.log(`arch          params  train_s  test_acc   max|Δp|     argmax_mismatch  images`);
-for (const name of f.archs) {
-  const model = buildModel({ ...CONFIGS[name], seed: 1 });
-  const x = tf.tensor(Float32Array.from(trX.data.subarray(0, f.train * 784), (b) => b / 255), [
-    f.train,
-    28,
-    28,
-    1,
+/** The benchmark (returns the exit code). */
+async function bench(f: Flags): Promise<number | void> {
+  await initEngine({ backend: "wasm" });
+  const src = "/usr/share/datasets/fashion-mnist";
+  const read = async (f: string) => readIdx(await gunzip(await Deno.readFile(join(src, f))));
+  const [trX, trY, teX, teY] = await Promise.all([
+    read("train-images-idx3-ubyte.gz"),
+    read("train-labels-idx1-ubyte.gz"),
+    read("t10k-images-idx3-ubyte.gz"),
+    read("t10k-labels-idx1-ubyte.gz"),
   ]);
-  const y = tf.tensor(Float32Array.from(trY.data.subarray(0, f.train)), [f.train]);
-  const t0 = performance.now();
-  await model.fit(x, y, { epochs: 1, batchSize: 64, verbose: 0 });
-  const trainS = (performance.now() - t0) / 1000;
-  x.dispose();
-  y.dispose();
-  const bytes = exportOnnx(model, {
-    modelName: name,
-    labels: Array.from({ length: 10 }, (_, i) => String(i)),
-    normalization: norm,
-  });
-  const r = await checkOnnxEquivalence(model, bytes, test, { normalization: norm });
-  const pred = argmaxClasses(predictProbabilities(model, test, { normalization: norm }));
-  let correct = 0;
-  for (let i = 0; i < 10000; i++) if (pred[i] === teY.data[i]) correct++;
-  console.log(
-    `${name.padEnd(12)} ${String(model.countParams()).padStart(8)} ${
-      trainS.toFixed(1).padStart(8)
-    } ` +
-      `${(correct / 100).toFixed(2).padStart(8)}%  ${r.maxAbsDiff.toExponential(2).padStart(9)} ` +
-      `${String(r.argmaxMismatches).padStart(16)}  ${r.images}${r.ok ? "" : "  FAILED"}`,
-  );
-  model.dispose();
+  const test = { count: 10000, rows: 28, cols: 28, images: teX.data, labels: teY.data };
+  const norm = { scale: 1 / 255, mean: 0, std: 1 };
+  console.log(`arch          params  train_s  test_acc   max|Δp|     argmax_mismatch  images`);
+  for (const name of f.archs) {
+    const model = buildModel({ ...CONFIGS[name], seed: 1 });
+    const x = tf.tensor(Float32Array.from(trX.data.subarray(0, f.train * 784), (b) => b / 255), [
+      f.train,
+      28,
+      28,
+      1,
+    ]);
+    const y = tf.tensor(Float32Array.from(trY.data.subarray(0, f.train)), [f.train]);
+    const t0 = performance.now();
+    await model.fit(x, y, { epochs: 1, batchSize: 64, verbose: 0 });
+    const trainS = (performance.now() - t0) / 1000;
+    x.dispose();
+    y.dispose();
+    const bytes = exportOnnx(model, {
+      modelName: name,
+      labels: Array.from({ length: 10 }, (_, i) => String(i)),
+      normalization: norm,
+    });
+    const r = await checkOnnxEquivalence(model, bytes, test, { normalization: norm });
+    const pred = argmaxClasses(predictProbabilities(model, test, { normalization: norm }));
+    let correct = 0;
+    for (let i = 0; i < 10000; i++) if (pred[i] === teY.data[i]) correct++;
+    console.log(
+      `${name.padEnd(12)} ${String(model.countParams()).padStart(8)} ${
+        trainS.toFixed(1).padStart(8)
+      } ` +
+        `${(correct / 100).toFixed(2).padStart(8)}%  ${
+          r.maxAbsDiff.toExponential(2).padStart(9)
+        } ` +
+        `${String(r.argmaxMismatches).padStart(16)}  ${r.images}${r.ok ? "" : "  FAILED"}`,
+    );
+    model.dispose();
+  }
 }
+
+export const command = defineCommand({
+  name: "onnx_equivalence",
+  summary: "ONNX export vs tfjs on the test split: max |Δp| and arg-max mismatches.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(flags),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

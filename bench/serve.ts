@@ -29,7 +29,7 @@ import { defaultSignature, saveModelArtifact } from "../lib/models/artifact.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/workspace/mod.ts";
 import { registerModelVersion, setAlias } from "../lib/registry/mod.ts";
-import { benchFlags } from "./flags.ts";
+import { CommandError, commandMain, defineCommand } from "../lib/cli/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PEER = join(ROOT, "bench/peers/serve_fastapi.py");
@@ -39,9 +39,9 @@ const flagsSchema = z.object({
   arch: z.enum(["m1", "bn_cnn"]).default("bn_cnn"),
   duration: z.coerce.number().int().min(1).max(600).default(5),
   repeats: z.coerce.number().int().min(1).max(10).default(3),
-  wrkThreads: z.coerce.number().int().min(1).max(64).default(2),
-  maxBatch: z.coerce.number().int().min(1).max(4096).default(64),
-  maxWaitMs: z.coerce.number().min(0).max(1000).default(2),
+  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2),
+  "max-batch": z.coerce.number().int().min(1).max(4096).default(64),
+  "max-wait-ms": z.coerce.number().min(0).max(1000).default(2),
   ours: z.string().default("onnx:0,onnx:auto,tfjs:auto").transform((v) =>
     v.split(",").map((w) => w.trim())
   ).pipe(
@@ -52,41 +52,14 @@ const flagsSchema = z.object({
       ),
     ).min(1).max(6),
   ),
-  inFlight: z.coerce.number().int().min(1).max(16).default(2),
+  "in-flight": z.coerce.number().int().min(1).max(16).default(2),
 });
-type Flags = z.infer<typeof flagsSchema>;
-
-function parseFlags(): Flags {
-  const raw = benchFlags("bench:serve", {
-    arch: { type: "string" },
-    duration: { type: "string" },
-    repeats: { type: "string" },
-    "wrk-threads": { type: "string" },
-    "max-batch": { type: "string" },
-    "max-wait-ms": { type: "string" },
-    ours: { type: "string" },
-    "in-flight": { type: "string" },
-  }, z.record(z.string(), z.string().optional()));
-  const r = flagsSchema.safeParse({
-    arch: raw.arch,
-    duration: raw.duration,
-    repeats: raw.repeats,
-    wrkThreads: raw["wrk-threads"],
-    maxBatch: raw["max-batch"],
-    maxWaitMs: raw["max-wait-ms"],
-    ours: raw.ours,
-    inFlight: raw["in-flight"],
-  });
-  if (!r.success) {
-    console.error(
-      `bench:serve: invalid flags: ${
-        r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
-    );
-    Deno.exit(2);
-  }
-  return r.data;
+/** The flags with camel-case keys, as the benchmark reads them. */
+function camel(f: z.infer<typeof flagsSchema>) {
+  const { "wrk-threads": wrkThreads, "max-batch": maxBatch, "max-wait-ms": maxWaitMs } = f;
+  return { ...f, wrkThreads, maxBatch, maxWaitMs, inFlight: f["in-flight"] };
 }
+type Flags = ReturnType<typeof camel>;
 
 /** One load shape: concurrency and images per request. */
 interface Load {
@@ -244,16 +217,15 @@ function exportWeights(model: tf.LayersModel) {
   }));
 }
 
-async function main(): Promise<void> {
-  const f = parseFlags();
+async function bench(f: Flags): Promise<number | void> {
   for (const bin of ["wrk", "/usr/bin/python3"]) {
     try {
       await new Deno.Command(bin, { args: ["--version"], stdout: "null", stderr: "null" }).output();
     } catch {
-      console.error(
-        `bench:serve: ${bin} not found; install Debian wrk / python3-fastapi python3-uvicorn python3-torch`,
+      throw new CommandError(
+        `${bin} not found; install Debian wrk / python3-fastapi python3-uvicorn python3-torch`,
+        2,
       );
-      Deno.exit(2);
     }
   }
   const settings = loadSettings();
@@ -539,4 +511,15 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+export const command = defineCommand({
+  name: "bench:serve",
+  summary: "HTTP serving throughput and latency under wrk: ours (per runtime:workers) vs a " +
+    "FastAPI + PyTorch peer on the same model, interleaved.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(camel(flags)),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

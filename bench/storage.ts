@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { benchFlags } from "./flags.ts";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 import { loadSettings } from "../lib/config/mod.ts";
 import { migrate, openPglite, openPostgres } from "../lib/db/mod.ts";
 import type { Db } from "../lib/db/mod.ts";
@@ -25,15 +25,6 @@ const flagsSchema = z.object({
   rows: z.coerce.number().int().min(1).max(1_000_000).default(500),
   opens: z.coerce.number().int().min(1).max(100).default(3),
 });
-
-function parseFlags(): z.infer<typeof flagsSchema> {
-  return benchFlags("bench:storage", {
-    count: { type: "string" },
-    size: { type: "string" },
-    rows: { type: "string" },
-    opens: { type: "string" },
-  }, flagsSchema);
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
@@ -67,8 +58,9 @@ async function storeRoundTrip(store: ObjectStore, count: number, blob: Uint8Arra
   return { put, get };
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags();
+type Flags = z.infer<typeof flagsSchema>;
+
+async function bench(flags: Flags): Promise<number | void> {
   const dir = await Deno.makeTempDir({ prefix: "fmnist-bench-storage-" });
   const blob = crypto.getRandomValues(new Uint8Array(Math.min(flags.size, 65536)));
   const data = new Uint8Array(flags.size);
@@ -192,4 +184,14 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+export const command = defineCommand({
+  name: "bench:storage",
+  summary: "Object store and metadata DB: local FS / PGlite vs plain FS / Postgres peers.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(flags),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -24,9 +24,9 @@
  *        Results are also written to <state>/bench/train.json.
  */
 import * as tf from "@tensorflow/tfjs";
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { z } from "zod";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
 import { type ImageSet, readIdxGz } from "../lib/data/mod.ts";
 import {
@@ -54,9 +54,9 @@ const flagsSchema = z.object({
   batch: z.coerce.number().int().min(1).max(4096).default(128),
   limit: z.coerce.number().int().min(0).default(0),
   data: z.string().min(1).optional(),
-  peer: z.boolean().default(true),
-  profile: z.boolean().default(true),
-  peerThreads: z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency),
+  "no-peer": z.boolean().default(false),
+  "no-profile": z.boolean().default(false),
+  "peer-threads": z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency),
   recipe: z.enum(["default"]).optional(),
   target: z.coerce.number().gt(0).max(1).default(0.92),
   replicas: z.string().optional(),
@@ -64,7 +64,12 @@ const flagsSchema = z.object({
   repeats: z.coerce.number().int().min(1).max(50).default(3),
   threads: z.string().optional(),
 });
-type Flags = z.infer<typeof flagsSchema>;
+/** The flags as the benchmark reads them. */
+function toFlags(f: z.infer<typeof flagsSchema>) {
+  const { "no-peer": noPeer, "no-profile": noProfile, "peer-threads": peerThreads, ...rest } = f;
+  return { ...rest, peer: !noPeer, profile: !noProfile, peerThreads };
+}
+type Flags = ReturnType<typeof toFlags>;
 
 /** Time-to-target of one engine with a recipe. */
 interface RecipeResult {
@@ -74,51 +79,6 @@ interface RecipeResult {
   seconds_to_target: number | null;
   epochs_run: number;
   history: { epoch: number; test_accuracy: number; seconds: number }[];
-}
-
-function parseFlags(): Flags {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      epochs: { type: "string" },
-      batch: { type: "string" },
-      limit: { type: "string" },
-      data: { type: "string" },
-      "no-peer": { type: "boolean" },
-      "no-profile": { type: "boolean" },
-      "peer-threads": { type: "string" },
-      recipe: { type: "string" },
-      target: { type: "string" },
-      replicas: { type: "string" },
-      repeats: { type: "string" },
-      threads: { type: "string" },
-      backend: { type: "string" },
-    },
-    strict: true,
-  });
-  const r = flagsSchema.safeParse({
-    epochs: values.epochs,
-    batch: values.batch,
-    limit: values.limit,
-    data: values.data,
-    peer: !values["no-peer"],
-    profile: !values["no-profile"],
-    peerThreads: values["peer-threads"],
-    recipe: values.recipe,
-    target: values.target,
-    replicas: values.replicas,
-    repeats: values.repeats,
-    threads: values.threads,
-    backend: values.backend,
-  });
-  if (!r.success) {
-    throw new Error(
-      `bench:train: bad flags: ${
-        r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
-      }`,
-    );
-  }
-  return r.data;
 }
 
 function parseReplicas(text: string): (number | "auto")[] {
@@ -577,8 +537,7 @@ async function recipeRun(flags: Flags, dir: string, threads: number) {
   return { results, ratio };
 }
 
-async function main() {
-  const flags = parseFlags();
+async function bench(flags: Flags): Promise<void> {
   const settings = loadSettings();
   const dir = flags.data ?? settings.source ?? "/usr/share/datasets/fashion-mnist";
   const info = await initEngine({ ...settings, backend: flags.backend ?? settings.backend });
@@ -601,11 +560,15 @@ async function main() {
   console.log(`\nresults written to ${outPath}`);
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
-    Deno.exit(1);
-  }
-}
+export const command = defineCommand({
+  name: "bench:train",
+  summary: "Training throughput (M1, images/s) or time-to-target of a recipe (--recipe): ours " +
+    "vs PyTorch on the same data, interleaved, --repeats times.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(toFlags(flags)),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

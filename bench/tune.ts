@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { migrate, openPglite } from "../lib/db/mod.ts";
-import { parseCli, UsageError } from "../lib/pipeline/mod.ts";
+import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 import { createSampler, createStudy, parseSearchSpace, TEST_FUNCTIONS } from "../lib/tune/mod.ts";
 import { samplerConfigSchema } from "../lib/tune/sampler.ts";
 import { runSamplerInMemory } from "../lib/tune/testing.ts";
@@ -22,7 +22,6 @@ const flagsSchema = z.object({
     .refine((fs) => fs.every((f) => f in TEST_FUNCTIONS), {
       message: `known functions: ${Object.keys(TEST_FUNCTIONS).join(", ")}`,
     }),
-  help: z.boolean().default(false),
 });
 
 const peerRowSchema = z.object({
@@ -76,24 +75,7 @@ async function runOptuna(fns: string[], seeds: number[], trials: number) {
   );
 }
 
-async function main(argv: string[]): Promise<number> {
-  let flags: z.infer<typeof flagsSchema>;
-  try {
-    flags = parseCli(argv, {
-      trials: { type: "string" },
-      seeds: { type: "string" },
-      functions: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    }, flagsSchema).flags;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`bench:tune: ${err.message}`);
-    return 2;
-  }
-  if (flags.help) {
-    console.log("usage: deno task bench:tune [--trials N] [--seeds N] [--functions a,b,...]");
-    return 0;
-  }
+async function bench(flags: z.infer<typeof flagsSchema>): Promise<number> {
   const seeds = Array.from({ length: flags.seeds }, (_, i) => i);
   const tpeCfg = samplerConfigSchema.parse({ type: "tpe" });
   console.log(
@@ -188,11 +170,15 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`bench:tune: failed: ${err instanceof Error ? err.message : String(err)}`);
-    Deno.exit(1);
-  }
-}
+export const command = defineCommand({
+  name: "bench:tune",
+  summary: "Our TPE sampler vs Optuna's on standard test functions (same trials and seeds): " +
+    "best value found and seconds.",
+  schema: flagsSchema,
+  run: ({ flags }) => bench(flags),
+});
+
+/** Run the benchmark; returns the exit code. */
+export const main = commandMain(command);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

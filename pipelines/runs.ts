@@ -62,7 +62,10 @@ function duration(run: Run): string {
 const ls = defineCommand({
   summary: "list runs, newest first",
   schema: z.object({
-    experiment: nonEmpty().optional().meta({ description: "only runs of this experiment" }),
+    experiment: nonEmpty().optional().meta({
+      description: "only runs of this experiment",
+      arg: "NAME",
+    }),
     status: RunStatusSchema.optional().meta({ description: "only runs with this status" }),
     limit: z.coerce.number().int("must be an integer").min(1).max(1000).default(50).meta({
       description: "at most N runs",

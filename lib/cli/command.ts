@@ -200,7 +200,8 @@ export async function runCommand(
       name = cmd.name ?? command.name;
       rest = args;
     } else {
-      io.err(`${command.name}: expected a command: ${keys.join(", ")} (see --help)`);
+      const got = first === undefined ? "" : `, got '${first}'`;
+      io.err(`${command.name}: expected a command (${keys.join(", ")})${got} (see --help)`);
       return 2;
     }
   } else {

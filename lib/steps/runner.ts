@@ -11,14 +11,14 @@ import { z } from "zod";
 import type { Queryable } from "../db/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { ObjectStore } from "../storage/mod.ts";
+import type { Ctx } from "../workspace/mod.ts";
 import { hashJson, type Json } from "../hashing/mod.ts";
 
-/** What a step needs from the context (a full `Ctx` satisfies it). */
-export interface StepCtx {
-  readonly store: ObjectStore;
-  readonly db: Queryable;
-  readonly log: Logger;
-}
+/**
+ * What a step needs from the workspace: its store and logger, and a database or an open
+ * transaction (`Queryable`). A full workspace `Ctx` satisfies it.
+ */
+export type StepCtx = Pick<Ctx, "store" | "log"> & { readonly db: Queryable };
 
 /** What a step's `run` returns. */
 export interface StepOutputs<R extends Json> {
