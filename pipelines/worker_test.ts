@@ -44,7 +44,7 @@ test(
       FMNIST_AUTOMATION_QUEUE: `t${crypto.randomUUID().slice(0, 8)}`,
       FMNIST_JOB_ATTEMPTS: "3",
       FMNIST_JOB_BACKOFF_MS: "200",
-      FMNIST_JOB_LOCK_MS: "3000",
+      FMNIST_JOB_LOCK_MS: "10000",
     };
     const ctx = await openContext(parseSettings(env), {
       manifestDir: join(dir, "manifests"),

@@ -15,7 +15,7 @@ import { type DagDefinition, type DagParams, type StepName, stepNameSchema } fro
 import type { Engine, SubmitOptions } from "./engine.ts";
 import { executeStep } from "./execute.ts";
 import type { AutomationMetrics } from "./metrics.ts";
-import { createRun, resetForRetry, stepFailed } from "./records.ts";
+import { createRun, resetForRetry, runHeader, stepFailed } from "./records.ts";
 import type { AutomationSettings } from "./settings.ts";
 import { z } from "zod";
 
@@ -141,9 +141,11 @@ export function startStepWorker(
     if (!job || !err.message.includes("stalled")) return;
     const d = jobData.safeParse(job.data);
     if (!d.success) return;
-    stepFailed(ctx.db, d.data.runId, d.data.step, err.message, true).then(() =>
-      metrics?.runsFailed.inc({ dag: "unknown" })
-    ).catch((e) => ctx.log.warn("could not record a stalled job", { error: e }));
+    const { runId, step } = d.data;
+    (async () => {
+      await stepFailed(ctx.db, runId, step, err.message, true);
+      metrics?.runsFailed.inc({ dag: (await runHeader(ctx.db, runId)).dag });
+    })().catch((e) => ctx.log.warn("could not record a stalled job", { error: e }));
   });
   worker.on("error", (err) => ctx.log.warn("worker error", { error: err }));
   return worker;
