@@ -162,7 +162,7 @@ test("deno task docs builds the site at small settings; every page reads cleanly
           assert.ok(await page.locator(".opblock").count() > 10, "Swagger UI lists the routes");
         }
       }
-      assert.ok(figures >= 3, `${figures} plotly figures drawn in the book`);
+      assert.ok(figures >= 1, `${figures} plotly figure(s) drawn in the book`);
       assert.ok(diagrams >= 4, `${diagrams} diagrams rendered`);
 
       current = "search";

@@ -45,6 +45,7 @@ before(async () => {
   for (const acc of [0.8, 0.9]) {
     const run = await startRun(s.ctx, { experiment: "fuzz", heartbeatMs: 0 });
     await run.logMetric("test_accuracy", acc, 1);
+    await run.logArtifact("notes.txt", new TextEncoder().encode(`accuracy ${acc}`), "text/plain");
     await run.finish();
     present.runs.push(run.id);
   }
@@ -715,6 +716,15 @@ test("every route of the OpenAPI document answers exactly as stated, valid and i
     C("GET", "/v1/runs/{id}", "/v1/runs/zz", 400),
     C("GET", "/v1/runs/{id}/metrics/{key}", `/v1/runs/${r1}/metrics/test_accuracy`, 200),
     C("GET", "/v1/runs/{id}/metrics/{key}", `/v1/runs/${r1}/metrics/nope`, 404),
+    C("GET", "/v1/runs", `/v1/runs?parent=${r1}&tag=tune.role%3Dtrial`, 200),
+    C("GET", "/v1/runs", "/v1/runs?parent=zz", 400),
+    C("GET", "/v1/runs", "/v1/runs?tag=%3Dx", 400),
+    C("GET", "/v1/runs/{id}/artifacts/{name}", `/v1/runs/${r1}/artifacts/notes.txt`, 200),
+    C("GET", "/v1/runs/{id}/artifacts/{name}", `/v1/runs/${r1}/artifacts/nope.txt`, 404),
+    C("GET", "/v1/runs/{id}/artifacts/{name}", "/v1/runs/zz/artifacts/notes.txt", 400),
+    C("GET", "/v1/models/{name}/versions/{version}/card", "/v1/models/fmnist/versions/1/card", 200),
+    C("GET", "/v1/models/{name}/versions/{version}/card", "/v1/models/fmnist/versions/9/card", 404),
+    C("GET", "/v1/models/{name}/versions/{version}/card", "/v1/models/fmnist/versions/0/card", 400),
     C("GET", "/v1/experiments/{name}/best", "/v1/experiments/fuzz/best?metric=test_accuracy", 200),
     C("GET", "/v1/experiments/{name}/best", "/v1/experiments/nope/best?metric=test_accuracy", 404),
     C("GET", "/v1/experiments/{name}/best", "/v1/experiments/fuzz/best?metric=x&mode=up", 400),

@@ -315,8 +315,9 @@ export function modelCardMarkdown(d: ModelCardData): string {
     "## Drift reference",
     "",
     d.drift
-      ? `Reference profile of ${d.drift.createdAt}: ${d.drift.referenceCount} images of ${d.drift.source}, ` +
-        `${d.drift.features} image features, softmax outputs and PCA embeddings; ` +
+      ? `Reference profile of ${d.drift.createdAt} (${d.drift.source}; ${d.drift.referenceCount} ` +
+        `reference images): ${d.drift.features} image features, softmax outputs and PCA ` +
+        "embeddings; " +
         "`deno task drift` and the live detector test new inputs against it."
       : "No drift reference profile is stored for this version.",
     "",

@@ -26,6 +26,7 @@ async function withServer(
   fn: (
     get: (path: string, status?: number) => Promise<Body>,
     ctx: Awaited<ReturnType<typeof testTrackingContext>>,
+    url: string,
   ) => Promise<void>,
 ): Promise<void> {
   const ctx = await testTrackingContext(db);
@@ -42,7 +43,7 @@ async function withServer(
     return JSON.parse(text);
   };
   try {
-    await fn(get, ctx);
+    await fn(get, ctx, server.url);
   } finally {
     await server.shutdown();
     await ctx.close();
@@ -211,6 +212,7 @@ forEachDb("createApp mounts the runs routes and documents them", async (db) => {
         "/v1/runs/compare",
         "/v1/runs/{id}",
         "/v1/runs/{id}/metrics/{key}",
+        "/v1/runs/{id}/artifacts/{name}",
         "/v1/experiments/{name}/best",
         "/v1/registry/models/{name}/events",
       ]
@@ -221,4 +223,37 @@ forEachDb("createApp mounts the runs routes and documents them", async (db) => {
     await server.shutdown();
     await ctx.close();
   }
+});
+
+forEachDb("runs routes: parent and tag filters, artifacts served with their type", async (db) => {
+  await withServer(db, async (get, ctx, url) => {
+    const parent = await startRun(ctx, {
+      experiment: "tune",
+      heartbeatMs: 0,
+      tags: { "tune.role": "study" },
+    });
+    const child = await startRun(ctx, {
+      experiment: "tune",
+      heartbeatMs: 0,
+      parentId: parent.id,
+      tags: { "tune.role": "trial" },
+    });
+    await child.logArtifact("report.html", new TextEncoder().encode("<h1>r</h1>"), "text/html");
+    await child.finish();
+    await parent.finish();
+    const ids = (b: Body) => (b.runs as { id: string }[]).map((r) => r.id);
+    assert.deepEqual(ids(await get(`/v1/runs?parent=${parent.id}`)), [child.id]);
+    assert.deepEqual(ids(await get("/v1/runs?tag=tune.role%3Dstudy")), [parent.id]);
+    assert.deepEqual(ids(await get("/v1/runs?tag=tune.role")).sort(), [parent.id, child.id].sort());
+    assert.deepEqual(ids(await get("/v1/runs?tag=tune.role%3Dnone")), []);
+
+    const missing = await get(`/v1/runs/${child.id}/artifacts/nope.txt`, 404);
+    assert.match(errorOf(missing).message, /no artifact "nope.txt"; it logged: report.html/);
+    assert.equal(errorOf(await get(`/v1/runs/${parent.id}/artifacts/x`, 404)).code, "not_found");
+    const res = await fetch(`${url}/v1/runs/${child.id}/artifacts/report.html`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/html");
+    assert.equal(res.headers.get("content-security-policy"), "sandbox allow-scripts");
+    assert.equal(await res.text(), "<h1>r</h1>");
+  });
 });
