@@ -16,52 +16,66 @@ import {
   openEngine,
   parseDagParams,
 } from "../lib/automation/mod.ts";
-import { type Ctx } from "../lib/workspace/mod.ts";
+import type { Ctx } from "../lib/workspace/mod.ts";
 import { formatDuration } from "../lib/progress/mod.ts";
-import { runCommand, UsageError } from "../lib/pipeline/mod.ts";
+import {
+  type Command,
+  type CommandGroup,
+  commandMain,
+  defineCommand,
+  type FlagsSchema,
+  nonEmpty,
+  stateDirFlag,
+  UsageError,
+} from "../lib/cli/mod.ts";
 import { resolveActor } from "../lib/registry/mod.ts";
-
-const USAGE =
-  `usage: deno task dag run NAME [--recipe default|quick] [--epochs N] [--limit N] [--wait]
-       deno task dag status [RUN_ID] [--dag NAME] [--limit N] [--json]
-       deno task dag retry RUN_ID [--wait]
-       deno task dag backfill NAME --from YYYY-MM-DD --to YYYY-MM-DD
-
-DAGs: data (ingest → validate → features), pipeline and retrain (… → train → register with the
-promotion gate → drift profile). Runs on FMNIST_AUTOMATION_ENGINE: embedded (default: in this
-process, returns when done) or bullmq (REDIS_URL: queued for \`deno task worker\`).
-
-  --recipe NAME   training recipe (default: default)
-  --epochs N      override the recipe's epochs
-  --limit N       train on at most N images
-  --model NAME    registered model (default: fmnist)
-  --source DIR    dataset source of ingest
-  --wait          with bullmq: wait until the run finished (exit 1 if it failed)
-  --from/--to     backfill: first and last logical date (at most 366 days)
-  --dag NAME      status: only runs of this DAG
-  --json          status: JSON for machines
-  --state-dir DIR state directory (default: FMNIST_STATE_DIR or .fmnist)
-  -h, --help      show this help`;
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD").refine(
   (v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)),
   "not a date",
 );
-const flagsSchema = z.object({
-  recipe: z.enum(["default", "quick"]).optional(),
-  epochs: z.coerce.number().int().positive().max(1000).optional(),
-  limit: z.coerce.number().int().positive().optional(),
-  model: z.string().optional(),
-  source: z.string().trim().min(1).optional(),
-  wait: z.boolean().optional(),
-  from: date.optional(),
-  to: date.optional(),
-  dag: dagNameSchema.optional(),
-  json: z.boolean().optional(),
-  "state-dir": z.string().trim().min(1).optional(),
-  help: z.boolean().optional(),
-});
-type Flags = z.infer<typeof flagsSchema>;
+
+/** Domain errors that are the caller's to fix (exit 2). */
+const exitCodes: NonNullable<Command<FlagsSchema>["exitCodes"]> = [
+  [AutomationConfigError, 2],
+  [DagError, 2],
+];
+
+const paramFlags = {
+  recipe: z.enum(["default", "quick"]).optional().meta({
+    description: "training recipe (default: default)",
+  }),
+  epochs: z.coerce.number().int().positive().max(1000).optional().meta({
+    description: "override the recipe's epochs",
+    arg: "N",
+  }),
+  limit: z.coerce.number().int().positive().optional().meta({
+    description: "train on at most N images",
+    arg: "N",
+  }),
+  model: nonEmpty().optional().meta({
+    description: "registered model (default: fmnist)",
+    arg: "NAME",
+  }),
+  source: nonEmpty().optional().meta({ description: "dataset source of ingest", arg: "DIR" }),
+  ...stateDirFlag,
+};
+const waitFlag = {
+  wait: z.boolean().optional().meta({
+    description: "with bullmq: wait until the run finished (exit 1 if it failed)",
+  }),
+};
+type ParamFlags = { [K in keyof typeof paramFlags]?: unknown };
+
+function dagParams(flags: ParamFlags) {
+  return parseDagParams({
+    model: flags.model,
+    recipe: flags.recipe,
+    epochs: flags.epochs,
+    limit: flags.limit,
+    source: flags.source,
+  });
+}
 
 function describe(run: DagRunRecord): string[] {
   const took = run.startedAt && run.finishedAt
@@ -104,126 +118,135 @@ function daysBetween(from: string, to: string): string[] {
   );
 }
 
-async function dagCommand(
-  ctx: Ctx,
-  flags: Flags,
-  args: string[],
-  env: Record<string, string | undefined>,
-): Promise<number> {
-  const [cmd, arg] = args;
-  if (cmd === "status") {
-    const runs = arg
-      ? [await getRun(ctx.db, arg)]
-      : await listRuns(ctx.db, { dag: flags.dag, limit: flags.limit ?? 20 });
-    if (flags.json) console.log(JSON.stringify(arg ? runs[0] : runs, null, 2));
-    else if (!runs.length) console.log("no DAG runs yet");
-    else for (const r of runs) console.log(describe(r).join("\n"));
-    return 0;
-  }
-  if (cmd !== "run" && cmd !== "retry" && cmd !== "backfill") {
-    throw new UsageError(
-      `unknown command ${cmd ? `"${cmd}"` : "(none)"}: use run, status, retry or backfill`,
-    );
-  }
-  if (!arg) throw new UsageError(`${cmd} needs ${cmd === "retry" ? "a run id" : "a DAG name"}`);
-  const settings = automationSettings(env);
-  const engine = openEngine(ctx, settings);
-  try {
-    if (cmd === "retry") {
-      await getRun(ctx.db, arg);
-      await engine.retry(arg);
-      const run = engine.kind === "embedded" || flags.wait
-        ? await waitFor(ctx, arg)
-        : await getRun(ctx.db, arg);
-      console.log(describe(run).join("\n"));
-      return run.status === "failed" ? 1 : 0;
+const run = defineCommand({
+  summary: "start a run of DAG NAME (data, pipeline or retrain) and show its steps",
+  schema: z.object({ ...paramFlags, ...waitFlag }),
+  args: { usage: "NAME", min: 1, max: 1 },
+  exitCodes,
+  run: async ({ flags, positionals, open, env, out }) => {
+    const dag = dagByName(positionals[0]);
+    const params = dagParams(flags);
+    const settings = automationSettings(env);
+    const ctx = await open();
+    const engine = openEngine(ctx, settings);
+    try {
+      let runId: string;
+      try {
+        runId = await engine.submit(dag, params, {
+          trigger: "manual",
+          triggeredBy: resolveActor(),
+        });
+      } catch (err) {
+        const [last] = await listRuns(ctx.db, { dag: dag.name, limit: 1 });
+        if (last) out.line(describe(last).join("\n"));
+        throw err;
+      }
+      const done = engine.kind === "embedded" || flags.wait
+        ? await waitFor(ctx, runId)
+        : await getRun(ctx.db, runId);
+      out.line(describe(done).join("\n"));
+      return done.status === "failed" ? 1 : 0;
+    } finally {
+      await engine.close();
     }
-    const dag = dagByName(arg);
-    const params = parseDagParams({
-      model: flags.model,
-      recipe: flags.recipe,
-      epochs: flags.epochs,
-      limit: flags.limit,
-      source: flags.source,
-    });
+  },
+});
+
+const status = defineCommand({
+  summary: "show DAG runs and their step states (one run with RUN_ID)",
+  schema: z.object({
+    dag: dagNameSchema.optional().meta({ description: "only runs of this DAG" }),
+    limit: z.coerce.number().int().positive().max(1000).default(20).meta({
+      description: "at most N runs",
+      arg: "N",
+    }),
+    ...stateDirFlag,
+  }),
+  args: { usage: "[RUN_ID]", min: 0, max: 1 },
+  json: true,
+  exitCodes,
+  run: async ({ flags, positionals, open, out }) => {
+    const ctx = await open();
+    const [id] = positionals;
+    const runs = id ? [await getRun(ctx.db, id)] : await listRuns(ctx.db, flags);
+    out.result(
+      id ? runs[0] : runs,
+      () => runs.length ? runs.map((r) => describe(r).join("\n")) : ["no DAG runs yet"],
+    );
+  },
+});
+
+const retry = defineCommand({
+  summary: "re-run a failed run from its failed step",
+  schema: z.object({ ...waitFlag, ...stateDirFlag }),
+  args: { usage: "RUN_ID", min: 1, max: 1 },
+  exitCodes,
+  run: async ({ flags, positionals, open, env, out }) => {
+    const settings = automationSettings(env);
+    const ctx = await open();
+    const id = positionals[0];
+    await getRun(ctx.db, id);
+    const engine = openEngine(ctx, settings);
+    try {
+      await engine.retry(id);
+      const done = engine.kind === "embedded" || flags.wait
+        ? await waitFor(ctx, id)
+        : await getRun(ctx.db, id);
+      out.line(describe(done).join("\n"));
+      return done.status === "failed" ? 1 : 0;
+    } finally {
+      await engine.close();
+    }
+  },
+});
+
+const backfill = defineCommand({
+  summary: "run DAG NAME once per logical date from --from to --to (at most 366 days)",
+  schema: z.object({
+    from: date.meta({ description: "first logical date", arg: "YYYY-MM-DD" }),
+    to: date.meta({ description: "last logical date", arg: "YYYY-MM-DD" }),
+    ...paramFlags,
+  }),
+  args: { usage: "NAME", min: 1, max: 1 },
+  exitCodes,
+  run: async ({ flags, positionals, open, env, out }) => {
+    const dag = dagByName(positionals[0]);
+    const days = daysBetween(flags.from, flags.to);
+    const params = dagParams(flags);
+    const settings = automationSettings(env);
+    const ctx = await open();
+    const engine = openEngine(ctx, settings);
     const who = resolveActor();
-    if (cmd === "backfill") {
-      if (!flags.from || !flags.to) throw new UsageError("backfill needs --from and --to");
+    try {
       let failed = 0;
-      for (const day of daysBetween(flags.from, flags.to)) {
+      for (const day of days) {
         const id = await engine.submit(dag, params, {
           trigger: "backfill",
           triggeredBy: who,
           logicalDate: day,
-        })
-          .catch(() => null);
+        }).catch(() => null);
         if (id === null) failed++;
-        console.log(`backfill  ${day}  ${id ?? "failed (see deno task dag status)"}`);
+        out.line(`backfill  ${day}  ${id ?? "failed (see deno task dag status)"}`);
       }
       return failed ? 1 : 0;
+    } finally {
+      await engine.close();
     }
-    let runId: string;
-    try {
-      runId = await engine.submit(dag, params, { trigger: "manual", triggeredBy: who });
-    } catch (err) {
-      const [last] = await listRuns(ctx.db, { dag: dag.name, limit: 1 });
-      if (last) console.log(describe(last).join("\n"));
-      throw err;
-    }
-    const run = engine.kind === "embedded" || flags.wait
-      ? await waitFor(ctx, runId)
-      : await getRun(ctx.db, runId);
-    console.log(describe(run).join("\n"));
-    return run.status === "failed" ? 1 : 0;
-  } finally {
-    await engine.close();
-  }
-}
+  },
+});
+
+/** `deno task dag run|status|retry|backfill`. */
+export const command: CommandGroup = {
+  name: "dag",
+  summary: "Start, inspect, retry and backfill DAG runs.",
+  description: "DAGs: data (ingest → validate → features), pipeline and retrain (… → train → " +
+    "register with the promotion gate → drift profile). Runs on FMNIST_AUTOMATION_ENGINE: " +
+    "embedded (default: in this process, returns when done) or bullmq (REDIS_URL: queued for " +
+    "`deno task worker`).",
+  commands: { run, status, retry, backfill },
+};
 
 /** Run the command; returns the exit code (2 for usage/config errors, 1 for failures). */
-export function main(
-  argv: string[],
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): Promise<number> {
-  return runCommand(
-    {
-      name: "dag",
-      usage: USAGE,
-      positionals: true,
-      flags: {
-        recipe: { type: "string" },
-        epochs: { type: "string" },
-        limit: { type: "string" },
-        model: { type: "string" },
-        source: { type: "string" },
-        wait: { type: "boolean" },
-        from: { type: "string" },
-        to: { type: "string" },
-        dag: { type: "string" },
-        json: { type: "boolean" },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      schema: flagsSchema,
-      envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"] }),
-      run: async (ctx, flags, positionals) => {
-        try {
-          return await dagCommand(ctx, flags, positionals, env);
-        } catch (err) {
-          if (
-            err instanceof UsageError || err instanceof AutomationConfigError ||
-            err instanceof DagError
-          ) {
-            console.error(`dag: ${err.message}`);
-            return 2;
-          }
-          throw err;
-        }
-      },
-    },
-    argv,
-    env,
-  );
-}
+export const main = commandMain(command);
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
