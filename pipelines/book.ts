@@ -4,83 +4,63 @@
  */
 import { z } from "zod";
 import { publishBook } from "../lib/docs/mod.ts";
-import { runCommand } from "../lib/pipeline/mod.ts";
+import { commandMain, defineCommand, nonEmpty, stateDirFlag } from "../lib/cli/mod.ts";
+import { createLogger } from "../lib/log/mod.ts";
 
-const USAGE =
-  `usage: deno task book [--small] [--no-execute] [--only NAME] [--out DIR] [--state-dir DIR]
-
-Execute every notebook headlessly and build the book of reports from the executed copies: a table
-of contents by lifecycle phase, the narrative, tables and interactive plotly figures, and a header
-per notebook (dataset version, model version, code commit, execution time). Works offline.
-
-  --small            small settings (FMNIST_NB_SMALL=1, as in CI)
-  --no-execute       build from the notebooks last executed (<state>/notebooks/index.json)
-  --only NAME        only this notebook (file name or stem)
-  --out DIR          where the HTML book goes (default <state>/book/html)
-  --cell-timeout S   seconds one cell may run (default 300)
-  --state-dir DIR    state directory (default: FMNIST_STATE_DIR or .fmnist)
-  -h, --help         show this help
-
-Needs Debian's python3-sphinx, python3-sphinx-book-theme, python3-myst-parser, python3-nbsphinx
-and pandoc. Exit 1 when a notebook fails (the book is still built from the others).`;
-
-const flagsSchema = z.object({
-  small: z.boolean().default(false),
-  "no-execute": z.boolean().default(false),
-  only: z.string().trim().min(1, "must not be empty").optional(),
-  out: z.string().trim().min(1, "must not be empty").optional(),
-  "cell-timeout": z.coerce.number().positive().max(3600).default(300),
-  "state-dir": z.string().trim().min(1, "must not be empty").optional(),
-  help: z.boolean().optional(),
+/** The book command. */
+export const command = defineCommand({
+  name: "book",
+  summary: "Execute every notebook headlessly and build the book of reports from the executed " +
+    "copies (offline).",
+  description: "A table of contents by lifecycle phase, the narrative, tables and interactive " +
+    "plotly figures, and a header per notebook (dataset version, model version, code commit, " +
+    "execution time). Needs Debian's python3-sphinx, python3-sphinx-book-theme, " +
+    "python3-myst-parser, python3-nbsphinx and pandoc. Exit 1 when a notebook fails (the book " +
+    "is still built from the others).",
+  schema: z.object({
+    small: z.boolean().default(false).meta({
+      description: "small settings (FMNIST_NB_SMALL=1, as in CI)",
+    }),
+    "no-execute": z.boolean().default(false).meta({
+      description: "build from the notebooks last executed (<state>/notebooks/index.json)",
+    }),
+    only: nonEmpty().optional().meta({
+      description: "only this notebook (file name or stem)",
+      arg: "NAME",
+    }),
+    out: nonEmpty().optional().meta({
+      description: "where the HTML book goes (default <state>/book/html)",
+      arg: "DIR",
+    }),
+    "cell-timeout": z.coerce.number().positive().max(3600).default(300).meta({
+      description: "seconds one cell may run",
+      arg: "S",
+    }),
+    ...stateDirFlag,
+  }),
+  run: async ({ flags: f, settings, out }) => {
+    // The notebooks open the workspace themselves (embedded PGlite: one process at a time), so
+    // this command never opens it.
+    const s = settings();
+    const book = await publishBook(s, {
+      small: f.small,
+      execute: !f["no-execute"],
+      only: f.only ? [f.only] : [],
+      outDir: f.out,
+      cellTimeoutS: f["cell-timeout"],
+      log: createLogger({}, { level: s.logLevel }),
+    });
+    for (const p of book.pages) out.line(`${p.phase.padEnd(15)} ${p.page}`);
+    for (const fl of book.failures) out.warn(`✗ ${fl.notebook} (${fl.stage}): ${fl.message}`);
+    out.line(
+      `book: ${book.pages.length} notebook page(s) in ${book.outDir}/index.html ` +
+        `(executed in ${book.executeSeconds.toFixed(0)} s, built in ${book.seconds.toFixed(0)} s)`,
+    );
+    return book.failures.length ? 1 : 0;
+  },
 });
 
 /** Run the command; returns the exit code (2 for usage/config errors, 1 for failures). */
-export function main(
-  argv: string[],
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): Promise<number> {
-  return runCommand(
-    {
-      name: "book",
-      usage: USAGE,
-      flags: {
-        small: { type: "boolean" },
-        "no-execute": { type: "boolean" },
-        only: { type: "string" },
-        out: { type: "string" },
-        "cell-timeout": { type: "string" },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      schema: flagsSchema,
-      envFromFlags: (f) => ({ FMNIST_STATE_DIR: f["state-dir"] }),
-      run: async (ctx, f) => {
-        // The notebooks open the workspace themselves (embedded PGlite: one process at a time).
-        await ctx.close();
-        const book = await publishBook(ctx.settings, {
-          small: f.small,
-          execute: !f["no-execute"],
-          only: f.only ? [f.only] : [],
-          outDir: f.out,
-          cellTimeoutS: f["cell-timeout"],
-          log: ctx.log,
-        });
-        for (const p of book.pages) console.log(`${p.phase.padEnd(15)} ${p.page}`);
-        for (const fl of book.failures) {
-          console.error(`✗ ${fl.notebook} (${fl.stage}): ${fl.message}`);
-        }
-        console.log(
-          `book: ${book.pages.length} notebook page(s) in ${book.outDir}/index.html ` +
-            `(executed in ${book.executeSeconds.toFixed(0)} s, built in ${
-              book.seconds.toFixed(0)
-            } s)`,
-        );
-        return book.failures.length ? 1 : 0;
-      },
-    },
-    argv,
-    env,
-  );
-}
+export const main = commandMain(command);
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
