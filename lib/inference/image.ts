@@ -277,9 +277,9 @@ export function resizeArea(
 }
 
 /** Ink share under which an object counts as a line drawing (step 6). */
-export const LINE_INK_MAX = 0.45;
+const LINE_INK_MAX = 0.45;
 /** Least enclosed share of the box for a line drawing to be filled (step 6). */
-export const LINE_HOLE_MIN = 0.15;
+const LINE_HOLE_MIN = 0.15;
 
 /**
  * Step 6 of the module doc, in place on a `w×h` crop (`on`: 1 where the ink is): flood the

@@ -12,7 +12,7 @@ import { createRouter } from "../router.ts";
 import { VersionParamsSchema } from "../schemas/models.ts";
 
 /** Content type of a model card. */
-export const CARD_CONTENT_TYPE = "text/markdown; charset=utf-8";
+const CARD_CONTENT_TYPE = "text/markdown; charset=utf-8";
 
 const cardRoute = createRoute({
   method: "get",

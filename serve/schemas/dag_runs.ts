@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 
 /** A step of a DAG run. */
-export const DagStepSchema = z.object({
+const DagStepSchema = z.object({
   step: z.string(),
   position: z.number().int(),
   status: z.enum(["pending", "running", "completed", "failed"]),

@@ -35,7 +35,7 @@ export const AliasParamsSchema = NameParamsSchema.extend({
 });
 
 /** JSON prediction body (validated strictly by the inference stage's checks). */
-export function predictJsonSchema(maxInstances: number = DEFAULT_MAX_INSTANCES) {
+function predictJsonSchema(maxInstances: number = DEFAULT_MAX_INSTANCES) {
   const strict = instancesBodySchema(maxInstances);
   return z
     .object({
@@ -63,7 +63,7 @@ export function predictJsonSchema(maxInstances: number = DEFAULT_MAX_INSTANCES) 
 }
 
 /** Multipart prediction body: one or more image files in the `file` field. */
-export const PredictFormSchema = z
+const PredictFormSchema = z
   .object({
     file: z
       .union([z.instanceof(File), z.array(z.instanceof(File))])
@@ -76,7 +76,7 @@ export const PredictFormSchema = z
   .openapi("PredictForm");
 
 /** Raw image body (documentation only; decoded by the handler). */
-export const RawImageSchema = z.string().openapi({
+const RawImageSchema = z.string().openapi({
   type: "string",
   format: "binary",
   description: "A PNG or JPEG image, any size and colour",
