@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { opsPath, repoPath } from "./testing.ts";
 
 type Service = {
+  command?: string[];
   build?: string | { context: string; dockerfile?: string };
   volumes?: (string | { type: string; source: string })[];
   depends_on?: string[] | Record<string, unknown>;
@@ -72,8 +73,13 @@ test("the stack has every piece, and every mounted or built file exists", () => 
       "grafana",
       "loki",
       "alloy",
+      "scheduler",
+      "worker",
     ]
   ) assert.ok(services[s], `service ${s} missing`);
+  // The automation runs the entry points of the same image.
+  assert.deepEqual(services.scheduler.command, ["run", "-A", "pipelines/scheduler.ts"]);
+  assert.equal(services.worker.command?.[2], "pipelines/worker.ts");
   for (const [name, svc] of Object.entries(services)) {
     for (const v of svc.volumes ?? []) {
       const source = typeof v === "string" ? v.split(":")[0] : v.source;

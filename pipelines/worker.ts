@@ -30,7 +30,8 @@ export const command = defineCommand({
     ...stateDirFlag,
     ...dataDirFlag,
     "metrics-port": z.coerce.number().int().min(1).max(65535).optional().meta({
-      description: "serve Prometheus metrics (fmnist_dag_*) on 127.0.0.1:N/metrics",
+      description:
+        "serve Prometheus metrics (fmnist_dag_*) on HOST:N/metrics (HOST default 127.0.0.1)",
       arg: "N",
     }),
   }),
@@ -49,7 +50,7 @@ export const command = defineCommand({
     const port = flags["metrics-port"];
     const server = port
       ? Deno.serve(
-        { port, hostname: "127.0.0.1", onListen() {} },
+        { port, hostname: env.HOST ?? "127.0.0.1", onListen() {} },
         async () =>
           new Response(await metrics.registry.metrics(), {
             headers: { "content-type": metrics.registry.contentType },
