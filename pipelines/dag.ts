@@ -15,7 +15,7 @@ import {
   listRuns,
   openEngine,
   parseDagParams,
-} from "../lib/automation/mod.ts";
+} from "../lib/jobs/mod.ts";
 import type { Ctx } from "../lib/workspace/mod.ts";
 import { formatDuration } from "../lib/progress/mod.ts";
 import {

@@ -5,7 +5,7 @@
  * the steps run on `deno task worker` processes. Stops on SIGINT/SIGTERM.
  */
 import { z } from "zod";
-import { automationSettings, SCHEDULES, startScheduler } from "../lib/automation/mod.ts";
+import { automationSettings, SCHEDULES, startScheduler } from "../lib/jobs/mod.ts";
 import { CommandError, commandMain, defineCommand, stateDirFlag } from "../lib/cli/mod.ts";
 import { untilSignal } from "./signals.ts";
 

@@ -10,7 +10,7 @@ import {
   createAutomationMetrics,
   startStepWorker,
   workerName,
-} from "../lib/automation/mod.ts";
+} from "../lib/jobs/mod.ts";
 import {
   CommandError,
   commandMain,

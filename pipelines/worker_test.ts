@@ -9,14 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  automationSettings,
-  BullmqEngine,
-  DAGS,
-  getRun,
-  parseDagParams,
-} from "../lib/automation/mod.ts";
-import { testDatabase, testRedis } from "../lib/automation/testing.ts";
+import { automationSettings, BullmqEngine, DAGS, getRun, parseDagParams } from "../lib/jobs/mod.ts";
+import { testDatabase, testRedis } from "../lib/jobs/testing.ts";
 import { parseSettings } from "../lib/config/mod.ts";
 import { testDatabaseUrl } from "../lib/db/testing.ts";
 import { createLogger } from "../lib/log/mod.ts";

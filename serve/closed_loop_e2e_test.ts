@@ -16,8 +16,8 @@ import {
   listTriggers,
   startScheduler,
   startStepWorker,
-} from "../lib/automation/mod.ts";
-import { testRedis } from "../lib/automation/testing.ts";
+} from "../lib/jobs/mod.ts";
+import { testRedis } from "../lib/jobs/testing.ts";
 import { readDebianDataset } from "../lib/data/testing.ts";
 import type { ImageSet } from "../lib/data/mod.ts";
 import {

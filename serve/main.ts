@@ -11,7 +11,7 @@ import { createLogger, type Logger } from "../lib/log/mod.ts";
 import type { Ctx } from "../lib/workspace/mod.ts";
 import { createApp } from "./app.ts";
 import { Queue } from "bullmq";
-import { automationSettings, queueNames, redisConnection } from "../lib/automation/mod.ts";
+import { automationSettings, queueNames, redisConnection } from "../lib/jobs/mod.ts";
 import { startServer } from "./server.ts";
 import { createDatasetApi } from "./services/lib_datasets.ts";
 import { initEngine } from "../lib/engine/mod.ts";

@@ -1,5 +1,5 @@
 /**
- * DAG runs of the automation (lib/automation), read from the metadata DB — whichever engine or
+ * DAG runs of the automation (lib/jobs), read from the metadata DB — whichever engine or
  * worker ran them:
  *
  * - `GET /v1/dag/runs?dag=&status=&limit=` — runs, newest first, with their step states
@@ -7,7 +7,7 @@
  * - `GET /runs` — the same as a page (a table per run: step, status, attempts, worker, time)
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { getRun, listRuns, RunNotFoundError } from "../../lib/automation/mod.ts";
+import { getRun, listRuns, RunNotFoundError } from "../../lib/jobs/mod.ts";
 import type { Queryable } from "../../lib/db/mod.ts";
 import { escapeHtml } from "../../lib/report/mod.ts";
 import type { AppEnv } from "../env.ts";
