@@ -14,6 +14,7 @@ import { ModelRefSchema, RegistryInputError, RegistryNotFoundError } from "../li
 const USAGE = `usage: deno task validate:real --images DIR [--labels FILE.csv] [--model NAME@REF]
                               [--out DIR] [--failures N] [--resamples N] [--seed N]
                               [--fit N] [--centre box|mass] [--fill auto|off]
+                              [--contrast auto|off]
                               [--no-drift] [--reference N] [--json] [--state-dir DIR]
 
 Preprocess every PNG/JPEG of DIR exactly as the service does, predict with a registered model
@@ -33,7 +34,8 @@ integrated-gradients overlay) and drift against the version's training reference
   --fit N            preprocessing: longer side of the object in the frame (default 28)
   --centre C         preprocessing: box (default) or mass
   --fill F           preprocessing: auto (default: fill line drawings) or off
-                     (--fit 20 --centre mass --fill off is the MNIST-style preprocessing)
+  --contrast C       preprocessing: auto (default: flat drawings to the training ink level) or off
+                     (--fit 20 --centre mass --fill off --contrast off: the MNIST-style one)
   --no-drift         skip the drift statistics
   --reference N      most reference images when the drift profile is first computed (10000)
   --json             print the report summary as JSON (machines)
@@ -54,6 +56,7 @@ const flagsSchema = z.object({
   fit: int("--fit").refine((v) => v === undefined || (v >= 1 && v <= 28), "--fit in 1..28"),
   centre: z.enum(["box", "mass"]).optional(),
   fill: z.enum(["auto", "off"]).optional(),
+  contrast: z.enum(["auto", "off"]).optional(),
   "no-drift": z.boolean().optional(),
   reference: int("--reference").refine((v) => v === undefined || v >= 100, "--reference ≥ 100"),
   json: z.boolean().optional(),
@@ -81,6 +84,7 @@ export function main(
         fit: { type: "string" },
         centre: { type: "string" },
         fill: { type: "string" },
+        contrast: { type: "string" },
         "no-drift": { type: "boolean" },
         reference: { type: "string" },
         json: { type: "boolean" },
@@ -107,7 +111,7 @@ export function main(
             failures: f.failures,
             resamples: f.resamples,
             seed: f.seed,
-            preprocess: { fit: f.fit, centre: f.centre, fill: f.fill },
+            preprocess: { fit: f.fit, centre: f.centre, fill: f.fill, contrast: f.contrast },
             noDrift: f["no-drift"],
             maxReference: f.reference,
           });
