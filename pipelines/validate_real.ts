@@ -24,7 +24,7 @@ export const command = defineCommand({
     "report accuracy with bootstrap intervals (over images and over drawings), per-class scores, " +
     "the confusion matrix, calibration, accuracy by source, the most confident failures (the " +
     "28×28 input and its integrated-gradients overlay) and drift against the version's training " +
-    "reference. --fit 20 --centre mass --fill off is the MNIST-style preprocessing.",
+    "reference. --fit 20 --centre mass --fill off --contrast off is the MNIST-style preprocessing.",
   schema: z.object({
     images: z.string().min(1, "give --images DIR").meta({
       description: "folder of .png/.jpg/.jpeg images",
@@ -64,6 +64,9 @@ export const command = defineCommand({
     fill: z.enum(["auto", "off"]).optional().meta({
       description: "preprocessing: auto (default: fill line drawings) or off",
     }),
+    contrast: z.enum(["auto", "off"]).optional().meta({
+      description: "preprocessing: auto (default: flat drawings to the training ink level) or off",
+    }),
     "no-drift": z.boolean().optional().meta({ description: "skip the drift statistics" }),
     reference: int("--reference").refine((v) => v === undefined || v >= 100, "--reference ≥ 100")
       .meta({
@@ -92,7 +95,7 @@ export const command = defineCommand({
       failures: f.failures,
       resamples: f.resamples,
       seed: f.seed,
-      preprocess: { fit: f.fit, centre: f.centre, fill: f.fill },
+      preprocess: { fit: f.fit, centre: f.centre, fill: f.fill, contrast: f.contrast },
       noDrift: f["no-drift"],
       maxReference: f.reference,
     });

@@ -19,6 +19,7 @@ export const decodeJobSchema = z.object({
     fit: z.number().optional(),
     centre: z.enum(["mass", "box"]).optional(),
     fill: z.enum(["auto", "off"]).optional(),
+    contrast: z.enum(["auto", "off"]).optional(),
     maxPixels: z.number().optional(),
   }),
 });
@@ -143,8 +144,8 @@ export class ImageDecodePool implements ImageDecoder {
     this.#pending++;
     return new Promise<Float32Array>((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
-      const { fit, centre, fill, maxPixels } = options;
-      slot.worker.postMessage({ id, bytes, options: { fit, centre, fill, maxPixels } });
+      const { fit, centre, fill, contrast, maxPixels } = options;
+      slot.worker.postMessage({ id, bytes, options: { fit, centre, fill, contrast, maxPixels } });
     });
   }
 

@@ -17,7 +17,15 @@ export {
 export type { RealItem, RealManifest, RealRaster } from "./manifest.ts";
 export { DEFAULT_REGISTRY, NpmFetchError, NpmFiles } from "./npm.ts";
 export type { NpmFilesOptions, PackageVersionMeta } from "./npm.ts";
-export { ICON_INK, IconSetError, iconSvg, parseIconSet, rasterise } from "./svg.ts";
+export {
+  ICON_INK,
+  IconSetError,
+  iconSvg,
+  parseIconSet,
+  RASTER_MARGIN,
+  rasterise,
+  withMargin,
+} from "./svg.ts";
 export type { IconSet, Raster } from "./svg.ts";
 export {
   assembleRealSet,

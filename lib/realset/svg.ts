@@ -80,8 +80,29 @@ export interface Raster {
   format: "png" | "jpeg";
 }
 
-/** Rasterise `svg` as {@link Raster} says; returns the encoded image. */
+/** Margin around the drawing, as a share of its longer side, on every side of the raster. */
+export const RASTER_MARGIN = 0.12;
+
+/**
+ * `svg` (a document with `width` and `height`, as {@link iconSvg} writes) placed on a canvas
+ * with a margin of `margin` × its longer side on every side, like an object photographed with
+ * some background around it.
+ */
+export function withMargin(svg: string, margin = RASTER_MARGIN): string {
+  const m = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
+  if (!m) throw new IconSetError("the SVG has no width and height");
+  const w = Number(m[1]), h = Number(m[2]), pad = margin * Math.max(w, h);
+  const inner = svg.replace(/^<svg /, `<svg x="${pad}" y="${pad}" `);
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w + 2 * pad} ${h + 2 * pad}" ` +
+    `width="${w + 2 * pad}" height="${h + 2 * pad}">${inner}</svg>`;
+}
+
+/**
+ * Rasterise `svg` as {@link Raster} says, with a {@link RASTER_MARGIN} margin (the longer side of
+ * the whole image is `r.size`); returns the encoded image.
+ */
 export function rasterise(svg: string, r: Raster): Uint8Array {
+  svg = withMargin(svg);
   if (r.format === "jpeg" && r.background === "none") {
     throw new RangeError("a JPEG needs an opaque background");
   }
