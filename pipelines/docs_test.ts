@@ -168,11 +168,12 @@ test("deno task docs builds the site at small settings; every page reads cleanly
       current = "search";
       await page.goto(`${server.url}/index.html`, { waitUntil: "load" });
       await page.locator("label.md-search__icon, .md-search__input").first().click();
-      // The search index is built in a web worker; a query typed before it is ready is retyped.
+      // Typed key by key (the theme searches on key events); the index is built in a web
+      // worker, so a query typed before it is ready is typed again.
       let found = false;
       for (let i = 0; i < 18 && !found; i++) {
         await page.locator(".md-search__input").fill("");
-        await page.locator(".md-search__input").fill("drift");
+        await page.locator(".md-search__input").pressSequentially("drift", { delay: 20 });
         found = await page.waitForSelector(".md-search-result__item", { timeout: 5_000 })
           .then(() => true, () => false);
       }

@@ -289,10 +289,14 @@ export async function buildSite(inp: SiteInputs): Promise<SiteResult> {
   for (const c of inp.cards) await write(join(docs, "models", cardFile(c)), c.markdown);
   if (inp.bookDir) await copyTree(inp.bookDir, join(docs, "book"));
   else {
+    // A static page, so links to book/index.html resolve with or without the book.
     await write(
-      join(docs, "book/index.md"),
-      "# The book of reports\n\nNot built in this site: run `deno task book` (or `deno task docs`, " +
-        "which builds it unless `--no-book` is given).\n",
+      join(docs, "book/index.html"),
+      '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>The book of reports' +
+        '</title><link rel="icon" href="../api/swagger/favicon-32x32.png"></head><body>' +
+        "<h1>The book of reports</h1><p>Not built in this site: run <code>deno task book</code>," +
+        " or <code>deno task docs</code> without <code>--no-book</code>.</p>" +
+        '<p><a href="../index.html">Back to the documentation</a></p></body></html>\n',
     );
   }
 
@@ -308,7 +312,7 @@ export async function buildSite(inp: SiteInputs): Promise<SiteResult> {
       ...inp.cards.map((c) => ({ [`${c.model} v${c.version}`]: `models/${cardFile(c)}` })),
     ],
   });
-  nav.push({ "Book of reports": inp.bookDir ? "book/index.html" : "book/index.md" });
+  nav.push({ "Book of reports": "book/index.html" });
   const mkdocsYml = join(work, "mkdocs.yml");
   await write(
     mkdocsYml,
