@@ -289,7 +289,7 @@ export function resizeArea(
 /** Median mean level of the ink (values > 0.1) of the Fashion-MNIST training images. */
 export const FMNIST_INK_MEAN = 0.65;
 /** Share of the ink at full brightness from which a drawing counts as flat (step 8). */
-export const FLAT_INK_SHARE = 0.3;
+const FLAT_INK_SHARE = 0.3;
 
 /**
  * Step 8 of the module doc, in place on values in 0..1: returns the factor applied (1 when the
