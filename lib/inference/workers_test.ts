@@ -217,9 +217,18 @@ test("workers: a crash fails in-flight batches (503 class), then the worker is r
     const [s] = await inf.workers!.stats();
     assert.equal(s.restarts, 1);
     assert.equal(s.models.length, 1);
-    // An idle worker dying is replaced too; requests meanwhile wait for it, not fail.
+    // An idle worker dying is replaced too; requests meanwhile wait for it, not fail. (Wait until
+    // it has died — the replacement is counted — so the next request cannot reach the old worker
+    // before it gets the crash message: on a loaded machine that takes more than a few ms.)
     inf.workers!.crash(0, "now");
-    await new Promise((r) => setTimeout(r, 50));
+    const restarts = () => inf.metrics.registry.metrics();
+    for (
+      let i = 0;
+      i < 500 && !/^fmnist_inference_worker_restarts_total 2$/m.test(await restarts());
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.ok(maxDiff((await probs(inf, x)).p, want.p) < 1e-5);
     assert.equal((await inf.workers!.stats())[0].restarts, 2);
     // Operators see both replacements, and how long requests queued, in /metrics.
