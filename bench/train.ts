@@ -2,8 +2,9 @@
  * `deno task bench:train` — trains model M1 (the same architecture and parameter count on both
  * sides, asserted) for one epoch on the real Fashion-MNIST data with our engine (`trainModel`)
  * and with the PyTorch peer (bench/peers/train_torch.py, Debian's torch) in the same run, at
- * each thread count of --threads (default 1 and every core: ours trains with one single-threaded
- * wasm replica per thread, torch with `set_num_threads`). Every configuration of both sides runs
+ * each thread count of --threads (default 1 and every core: ours trains with one replica whose
+ * oneDNN uses that many threads on the native backend, or one single-threaded wasm replica per
+ * thread on wasm; torch with `set_num_threads`). Every configuration of both sides runs
  * --repeats times (default 3), interleaved; the table gives median [min–max] and spread of
  * training / inference throughput (img/s) and test accuracy, then the ratios at equal thread
  * counts and with each side at its best (`ratio ours(…)/torch: train X.XX×, inference Y.YY×`),
@@ -36,6 +37,7 @@ import {
   initEngine,
   kernelProfile,
   type KernelTime,
+  loadOneDnn,
   useWasmKernelSet,
 } from "../lib/engine/mod.ts";
 import {
@@ -212,6 +214,12 @@ function summarize(values: number[]): { median: number; min: number; max: number
   return { median, min: s[0], max: s[s.length - 1] };
 }
 
+/** How one of our throughput configurations is described: oneDNN threads, or wasm replicas. */
+function oursLabel(threads: number, native: boolean): string {
+  if (native) return `1 replica, oneDNN ${threads} thread${threads > 1 ? "s" : ""}`;
+  return `${threads} replica${threads > 1 ? "s" : ""}`;
+}
+
 /** Train once with `replicas` single-threaded replicas, then time inference over the test set. */
 async function oursOnce(
   flags: Flags,
@@ -327,13 +335,18 @@ async function throughput(flags: Flags, dir: string, version: string) {
   const oursParams = buildModel({ arch: "m1", seed: 42 });
   const params = oursParams.countParams();
   oursParams.dispose();
+  // On the native backend oneDNN computes with its own OpenMP threads: "t threads" is one replica
+  // whose oneDNN uses t threads (training and inference), not t single-threaded wasm replicas
+  // (which would run t × the OpenMP threads on t cores).
+  const dnn = engineInfo().backend === "native" ? loadOneDnn() : null;
+  const replicasAt = (t: number) => (dnn ? 1 : t);
   for (const t of threads) {
     ours.set(t, {
       engine: `tfjs-${engineInfo().backend}`,
       version,
       threads: t,
-      replicas: t,
-      infer_threads: 1,
+      replicas: replicasAt(t),
+      infer_threads: dnn ? t : 1,
       samples: [],
     });
     peer.set(t, {
@@ -353,13 +366,17 @@ async function throughput(flags: Flags, dir: string, version: string) {
       const sides = rep % 2 ? ["torch", "ours"] : ["ours", "torch"];
       for (const side of sides) {
         if (side === "ours") {
-          const s = await oursOnce(flags, train, test, t);
-          if (s.replicas !== t) {
-            errors.push(`ours asked for ${t} replicas and trained with ${s.replicas}`);
+          dnn?.setThreads(t);
+          if (dnn && dnn.threads !== t) {
+            errors.push(`ours asked oneDNN for ${t} threads and got ${dnn.threads}`);
+          }
+          const s = await oursOnce(flags, train, test, replicasAt(t));
+          if (s.replicas !== replicasAt(t)) {
+            errors.push(`ours asked for ${replicasAt(t)} replicas and trained with ${s.replicas}`);
           }
           ours.get(t)!.samples.push(s);
           console.error(
-            `  [${rep + 1}/${flags.repeats}] ours (${t} replica${t > 1 ? "s" : ""}): ` +
+            `  [${rep + 1}/${flags.repeats}] ours (${oursLabel(t, dnn !== null)}): ` +
               `train ${s.train_img_s.toFixed(0)} img/s, infer ${s.infer_img_s.toFixed(0)} img/s, ` +
               `acc ${s.test_accuracy.toFixed(4)}`,
           );
@@ -422,10 +439,10 @@ async function throughput(flags: Flags, dir: string, version: string) {
       };
       ratios[`threads_${t}`] = r;
       console.log(
-        `ratio ours(${t} replica${t > 1 ? "s" : ""})/torch: train ${r.train.toFixed(2)}×, ` +
+        `ratio ours(${oursLabel(t, dnn !== null)})/torch: train ${r.train.toFixed(2)}×, ` +
           `inference ${
             r.infer.toFixed(2)
-          }× (equal threads: ${t}; inference ours 1 thread, torch ${t})`,
+          }× (equal threads: ${t}; inference ours ${o.infer_threads} thread(s), torch ${t})`,
       );
     }
     const best = (m: Map<number, ConfigResult>, k: "train_img_s" | "infer_img_s") =>
@@ -438,7 +455,7 @@ async function throughput(flags: Flags, dir: string, version: string) {
     };
     ratios.best = r;
     console.log(
-      `ratio ours(best: ${ot.replicas} replica${ot.replicas > 1 ? "s" : ""})/torch: ` +
+      `ratio ours(best: ${oursLabel(ot.threads, dnn !== null)})/torch: ` +
         `train ${r.train.toFixed(2)}×, inference ${r.infer.toFixed(2)}× (each at its best: ` +
         `torch trains best with ${pt.threads} thread(s), infers best with ${pi.threads})`,
     );
@@ -446,7 +463,9 @@ async function throughput(flags: Flags, dir: string, version: string) {
   if (threads.length >= 2) {
     const lo = ours.get(threads[0])!, hi = ours.get(threads.at(-1)!)!;
     console.log(
-      `speed-up ${hi.replicas} vs ${lo.replicas} replica(s): ` +
+      `speed-up ${oursLabel(hi.threads, dnn !== null)} vs ${
+        oursLabel(lo.threads, dnn !== null)
+      }: ` +
         `${(med(hi, "train_img_s") / med(lo, "train_img_s")).toFixed(2)}×`,
     );
   }
