@@ -27,6 +27,7 @@
  */
 import type { z } from "zod";
 import { ConfigError, parseSettings, type Settings } from "../config/mod.ts";
+import { logFormat } from "../log/mod.ts";
 import { type ContextOptions, type Ctx, openContext } from "../workspace/mod.ts";
 import { sharedFlagEnv } from "./common.ts";
 import { CommandError, UsageError } from "./errors.ts";
@@ -254,7 +255,7 @@ async function execute(
         if (ctx) return ctx;
         const s = getSettings();
         try {
-          ctx = await openContext(s, opts);
+          ctx = await openContext({ ...s, logLevel: commandLogLevel(env, s.logLevel) }, opts);
         } catch (err) {
           throw new CommandError(`cannot open the workspace: ${oneLine(err)}`, 1, { cause: err });
         }
@@ -271,6 +272,22 @@ async function execute(
   } finally {
     await ctx?.close();
   }
+}
+
+/**
+ * The log level of a command's workspace: `LOG_LEVEL` when set; otherwise, when the lines are for
+ * a person (pretty format: a terminal, or `FMNIST_LOG_FORMAT=pretty`), `warn` — the command's own
+ * output (progress bars, a line per finished step, the summary) tells what happens, and info lines
+ * would bury it; for machines (JSON) the settings' level (`info`).
+ */
+export function commandLogLevel(
+  env: Record<string, string | undefined>,
+  level: Settings["logLevel"],
+  isTerminal?: boolean,
+): Settings["logLevel"] {
+  if (env.LOG_LEVEL?.trim()) return level;
+  const format = logFormat({ env: env.FMNIST_LOG_FORMAT, isTerminal });
+  return format === "pretty" ? "warn" : level;
 }
 
 /** `main(argv, env?, io?)` of an entry point: {@link runCommand} bound to `command`. */

@@ -5,6 +5,7 @@ import { ConfigError } from "../config/mod.ts";
 import {
   CommandError,
   type CommandGroup,
+  commandLogLevel,
   defineCommand,
   type Io,
   runCommand,
@@ -143,4 +144,13 @@ test("runCommand: groups dispatch on the first argument, with a default", async 
   assert.equal(e.err.length, 2);
   assert.match(e.err[0], /^tool: unknown command "zz" \(one of a, b\)$/);
   assert.match(e.err[1], /^tool b: Unknown option '--y'/);
+});
+
+test("commandLogLevel: people at a terminal get warnings only unless LOG_LEVEL says otherwise", () => {
+  assert.equal(commandLogLevel({}, "info", true), "warn");
+  assert.equal(commandLogLevel({ FMNIST_LOG_FORMAT: "pretty" }, "info", false), "warn");
+  assert.equal(commandLogLevel({}, "info", false), "info");
+  assert.equal(commandLogLevel({ FMNIST_LOG_FORMAT: "json" }, "info", true), "info");
+  assert.equal(commandLogLevel({ LOG_LEVEL: "debug" }, "debug", true), "debug");
+  assert.equal(commandLogLevel({ LOG_LEVEL: "info" }, "info", true), "info");
 });

@@ -2,7 +2,14 @@
  * Public face of the CLI module: entry points declare a {@link Command} (flags as a zod object,
  * help derived from it) and run it with {@link runCommand}; see `command.ts` for an example.
  */
-export { commandHelp, commandMain, defineCommand, groupHelp, runCommand } from "./command.ts";
+export {
+  commandHelp,
+  commandLogLevel,
+  commandMain,
+  defineCommand,
+  groupHelp,
+  runCommand,
+} from "./command.ts";
 export type { Command, CommandContext, CommandGroup, RunOptions } from "./command.ts";
 export { CommandError, UsageError } from "./errors.ts";
 export { flagInfo, flagInfos, formatFlagIssues, formatFlags, parseCli } from "./flags.ts";

@@ -51,7 +51,7 @@ export const envSchema = z.object({
     .trim()
     .regex(/^[0-9A-Za-z.:-]{1,253}$/, "must be an IP address or host name, e.g. 0.0.0.0")
     .default("127.0.0.1"),
-  /** Lowest level of log lines written. */
+  /** Lowest level of log lines written (commands whose lines are for a person default to `warn`). */
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Log lines: `json`, `pretty` (pino-pretty), or `auto` = pretty when stdout is a terminal. */
   FMNIST_LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
