@@ -234,7 +234,8 @@ async function profileOnly(flags: Flags, dir: string) {
     for (const set of [before, after]) {
       useWasmKernelSet(set);
       const m = buildModel({ arch, seed: 42, dropout: 0 });
-      losses.push(await m.trainOnBatch(bx, by) as number);
+      const r = await m.trainOnBatch(bx, by);
+      losses.push(Array.isArray(r) ? r[0] : r);
       m.dispose();
     }
     const lossErr = Math.abs(losses[0] - losses[1]) / Math.abs(losses[0]);
@@ -270,9 +271,12 @@ async function profileOnly(flags: Flags, dir: string) {
     const b = sets[before], a = sets[after];
     const med = (v: number[] | undefined) => (v?.length ? summarize(v).median : 0);
     const names = [...new Set([...b.kernels.keys(), ...a.kernels.keys()])]
-      .sort((x, y) => med(b.kernels.get(y)) - med(b.kernels.get(x)));
+      .sort((x, y) =>
+        Math.max(med(b.kernels.get(y)), med(a.kernels.get(y))) -
+        Math.max(med(b.kernels.get(x)), med(a.kernels.get(x)))
+      );
     const cell = (v: number[] | undefined) => (v?.length ? fmtStat(v, 1) : "—");
-    const lines = names.slice(0, 16).map((n) =>
+    const lines = names.slice(0, 20).map((n) =>
       `  ${n.padEnd(28)} ${cell(b.kernels.get(n)).padStart(22)} ${
         cell(a.kernels.get(n)).padStart(22)
       }`
