@@ -19,6 +19,7 @@
  * Flags: --epochs N (1) --batch N (128) --limit N (0 = all 60,000 train images)
  *        --data DIR (FMNIST_SOURCE or /usr/share/datasets/fashion-mnist) --no-peer --no-profile
  *        --peer-threads N (hardware concurrency) --recipe default --target X (0.92)
+ *        --recipe-epochs N (the recipe over N epochs instead of its own; the schedule spans them)
  *        --repeats N (3) --threads LIST (throughput: "1,<cores>")
  *        --replicas LIST (recipe: "auto") --backend B (FMNIST_BACKEND; e.g. native, wasm)
  *        --profile-only (no training run: per-kernel and whole-step times of one M1 and one bn_cnn
@@ -63,6 +64,7 @@ const flagsSchema = z.object({
   "peer-threads": z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency),
   recipe: z.enum(["default"]).optional(),
   target: z.coerce.number().gt(0).max(1).default(0.92),
+  "recipe-epochs": z.coerce.number().int().min(1).max(100).optional(),
   replicas: z.string().optional(),
   backend: backendRequestSchema.optional(),
   repeats: z.coerce.number().int().min(1).max(50).default(3),
@@ -75,9 +77,10 @@ function toFlags(f: z.infer<typeof flagsSchema>) {
     "no-profile": noProfile,
     "profile-only": profileOnly,
     "peer-threads": peerThreads,
+    "recipe-epochs": recipeEpochs,
     ...rest
   } = f;
-  return { ...rest, peer: !noPeer, profile: !noProfile, profileOnly, peerThreads };
+  return { ...rest, peer: !noPeer, profile: !noProfile, profileOnly, peerThreads, recipeEpochs };
 }
 type Flags = ReturnType<typeof toFlags>;
 
@@ -603,7 +606,11 @@ async function throughput(flags: Flags, dir: string, version: string) {
 }
 
 async function recipeRun(flags: Flags, dir: string, threads: number) {
-  const recipe = RECIPES.default;
+  const base = RECIPES.default;
+  // --recipe-epochs: the same recipe over fewer (or more) epochs; the schedule spans them.
+  const recipe = flags.recipeEpochs
+    ? { ...base, train: { ...base.train, epochs: flags.recipeEpochs } }
+    : base;
   const train = await loadSet(dir, "train", flags.limit);
   const test = await loadSet(dir, "t10k", 0);
   const results: RecipeResult[] = [];
