@@ -20,8 +20,12 @@
  * Flags: --epochs N (1) --batch N (128) --limit N (0 = all 60,000 train images)
  *        --data DIR (FMNIST_SOURCE or /usr/share/datasets/fashion-mnist) --no-peer --no-profile
  *        --peer-threads N (hardware concurrency) --recipe default --target X (0.92)
+ *        --recipe-epochs N (the recipe over N epochs instead of its own; the schedule spans them)
  *        --repeats N (3) --threads LIST (throughput: "1,<cores>")
- *        --replicas LIST (recipe: "auto") --backend B (FMNIST_BACKEND; e.g. native, wasm).
+ *        --replicas LIST (recipe: "auto") --backend B (FMNIST_BACKEND; e.g. native, wasm)
+ *        --profile-only (no training run: per-kernel and whole-step times of one M1 and one bn_cnn
+ *        training step, batch --batch, kernel sets before/after — `native-v1` vs `native`, or
+ *        `engine-v1` vs `engine` on wasm — interleaved --repeats times, with the load average).
  *        Results are also written to <state>/bench/train.json.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -58,9 +62,11 @@ const flagsSchema = z.object({
   data: z.string().min(1).optional(),
   "no-peer": z.boolean().default(false),
   "no-profile": z.boolean().default(false),
+  "profile-only": z.boolean().default(false),
   "peer-threads": z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency),
   recipe: z.enum(["default"]).optional(),
   target: z.coerce.number().gt(0).max(1).default(0.92),
+  "recipe-epochs": z.coerce.number().int().min(1).max(100).optional(),
   replicas: z.string().optional(),
   backend: backendRequestSchema.optional(),
   repeats: z.coerce.number().int().min(1).max(50).default(3),
@@ -68,8 +74,15 @@ const flagsSchema = z.object({
 });
 /** The flags as the benchmark reads them. */
 function toFlags(f: z.infer<typeof flagsSchema>) {
-  const { "no-peer": noPeer, "no-profile": noProfile, "peer-threads": peerThreads, ...rest } = f;
-  return { ...rest, peer: !noPeer, profile: !noProfile, peerThreads };
+  const {
+    "no-peer": noPeer,
+    "no-profile": noProfile,
+    "profile-only": profileOnly,
+    "peer-threads": peerThreads,
+    "recipe-epochs": recipeEpochs,
+    ...rest
+  } = f;
+  return { ...rest, peer: !noPeer, profile: !noProfile, profileOnly, peerThreads, recipeEpochs };
 }
 type Flags = ReturnType<typeof toFlags>;
 
@@ -143,10 +156,16 @@ async function profiles(
     stock: "BEFORE (stock wasm kernels + the missing ones)",
     "engine-v1": "ENGINE v1 (dilated-conv Conv2DBackpropFilter, stock Tile)",
     engine: "AFTER (engine kernels)",
-    native: "NATIVE (oneDNN kernels + engine kernels)",
+    "native-v1": "NATIVE v1 (oneDNN kernels, tfjs's composed BatchNorm)",
+    native: "NATIVE (oneDNN kernels incl. batch normalisation + engine kernels)",
   } as const;
   const active = activeWasmKernelSet();
-  const sets = ["stock", "engine-v1", "engine", ...(active === "native" ? ["native"] : [])];
+  const sets = [
+    "stock",
+    "engine-v1",
+    "engine",
+    ...(active === "native" ? ["native-v1", "native"] : []),
+  ];
   for (const set of sets as (keyof typeof labels)[]) {
     useWasmKernelSet(set);
     await model.trainOnBatch(bx, by);
@@ -173,6 +192,134 @@ async function profiles(
   tf.dispose([bx, by]);
   model.dispose();
   return out;
+}
+
+/** The load average (1, 5, 15 min) from /proc/loadavg, or "" where there is none. */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "";
+  }
+}
+
+/** Per-kernel ms per step of each kernel set, and whole-step wall times, over the repeats. */
+interface SetProfile {
+  kernels: Map<string, number[]>;
+  totals: number[];
+  steps: number[];
+}
+
+/**
+ * `--profile-only`: per-kernel and whole-step times of one training step of M1 and bn_cnn (batch
+ * --batch) for the kernel sets before and after (`native-v1` → `native` on the native path,
+ * `engine-v1` → `engine` on wasm), interleaved --repeats times so both see the same load. The
+ * two sets' first-step losses from identical models are cross-checked first (a mismatch
+ * invalidates the run).
+ */
+async function profileOnly(flags: Flags, dir: string) {
+  const train = await loadSet(dir, "train", Math.max(flags.batch, 1));
+  const active = activeWasmKernelSet();
+  if (tf.getBackend() !== "wasm") {
+    throw new Error("bench:train: --profile-only profiles the wasm / native kernel sets");
+  }
+  const [before, after] = active.startsWith("native")
+    ? ["native-v1", "native"] as const
+    : ["engine-v1", "engine"] as const;
+  const idx = Array.from({ length: Math.min(flags.batch, train.count) }, (_, i) => i);
+  const bx = inputTensor(gatherNormalized(train, idx, NORM), idx.length, [28, 28, 1]);
+  const by = tf.tensor1d(idx.map((i) => train.labels[i]));
+  const loads = [loadAverage()];
+  const report: Record<string, Record<string, SetProfile>> = {};
+  const out: string[] = [];
+  const errors: string[] = [];
+  for (const arch of ["m1", "bn_cnn"] as const) {
+    // Cross-check: the same model trained one step on each set gives the same loss.
+    const losses: number[] = [];
+    for (const set of [before, after]) {
+      useWasmKernelSet(set);
+      const m = buildModel({ arch, seed: 42, dropout: 0 });
+      const r = await m.trainOnBatch(bx, by);
+      losses.push(Array.isArray(r) ? r[0] : r);
+      m.dispose();
+    }
+    const lossErr = Math.abs(losses[0] - losses[1]) / Math.abs(losses[0]);
+    if (!(lossErr < 1e-4)) errors.push(`${arch}: first-step loss ${losses} differ (${lossErr})`);
+    const model = buildModel({ arch, seed: 42 });
+    const sets: Record<string, SetProfile> = {};
+    for (const set of [before, after]) sets[set] = { kernels: new Map(), totals: [], steps: [] };
+    for (let rep = 0; rep < flags.repeats; rep++) {
+      for (const set of rep % 2 ? [after, before] : [before, after]) {
+        useWasmKernelSet(set);
+        await model.trainOnBatch(bx, by); // warm-up: primitive creation, first-call costs
+        const p = sets[set];
+        for (let i = 0; i < PROFILE_STEPS; i++) {
+          const t0 = performance.now();
+          await model.trainOnBatch(bx, by);
+          p.steps.push(performance.now() - t0);
+        }
+        const rows = await kernelProfile(async () => {
+          for (let i = 0; i < PROFILE_STEPS; i++) await model.trainOnBatch(bx, by);
+        });
+        let total = 0;
+        for (const r of rows) {
+          const list = p.kernels.get(r.name) ?? [];
+          list.push(r.ms / PROFILE_STEPS);
+          p.kernels.set(r.name, list);
+          total += r.ms / PROFILE_STEPS;
+        }
+        p.totals.push(total);
+      }
+    }
+    model.dispose();
+    report[arch] = sets;
+    const b = sets[before], a = sets[after];
+    const med = (v: number[] | undefined) => (v?.length ? summarize(v).median : 0);
+    const names = [...new Set([...b.kernels.keys(), ...a.kernels.keys()])]
+      .sort((x, y) =>
+        Math.max(med(b.kernels.get(y)), med(a.kernels.get(y))) -
+        Math.max(med(b.kernels.get(x)), med(a.kernels.get(x)))
+      );
+    const cell = (v: number[] | undefined) => (v?.length ? fmtStat(v, 1) : "—");
+    const lines = names.slice(0, 20).map((n) =>
+      `  ${n.padEnd(28)} ${cell(b.kernels.get(n)).padStart(22)} ${
+        cell(a.kernels.get(n)).padStart(22)
+      }`
+    );
+    out.push(
+      `per-kernel ms per ${arch} training step, batch ${idx.length}, ${flags.repeats} ` +
+        `interleaved repeats × ${PROFILE_STEPS} steps, median [min–max]; first-step loss ` +
+        `${losses[0].toFixed(6)} / ${losses[1].toFixed(6)}\n` +
+        `  ${"kernel".padEnd(28)} ${before.padStart(22)} ${after.padStart(22)}\n${
+          lines.join("\n")
+        }\n` +
+        `  ${"total kernel time".padEnd(28)} ${fmtStat(b.totals, 1).padStart(22)} ${
+          fmtStat(a.totals, 1).padStart(22)
+        }\n` +
+        `  ${"whole step (wall)".padEnd(28)} ${fmtStat(b.steps, 1).padStart(22)} ${
+          fmtStat(a.steps, 1).padStart(22)
+        }\n` +
+        `  step ratio ${before}/${after}: ${(med(b.steps) / med(a.steps)).toFixed(2)}×`,
+    );
+    loads.push(loadAverage());
+  }
+  tf.dispose([bx, by]);
+  useWasmKernelSet(active);
+  console.log(`load average before and after each model: ${loads.join(" | ")}`);
+  console.log(`\n${out.join("\n\n")}`);
+  if (errors.length) throw new Error(`bench:train: run INVALID:\n  ${errors.join("\n  ")}`);
+  const plain = Object.fromEntries(
+    Object.entries(report).map(([arch, sets]) => [
+      arch,
+      Object.fromEntries(
+        Object.entries(sets).map(([set, p]) => [
+          set,
+          { kernels: Object.fromEntries(p.kernels), totals: p.totals, steps: p.steps },
+        ]),
+      ),
+    ]),
+  );
+  return { loads, profiles: plain };
 }
 
 function testAccuracy(model: tf.LayersModel, test: ImageSet, batch: number) {
@@ -478,7 +625,11 @@ async function throughput(flags: Flags, dir: string, version: string) {
 }
 
 async function recipeRun(flags: Flags, dir: string, threads: number) {
-  const recipe = RECIPES.default;
+  const base = RECIPES.default;
+  // --recipe-epochs: the same recipe over fewer (or more) epochs; the schedule spans them.
+  const recipe = flags.recipeEpochs
+    ? { ...base, train: { ...base.train, epochs: flags.recipeEpochs } }
+    : base;
   const train = await loadSet(dir, "train", flags.limit);
   const test = await loadSet(dir, "t10k", 0);
   const results: RecipeResult[] = [];
@@ -568,7 +719,9 @@ async function bench(flags: Flags): Promise<void> {
         : `M1, batch ${flags.batch}, epochs ${flags.epochs}`) +
       (flags.limit ? `, first ${flags.limit} train images` : ""),
   );
-  const report = flags.recipe
+  const report = flags.profileOnly
+    ? { mode: "profile", ...(await profileOnly(flags, dir)) }
+    : flags.recipe
     ? { mode: "recipe", ...(await recipeRun(flags, dir, info.threads)) }
     : { mode: "throughput", ...(await throughput(flags, dir, info.versions.tfjs)) };
   const outPath = join(statePaths(settings.stateDir).root, "bench", "train.json");

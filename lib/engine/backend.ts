@@ -185,7 +185,7 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
   } else if (backend === "wasm") {
     kernels = registerWasmTrainingKernels();
     // A process that ran `native` before switches the kernels back to the wasm ones.
-    if (activeWasmKernelSet() === "native") useWasmKernelSet("engine");
+    if (activeWasmKernelSet().startsWith("native")) useWasmKernelSet("engine");
     simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     activeThreads = wasmThreads();
     if (threads > 1 && activeThreads < threads) {

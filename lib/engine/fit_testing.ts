@@ -108,19 +108,59 @@ export function fitTests(path: EnginePath): void {
     });
   }
 
-  t(`training on ${path} is bit-identical when repeated (same seed and threads)`, async () => {
-    const { x, y } = toyData(64);
-    const train = async () => {
-      const model = buildModel({ arch: "m1", seed: 5, filters: [8, 16], dense: 32, dropout: 0 });
-      await model.fit(x, y, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 });
-      const w = model.getWeights().map((t) => new Uint8Array(t.dataSync().slice().buffer));
-      model.dispose();
-      return w;
-    };
-    const a = await train(), b = await train();
+  for (const arch of ["m1", "bn_cnn"] as const) {
+    t(
+      `training ${arch} on ${path} is bit-identical when repeated (same seed and threads)`,
+      async () => {
+        const { x, y } = toyData(64);
+        const train = async () => {
+          const model = buildModel({ arch, seed: 5, filters: [8, 16], dense: 32, dropout: 0 });
+          await model.fit(x, y, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 });
+          // Every weight, BatchNorm's moving statistics included.
+          const w = model.getWeights().map((t) => new Uint8Array(t.dataSync().slice().buffer));
+          model.dispose();
+          return w;
+        };
+        const a = await train(), b = await train();
+        x.dispose();
+        y.dispose();
+        assert.equal(a.length, b.length);
+        for (let i = 0; i < a.length; i++) assert.deepEqual(a[i], b[i], `weight ${i} differs`);
+      },
+    );
+  }
+
+  t(`bn_cnn trained on ${path} saves the same artifact and predicts alike on cpu`, async () => {
+    const { x, y } = toyData(48);
+    const model = buildModel({ arch: "bn_cnn", seed: 7, filters: [8, 16], dense: 32 });
+    await model.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
+    let saved: tf.io.ModelArtifacts | null = null;
+    await model.save(tf.io.withSaveHandler((a) => {
+      saved = a;
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
+      });
+    }));
+    const artifacts = saved as tf.io.ModelArtifacts | null;
+    assert.ok(artifacts, "model.save gave no artifacts");
+    const layers = (artifacts.modelTopology as { config: { layers: { class_name: string }[] } })
+      .config.layers.map((l) => l.class_name);
+    assert.deepEqual(layers.filter((c) => c === "BatchNormalization").length, 2, `${layers}`);
+    const xv = x.dataSync().slice();
+    const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync().slice());
+    model.dispose();
     x.dispose();
     y.dispose();
-    assert.equal(a.length, b.length);
-    for (let i = 0; i < a.length; i++) assert.deepEqual(a[i], b[i], `weight ${i} differs`);
+    await tf.setBackend("cpu");
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const got = tf.tidy(() =>
+      (loaded.predict(tf.tensor4d(xv, [48, 28, 28, 1])) as tf.Tensor).dataSync().slice()
+    );
+    loaded.dispose();
+    await tf.setBackend("wasm");
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+    console.log(`bn_cnn trained on ${path}, predicted on cpu: max |Δp| ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-4, `predictions differ on cpu by ${worst}`);
   });
 }

@@ -7,7 +7,13 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { initEngine, loadOneDnn, ONEDNN_INSTALL_HINT } from "./mod.ts";
+import {
+  BATCH_NORM_KERNEL_NAMES,
+  batchNormTraining,
+  initEngine,
+  loadOneDnn,
+  ONEDNN_INSTALL_HINT,
+} from "./mod.ts";
 
 type Arrays = Float32Array[];
 /** f maps input tensors to a scalar loss. */
@@ -190,6 +196,108 @@ export function gradTests(path: EnginePath): void {
       1e-3,
     );
   });
+
+  // The training-mode op the BatchNormalization layer trains through (oneDNN on `native`, tfjs's
+  // composed moments + batchNorm elsewhere and on cpu): channel counts 1/8/32/64, batch 1, odd
+  // sizes, NHWC and [N, C].
+  const bnCases: [string, number[]][] = [
+    ["NHWC C=1", [3, 5, 5, 1]],
+    ["NHWC C=8 odd", [3, 7, 5, 8]],
+    ["NHWC C=32 batch 1", [1, 6, 6, 32]],
+    ["NHWC C=64", [5, 3, 3, 64]],
+    ["[N, C] C=8 odd batch", [7, 8]],
+    ["[N, C] C=32", [4, 32]],
+  ];
+  for (const [name, shape] of bnCases) {
+    t(`grad: batch norm training op, ${name}`, async () => {
+      seed = 43;
+      const c = shape[shape.length - 1];
+      await check(
+        `batchNormTraining ${name}`,
+        (x, g, b) => weighted(batchNormTraining(x, g, b, 1e-3).y),
+        [shape, [c], [c]],
+        [rand(shape), rand([c]), rand([c])],
+        2e-5,
+      );
+    });
+  }
+
+  t("grad: batch norm training op, loss on the batch statistics too", async () => {
+    seed = 45;
+    const shape = [4, 5, 3, 8];
+    await check(
+      "batchNormTraining y + mean + var",
+      (x, g, b) => {
+        const { y, mean, variance } = batchNormTraining(x, g, b, 1e-3);
+        return tf.addN([weighted(y), weighted(mean), weighted(variance)]) as tf.Scalar;
+      },
+      [shape, [8], [8]],
+      [rand(shape), rand([8]), rand([8])],
+      2e-5,
+    );
+  });
+
+  t(
+    "batch norm layer: outputs and moving statistics match cpu (training, then inference)",
+    async () => {
+      seed = 47;
+      const shape = [6, 5, 7, 8];
+      const batches = [rand(shape), rand(shape), rand(shape)];
+      const probe = rand(shape);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const layer = tf.layers.batchNormalization({
+          momentum: 0.9,
+          epsilon: 1e-3,
+          gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 2 }),
+          betaInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: 3 }),
+        });
+        const outs: Float32Array[] = [];
+        const prof = await tf.profile(() => {
+          for (const d of batches) {
+            tf.tidy(() => {
+              const y = layer.apply(tf.tensor(d, shape), { training: true }) as tf.Tensor;
+              outs.push(y.dataSync().slice() as Float32Array);
+            });
+          }
+          tf.tidy(() => {
+            const y = layer.apply(tf.tensor(probe, shape), { training: false }) as tf.Tensor;
+            outs.push(y.dataSync().slice() as Float32Array);
+          });
+          return [];
+        });
+        const [, , movingMean, movingVariance] = layer.getWeights().map((w) =>
+          w.dataSync().slice() as Float32Array
+        );
+        layer.dispose();
+        return {
+          outs,
+          movingMean,
+          movingVariance,
+          kernels: new Set(prof.kernels.map((k) => k.name)),
+        };
+      };
+      const ref = await run("cpu");
+      const got = await run("wasm");
+      const errs = [
+        ...got.outs.map((o, i) => relErr(o, ref.outs[i])),
+        relErr(got.movingMean, ref.movingMean),
+        relErr(got.movingVariance, ref.movingVariance),
+      ];
+      report.push(
+        `${"BN layer outputs + moving stats".padEnd(34)} max rel err ${
+          Math.max(...errs).toExponential(2)
+        }`,
+      );
+      assert.ok(errs.every((e) => e < 1e-5), `BN layer mismatch: ${errs}`);
+      assert.ok(ref.movingMean.some((v) => v !== 0), "moving mean was not updated");
+      if (path === "native") {
+        for (const k of BATCH_NORM_KERNEL_NAMES.filter((k) => !k.endsWith("Grad"))) {
+          assert.ok(got.kernels.has(k), `kernel ${k} did not run (ran: ${[...got.kernels]})`);
+        }
+      } else assert.ok(!got.kernels.has(BATCH_NORM_KERNEL_NAMES[0]), "oneDNN BN ran on wasm");
+    },
+  );
 
   t("grad: dense (matmul + bias) with activations", async () => {
     seed = 13;
@@ -397,7 +505,17 @@ export function gradTests(path: EnginePath): void {
   if (path === "native") {
     t("oneDNN primitives served the checks above", () => {
       const kinds = loadOneDnn()?.cachedKinds() ?? new Set();
-      for (const k of ["conv", "convBwdData", "convBwdWeights", "mm", "pool", "poolBwd"]) {
+      const all = [
+        "conv",
+        "convBwdData",
+        "convBwdWeights",
+        "mm",
+        "pool",
+        "poolBwd",
+        "bnorm",
+        "bnormBwd",
+      ];
+      for (const k of all) {
         assert.ok(kinds.has(k), `no ${k} primitive was created (got ${[...kinds]})`);
       }
       return Promise.resolve();

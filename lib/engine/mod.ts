@@ -17,6 +17,13 @@ export { kernelProfile } from "./profile.ts";
 export type { KernelTime } from "./profile.ts";
 export { NATIVE_KERNEL_NAMES } from "./native/kernels.ts";
 export {
+  BATCH_NORM_KERNEL_NAMES,
+  batchNormTraining,
+  installBatchNormLayer,
+  nativeBatchNormServes,
+} from "./native/batch_norm.ts";
+export type { BatchNormTraining } from "./native/batch_norm.ts";
+export {
   loadOneDnn,
   OneDnn,
   ONEDNN_INSTALL_HINT,

@@ -11,6 +11,11 @@ import { poolGradKernels } from "./pool_grads.ts";
 import { tileKernels } from "./tile.ts";
 import { captureStockKernel } from "./wasm_ops.ts";
 import { NATIVE_KERNEL_NAMES, nativeKernels } from "../native/kernels.ts";
+import {
+  BATCH_NORM_KERNEL_NAMES,
+  batchNormKernels,
+  installBatchNormLayer,
+} from "../native/batch_norm.ts";
 import type { OneDnn } from "../native/onednn.ts";
 
 /** Stock wasm kernels our kernels call (captured before any override). */
@@ -45,13 +50,17 @@ export const MISSING_STOCK_KERNELS: readonly string[] = [
 ];
 
 /**
- * Which wasm kernels serve training: `native` (oneDNN for the heavy kernels, ours for the rest;
- * after {@link registerNativeKernels}), `engine` (all of ours), `engine-v1` (ours, with the first
- * dilated-convolution `Conv2DBackpropFilter` instead of im2col + GEMM) or `stock` (the stock
- * kernels plus only the {@link MISSING_STOCK_KERNELS}) — the last two exist for before/after
- * profiles.
+ * Which wasm kernels serve training: `native` (oneDNN for the heavy kernels and batch
+ * normalisation, ours for the rest; after {@link registerNativeKernels}), `native-v1` (the same
+ * without oneDNN batch normalisation: tfjs's composed BatchNorm ops), `engine` (all of ours),
+ * `engine-v1` (ours, with the first dilated-convolution `Conv2DBackpropFilter` instead of im2col
+ * + GEMM) or `stock` (the stock kernels plus only the {@link MISSING_STOCK_KERNELS}) — the `-v1`
+ * sets and `stock` exist for before/after profiles.
  */
-export type WasmKernelSet = "native" | "engine" | "engine-v1" | "stock";
+export type WasmKernelSet = "native" | "native-v1" | "engine" | "engine-v1" | "stock";
+
+/** The oneDNN batch-normalisation kernels (left out of `native-v1`). */
+const BATCH_NORM_NAMES: ReadonlySet<string> = new Set(BATCH_NORM_KERNEL_NAMES);
 
 let registered: string[] | null = null;
 const stockConfigs = new Map<string, KernelConfig>();
@@ -92,7 +101,7 @@ export function registerWasmTrainingKernels(): string[] {
 export function registerNativeKernels(dnn: OneDnn): string[] {
   registerWasmTrainingKernels();
   if (nativeConfigs.size === 0) {
-    for (const name of NATIVE_KERNEL_NAMES) {
+    for (const name of [...NATIVE_KERNEL_NAMES, ...BATCH_NORM_KERNEL_NAMES]) {
       if (stockConfigs.has(name)) continue;
       const cfg = getKernel(name, "wasm");
       if (cfg) stockConfigs.set(name, cfg);
@@ -104,6 +113,8 @@ export function registerNativeKernels(dnn: OneDnn): string[] {
       return cfg.kernelFunc;
     };
     for (const cfg of nativeKernels(dnn, fallback)) nativeConfigs.set(cfg.kernelName, cfg);
+    for (const cfg of batchNormKernels(dnn, fallback)) nativeConfigs.set(cfg.kernelName, cfg);
+    installBatchNormLayer();
   }
   useWasmKernelSet("native");
   return [...nativeConfigs.keys()];
@@ -120,7 +131,7 @@ export function activeWasmKernelSet(): WasmKernelSet {
  */
 export function useWasmKernelSet(set: WasmKernelSet): void {
   registerWasmTrainingKernels();
-  if (set === "native" && nativeConfigs.size === 0) {
+  if (set.startsWith("native") && nativeConfigs.size === 0) {
     throw new Error("engine: the native (oneDNN) kernels are not loaded; call initEngine first");
   }
   const names = new Set([
@@ -132,7 +143,10 @@ export function useWasmKernelSet(set: WasmKernelSet): void {
     const stockCfg = stockConfigs.get(name);
     let chosen: KernelConfig | undefined;
     if (set === "native") chosen = nativeConfigs.get(name) ?? ours;
-    else if (set === "stock") chosen = stockCfg ?? ours;
+    else if (set === "native-v1") {
+      chosen = (BATCH_NORM_NAMES.has(name) ? undefined : nativeConfigs.get(name)) ?? ours ??
+        stockCfg;
+    } else if (set === "stock") chosen = stockCfg ?? ours;
     else chosen = ours ?? stockCfg;
     if (
       name === conv2DBackpropFilterDilatedKernel.kernelName &&
@@ -140,8 +154,12 @@ export function useWasmKernelSet(set: WasmKernelSet): void {
     ) {
       chosen = conv2DBackpropFilterDilatedKernel; // missing in stock: the first version serves
     }
-    if (!chosen) continue;
-    unregisterKernel(name, "wasm");
+    if (!chosen) {
+      // A kernel only the native set has (oneDNN batch normalisation): absent elsewhere.
+      if (getKernel(name, "wasm")) unregisterKernel(name, "wasm");
+      continue;
+    }
+    if (getKernel(name, "wasm")) unregisterKernel(name, "wasm");
     registerKernel(chosen);
   }
   activeSet = set;

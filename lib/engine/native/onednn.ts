@@ -23,7 +23,15 @@ export const ONEDNN_INSTALL_HINT =
 export const DNNL = {
   f32: 3,
   tag: { any: 1, a: 2, ab: 3, abc: 4, abcd: 5, nhwc: 20, hwio: 30 },
-  prop: { forwardTraining: 64, forwardInference: 96, backwardData: 160, backwardWeights: 192 },
+  prop: {
+    forwardTraining: 64,
+    forwardInference: 96,
+    backward: 128,
+    backwardData: 160,
+    backwardWeights: 192,
+  },
+  /** Batch normalisation flags (`dnnl_normalization_flags_t`). */
+  bnorm: { useGlobalStats: 0x1, useScale: 0x8, useShift: 0x10 },
   alg: {
     convDirect: 1,
     poolMax: 511,
@@ -41,11 +49,25 @@ export const DNNL = {
     diffWeights: 161,
     diffBias: 169,
     workspace: 64,
+    mean: 49,
+    variance: 50,
+    scale: 51,
+    shift: 52,
+    diffScale: 255,
+    diffShift: 256,
     from: 1,
     to: 17,
   },
   query: { implInfoStr: 8, execArgMd: 255 },
-  size: { memoryDesc: 696, convDesc: 5976, poolDesc: 3288, matmulDesc: 2800, execArg: 16 },
+  size: {
+    memoryDesc: 696,
+    convDesc: 5976,
+    poolDesc: 3288,
+    matmulDesc: 2800,
+    /** `dnnl_batch_normalization_desc_t`: 2 enums, 5 memory descriptors, epsilon, flags. */
+    bnormDesc: 3496,
+    execArg: 16,
+  },
 } as const;
 
 const STATUS = [
@@ -111,6 +133,14 @@ const symbols = {
     parameters: [B, B, B, B, B],
     result: "i32",
   },
+  dnnl_batch_normalization_forward_desc_init: {
+    parameters: [B, "i32", B, "f32", "u32"],
+    result: "i32",
+  },
+  dnnl_batch_normalization_backward_desc_init: {
+    parameters: [B, "i32", B, B, "f32", "u32"],
+    result: "i32",
+  },
   dnnl_primitive_desc_create: {
     parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
     result: "i32",
@@ -168,7 +198,13 @@ export interface PrimitiveSpec {
 }
 
 /** Argument ids a primitive writes (the others it reads). */
-const OUTPUT_ARGS = new Set<number>([DNNL.arg.dst, DNNL.arg.diffSrc, DNNL.arg.diffWeights]);
+const OUTPUT_ARGS = new Set<number>([
+  DNNL.arg.dst,
+  DNNL.arg.diffSrc,
+  DNNL.arg.diffWeights,
+  DNNL.arg.diffScale,
+  DNNL.arg.diffShift,
+]);
 
 /** A reorder of one argument between the caller's layout and oneDNN's, via a scratch buffer. */
 interface Reorder {
