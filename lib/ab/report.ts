@@ -274,7 +274,8 @@ export function experimentRunSection(a: AbAnalysis, run: ExperimentRunFacts): Re
       {
         kind: "text",
         text: `${run.users} Locust users (seed ${run.seed}) acting for ${run.clients} client ` +
-          `keys sent ${run.images} real test images (think time ${run.thinkMs[0]}–` +
+          `keys predicted images drawn from ${run.images} Fashion-MNIST test images (think time ` +
+          `${run.thinkMs[0]}–` +
           `${run.thinkMs[1]} ms) and reported the true labels; ${run.requests} requests, ` +
           `${run.failures} failed. The analysis was read ${run.looks} times; the decision was ` +
           `final after ${s(run.decidedAtMs)}; the users were stopped (${
