@@ -7,7 +7,8 @@
  *    experiment (two pinned arms 50/50, salt from the seed, the design) replaces any earlier one
  *    of the model, so its traffic counts from now; the Fashion-MNIST test split is loaded;
  * 2. **traffic**: the service starts as a child process (production defaults, its own admin and
- *    feedback keys) and Locust users send the test images under sticky client keys and report
+ *    feedback keys), both versions are warmed (a cold model load would count against its arm's
+ *    latency guardrail), and Locust users send the test images under sticky client keys and report
  *    the true labels until the sequential test decides (or the horizon, or the time limit); the
  *    decision goes through the registry's experiment gate over HTTP ({@link runLocustExperiment});
  * 3. **record**: with the service stopped, the analysis is read back from the database and the
@@ -253,6 +254,7 @@ export async function runExperiment(
       thinkMs: o.thinkMs,
       pollMs: o.pollMs,
       maxDurationS: o.maxDurationS,
+      warmVersions: [control, treatment],
     }, test);
   } finally {
     const status = await service.stop();

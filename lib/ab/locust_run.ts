@@ -42,6 +42,12 @@ export const locustRunOptionsSchema = z.strictObject({
   pollMs: z.number().int().min(50).max(60_000).default(1000),
   /** Locust's run time limit (the experiment then ends undecided unless the horizon was hit). */
   maxDurationS: z.number().int().min(1).max(86_400).default(600),
+  /**
+   * Versions to warm before the users start (four predicts each on the version's own route, which
+   * is not experiment traffic): the service loads a non-champion version on its first request,
+   * and that cold start would otherwise land in its arm's latency guardrail.
+   */
+  warmVersions: z.array(z.number().int().min(1)).default([]),
 });
 /** Options as callers write them. */
 export type LocustRunOptions = z.input<typeof locustRunOptionsSchema>;
@@ -139,6 +145,19 @@ export async function runLocustExperiment(
   const logFile = join(o.outDir, "locust.log");
   const totalsFile = join(o.outDir, "locust_totals.json");
   await Deno.remove(totalsFile).catch(() => {});
+  const warmInstance = Array.from(images.images.subarray(0, 784), (v) => v / 255);
+  // A few requests one after the other, so each inference worker gets to load the version.
+  for (const v of o.warmVersions.flatMap((v) => [v, v, v, v])) {
+    const res = await ok(
+      await fetch(`${base}/v1/models/${model}/versions/${v}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ instances: [warmInstance] }),
+      }),
+      `warming version ${v}`,
+    );
+    await res.body?.cancel();
+  }
   const child = new Deno.Command(o.locust, {
     args: [
       "-f",
