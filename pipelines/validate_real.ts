@@ -67,6 +67,18 @@ export const command = defineCommand({
     contrast: z.enum(["auto", "off"]).optional().meta({
       description: "preprocessing: auto (default: flat drawings to the training ink level) or off",
     }),
+    "tta-fits": z.string().regex(/^\d{1,2}(,\d{1,2})*$/, "use e.g. 24,26,28")
+      .transform((v) => v.split(",").map(Number))
+      .refine((v) => v.every((f) => f >= 1 && f <= 28), "--tta-fits: each in 1..28")
+      .optional().meta({
+        description: "test-time augmentation: average over these object sizes (px)",
+        arg: "N,N…",
+      }),
+    "tta-shift": int("--tta-shift").refine((v) => v === undefined || v <= 4, "--tta-shift ≤ 4")
+      .meta({
+        description: "test-time augmentation: also average over shifts of up to N px in x and y",
+        arg: "N",
+      }),
     "no-drift": z.boolean().optional().meta({ description: "skip the drift statistics" }),
     reference: int("--reference").refine((v) => v === undefined || v >= 100, "--reference ≥ 100")
       .meta({
@@ -98,6 +110,9 @@ export const command = defineCommand({
       preprocess: { fit: f.fit, centre: f.centre, fill: f.fill, contrast: f.contrast },
       noDrift: f["no-drift"],
       maxReference: f.reference,
+      tta: f["tta-fits"] || f["tta-shift"]
+        ? { fits: f["tta-fits"], shift: f["tta-shift"] }
+        : undefined,
     });
     const drift = "skipped" in r.drift ? `not tested (${r.drift.skipped})` : r.drift.verdict;
     const summary = {
@@ -108,6 +123,7 @@ export const command = defineCommand({
       skipped: r.skipped.length,
       accuracy: r.scores.accuracy,
       groupAccuracy: r.groupAccuracy,
+      splits: r.splits,
       ece: r.scores.ece.estimate,
       perClass: r.scores.perClass.map((c) => ({
         label: r.labels[c.classId],
@@ -129,6 +145,14 @@ export const command = defineCommand({
     );
     lines.push(`accuracy  ${p(a.estimate)} [${p(a.low)}, ${p(a.high)}] over images`);
     lines.push(`          ${p(g.estimate)} [${p(g.low)}, ${p(g.high)}] over drawings`);
+    for (const h of r.splits) {
+      lines.push(
+        `  ${h.split.padEnd(8)} ${h.count} images (${h.groups} drawings): ` +
+          (h.accuracy
+            ? `${p(h.accuracy.estimate)} [${p(h.accuracy.low)}, ${p(h.accuracy.high)}]`
+            : "—"),
+      );
+    }
     for (const c of r.scores.perClass) {
       lines.push(
         `  ${r.labels[c.classId].padEnd(12)} n=${String(c.support).padStart(4)}  ` +

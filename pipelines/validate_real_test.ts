@@ -101,6 +101,23 @@ test("validate:real: report on a tiny real set, CSV and file-name labels, bad in
       assert.ok(f.inputPng.length > 100 && f.overlayPng.length > 100);
     }
     assert.ok(report.slices.slices.some((s) => s.grouping === "source" && s.slice === "pkg-a"));
+    // Dev and holdout halves: whole drawings, together the set.
+    assert.deepEqual(report.splits.map((h) => h.split), ["dev", "holdout"]);
+    assert.equal(report.splits.reduce((n, h) => n + h.count, 0), 24);
+    assert.equal(report.splits.reduce((n, h) => n + h.groups, 0), 12);
+    for (const h of report.splits) {
+      const mine = report.predictions.filter((p) => p.split === h.split);
+      assert.equal(mine.length, h.count);
+      assert.equal(mine.filter((p) => p.label === p.predicted).length, h.correct);
+    }
+    for (let i = 0; i < 12; i++) {
+      const halves = new Set(
+        report.predictions.filter((p) => new RegExp(`(photo|cutout)${i}\\.`).test(p.file))
+          .map((p) => p.split),
+      );
+      assert.equal(halves.size, 1, `drawing ${i} straddles the halves`);
+    }
+    assert.equal(report.tta, null);
     assert.ok("verdict" in report.drift || "skipped" in report.drift);
     const html = await Deno.readTextFile(join(out, "real.html"));
     assert.match(html, /Confusion matrix/);
@@ -115,6 +132,38 @@ test("validate:real: report on a tiny real set, CSV and file-name labels, bad in
     assert.equal(s2.count, 24);
     assert.equal(s2.groups, 24);
     assert.equal(s2.drift, "not tested (--no-drift)");
+
+    // Test-time augmentation: 2 sizes × 5 shifts averaged; the report says so.
+    const ttaOut = join(state, "tta");
+    const tta = await capture(() =>
+      main([
+        "--images",
+        images,
+        "--labels",
+        csv,
+        "--out",
+        ttaOut,
+        "--no-drift",
+        "--resamples",
+        "20",
+        "--tta-fits",
+        "24,28",
+        "--tta-shift",
+        "1",
+        "--json",
+      ], env)
+    );
+    assert.equal(tta.code, 0, tta.err);
+    const ttaReport: RealValidationReport = JSON.parse(
+      await Deno.readTextFile(join(ttaOut, "real.json")),
+    );
+    assert.deepEqual(ttaReport.tta?.fits, [24, 28]);
+    assert.equal(ttaReport.tta?.shifts.length, 5);
+    assert.equal(ttaReport.count, 24);
+    assert.equal(
+      (await capture(() => main(["--images", images, "--tta-shift", "9"], env))).code,
+      2,
+    );
 
     // Bad input: a missing folder, a label that is no class, a CSV naming a missing file.
     const missing = await capture(() => main(["--images", join(state, "nope")], env));

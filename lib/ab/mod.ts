@@ -72,6 +72,19 @@ export {
   effectChart,
   experimentReportHtml,
   experimentReportSections,
+  experimentRunReportHtml,
+  experimentRunSection,
 } from "./report.ts";
+export type { ExperimentRunFacts } from "./report.ts";
+export { locustRunOptionsSchema, runLocustExperiment } from "./locust_run.ts";
+export type {
+  ExperimentLook,
+  LocustRunOptions,
+  LocustRunResult,
+  ServiceDecision,
+  StopReason,
+} from "./locust_run.ts";
+export { freeLoopbackPort, startServiceProcess } from "./service_process.ts";
+export type { ServiceProcess, ServiceProcessOptions } from "./service_process.ts";
 export { simulateExperiments, simulationOptionsSchema } from "./simulate.ts";
 export type { PowerRow, SimulationOptionsInput, SimulationResult } from "./simulate.ts";

@@ -240,3 +240,83 @@ export function experimentReportHtml(a: AbAnalysis, generatedAt = new Date()): s
     generatedAt,
   });
 }
+
+/** How a run of an experiment went (`deno task experiment:run`): its traffic and its outcome. */
+export interface ExperimentRunFacts {
+  seed: number;
+  /** Concurrent Locust users, the client keys they act for, their think time (ms). */
+  users: number;
+  clients: number;
+  thinkMs: [number, number];
+  /** Test images the users drew from. */
+  images: number;
+  /** From the users' start until they were stopped. */
+  durationMs: number;
+  /** When the decision was first read final (null: never). */
+  decidedAtMs: number | null;
+  stoppedBy: string;
+  /** Reads of the analysis while the users ran. */
+  looks: number;
+  /** Requests Locust sent (predict + feedback) and how many failed. */
+  requests: number;
+  failures: number;
+  /** The registry gate's decisions (audit event ids). */
+  gates: { arm: string; challenger: number; outcome: string; eventId: number }[];
+}
+
+/** The run section: traffic, duration, samples per arm and the recorded gate decisions. */
+export function experimentRunSection(a: AbAnalysis, run: ExperimentRunFacts): ReportSection {
+  const s = (ms: number | null) => ms === null ? "never" : `${(ms / 1000).toFixed(1)} s`;
+  return {
+    title: "Run",
+    status: run.failures > 0 || run.gates.length === 0 ? "warn" : "ok",
+    blocks: [
+      {
+        kind: "text",
+        text: `${run.users} Locust users (seed ${run.seed}) acting for ${run.clients} client ` +
+          `keys predicted images drawn from ${run.images} Fashion-MNIST test images (think time ` +
+          `${run.thinkMs[0]}–` +
+          `${run.thinkMs[1]} ms) and reported the true labels; ${run.requests} requests, ` +
+          `${run.failures} failed. The analysis was read ${run.looks} times; the decision was ` +
+          `final after ${s(run.decidedAtMs)}; the users were stopped (${
+            run.stoppedBy.replaceAll("_", " ")
+          }) after ${s(run.durationMs)}. ${
+            run.gates.length
+              ? `Registry gate: ${
+                run.gates.map((g) =>
+                  `${g.arm} (version ${g.challenger}) ${g.outcome.replaceAll("_", " ")} ` +
+                  `(audit event ${g.eventId})`
+                ).join("; ")
+              }.`
+              : "Nothing was recorded in the registry (the decision was not final)."
+          }`,
+      },
+      {
+        kind: "table",
+        table: {
+          columns: ["arm", "versions", "predictions", "samples (feedback)", "accuracy"],
+          rows: a.summary.arms.map((x) => [
+            x.arm,
+            x.versions.join(", "),
+            x.predictions,
+            x.feedback,
+            pct(x.accuracy),
+          ]),
+        },
+      },
+    ],
+  };
+}
+
+/** The experiment report of a run: the run section, then {@link experimentReportSections}. */
+export function experimentRunReportHtml(
+  a: AbAnalysis,
+  run: ExperimentRunFacts,
+  generatedAt = new Date(),
+): string {
+  return renderHtmlPage(
+    `A/B experiment report: ${a.model}`,
+    [experimentRunSection(a, run), ...experimentReportSections(a)],
+    { generatedAt },
+  );
+}

@@ -37,16 +37,21 @@ export {
 export type { AssembleOptions, AssembleResult } from "./assemble.ts";
 export { labelFromFileName, parseLabel, readLabelledImages, RealInputError } from "./images.ts";
 export type { LabelledImages } from "./images.ts";
+export { REAL_SPLIT_SEED, splitDrawings } from "./split.ts";
+export type { RealSplit } from "./split.ts";
 export {
   clusterAccuracy,
   realReportHtml,
   realReportSections,
+  shiftImages,
   softmaxRows,
+  ttaShifts,
   validateReal,
 } from "./validate.ts";
 export type {
   FailureEntry,
   RealValidationReport,
+  TtaOptions,
   ValidateRealOptions,
   ValidateRealResult,
 } from "./validate.ts";

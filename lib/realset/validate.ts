@@ -33,7 +33,8 @@ import type { PreprocessOptions } from "../inference/mod.ts";
 import type { Ctx } from "../workspace/mod.ts";
 import { escapeHtml, heatmap, renderHtmlPage, type ReportSection } from "../report/mod.ts";
 import { perClassChart, reliabilityChart } from "../train/mod.ts";
-import { type LabelledImages, readLabelledImages } from "./images.ts";
+import { type LabelledImages, readLabelledImages, RealInputError } from "./images.ts";
+import { type RealSplit, splitDrawings } from "./split.ts";
 
 /** Options of {@link validateReal}. */
 export interface ValidateRealOptions {
@@ -56,6 +57,45 @@ export interface ValidateRealOptions {
   preprocess?: PreprocessOptions;
   /** Most reference images when the version's drift profile must be computed (10,000). */
   maxReference?: number;
+  /** Test-time augmentation (default: none); see {@link TtaOptions}. */
+  tta?: TtaOptions;
+}
+
+/**
+ * Test-time augmentation: the probabilities of each image averaged over variants of its
+ * preprocessed input — the object's longer side at each of `fits` (default: the preprocessing's
+ * own) and each of those moved by up to `shift` pixels along x or y (1: the image and its four
+ * 1-px shifts).
+ */
+export interface TtaOptions {
+  fits?: number[];
+  shift?: number;
+}
+
+/** The image offsets of a TTA shift radius: (0, 0), then ±1…±r along x and along y. */
+export function ttaShifts(radius: number): [number, number][] {
+  if (!Number.isInteger(radius) || radius < 0 || radius > 4) {
+    throw new RangeError(`the TTA shift must be an integer in 0..4, got ${radius}`);
+  }
+  const out: [number, number][] = [[0, 0]];
+  for (let d = 1; d <= radius; d++) out.push([d, 0], [-d, 0], [0, d], [0, -d]);
+  return out;
+}
+
+/** `count` packed 28×28 images moved by (dx, dy) pixels, zeros shifted in. */
+export function shiftImages(pixels: Float32Array, count: number, dx: number, dy: number) {
+  const out = new Float32Array(count * PIXELS);
+  for (let i = 0; i < count; i++) {
+    for (let y = 0; y < 28; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy >= 28) continue;
+      for (let x = 0; x < 28; x++) {
+        const sx = x - dx;
+        if (sx >= 0 && sx < 28) out[i * PIXELS + y * 28 + x] = pixels[i * PIXELS + sy * 28 + sx];
+      }
+    }
+  }
+  return out;
 }
 
 /** One failure of the gallery. */
@@ -79,6 +119,8 @@ export interface RealValidationReport {
   temperature: number;
   /** Preprocessing options used (empty: the service's defaults). */
   preprocess: PreprocessOptions;
+  /** Test-time augmentation used (null: none). */
+  tta: { fits: number[]; shifts: [number, number][] } | null;
   count: number;
   groups: number;
   skipped: LabelledImages["skipped"];
@@ -86,6 +128,17 @@ export interface RealValidationReport {
   scores: Scores;
   /** Accuracy with a cluster bootstrap over drawings (groups). */
   groupAccuracy: Interval;
+  /**
+   * Accuracy on each half of the drawings (`split.ts`: by drawing, stratified by class, fixed
+   * seed), cluster bootstrap over drawings: choose preprocessing on `dev`, report `holdout`.
+   */
+  splits: {
+    split: RealSplit;
+    count: number;
+    groups: number;
+    correct: number;
+    accuracy: Interval | null;
+  }[];
   /** Calibration of the raw softmax (before temperature). */
   calibrationRaw: Scores["calibration"];
   /** Accuracy by class and by source package, Holm-corrected flags. */
@@ -94,7 +147,13 @@ export interface RealValidationReport {
   /** Drift of this set against the version's reference profile, or why it was not tested. */
   drift: DriftReport | { skipped: string };
   /** Predicted class and confidence per file. */
-  predictions: { file: string; label: number; predicted: number; confidence: number }[];
+  predictions: {
+    file: string;
+    label: number;
+    predicted: number;
+    confidence: number;
+    split: RealSplit;
+  }[];
 }
 
 /** What {@link validateReal} returns. */
@@ -189,9 +248,33 @@ export async function validateReal(ctx: Ctx, o: ValidateRealOptions): Promise<Va
     const t = m.signature.temperature ?? 1;
     const n = set.files.length;
     const scorer = new Scorer(m.model, m.signature);
-    const logits = logitsOf(scorer, set.pixels, n);
-    const probs = softmaxRows(logits, classes, t);
-    const raw = softmaxRows(logits, classes, 1);
+    // Served (÷ T) and raw probabilities, averaged over the TTA variants (one without TTA).
+    const baseFit = o.preprocess?.fit ?? 28;
+    const fits = o.tta?.fits?.length ? o.tta.fits : [baseFit];
+    const shifts = ttaShifts(o.tta?.shift ?? 0);
+    const probs = new Float32Array(n * classes), raw = new Float32Array(n * classes);
+    for (const fit of fits) {
+      const v = fit === baseFit
+        ? set
+        : await readLabelledImages(o.imagesDir, o.labelsCsv, { ...o.preprocess, fit });
+      if (v.files.length !== n || v.files.some((f, i) => f !== set.files[i])) {
+        throw new RealInputError(`TTA at fit ${fit} read other files than the preprocessing`);
+      }
+      for (const [dx, dy] of shifts) {
+        const px = dx || dy ? shiftImages(v.pixels, n, dx, dy) : v.pixels;
+        const logits = logitsOf(scorer, px, n);
+        const p = softmaxRows(logits, classes, t), r = softmaxRows(logits, classes, 1);
+        for (let k = 0; k < p.length; k++) {
+          probs[k] += p[k];
+          raw[k] += r[k];
+        }
+      }
+    }
+    const variants = fits.length * shifts.length;
+    for (let k = 0; k < probs.length; k++) {
+      probs[k] /= variants;
+      raw[k] /= variants;
+    }
     const opts = { resamples: o.resamples ?? 1000, seed: o.seed ?? 0 };
     const scores = scoreClassifier(set.labels, probs, classes, opts);
     const rawScores = scoreClassifier(set.labels, raw, classes, { ...opts, resamples: 10 });
@@ -204,6 +287,22 @@ export async function validateReal(ctx: Ctx, o: ValidateRealOptions): Promise<Va
       correct[i] = b === set.labels[i] ? 1 : 0;
     }
     const cluster = clusterAccuracy(correct, set.groups, opts);
+    const halves = splitDrawings(set.groups, set.labels);
+    const splitOf = set.groups.map((g) => halves.get(g)!);
+    const splits = (["dev", "holdout"] as const).map((split) => {
+      const idx = splitOf.flatMap((h, i) => h === split ? [i] : []);
+      const hits = idx.map((i) => correct[i]);
+      const r = idx.length
+        ? clusterAccuracy(hits, idx.map((i) => set.groups[i]), opts)
+        : { interval: null, groups: 0 };
+      return {
+        split,
+        count: idx.length,
+        groups: r.groups,
+        correct: hits.reduce((a, b) => a + b, 0),
+        accuracy: r.interval,
+      };
+    });
     const groupings = [{
       name: "class",
       values: Array.from(set.labels, (l) => m.signature.labels[l] ?? String(l)),
@@ -270,11 +369,13 @@ export async function validateReal(ctx: Ctx, o: ValidateRealOptions): Promise<Va
       labels: m.signature.labels,
       temperature: t,
       preprocess: o.preprocess ?? {},
+      tta: variants > 1 ? { fits, shifts } : null,
       count: n,
       groups: cluster.groups,
       skipped: set.skipped,
       scores,
       groupAccuracy: cluster.interval,
+      splits,
       calibrationRaw: rawScores.calibration,
       slices,
       failures,
@@ -284,6 +385,7 @@ export async function validateReal(ctx: Ctx, o: ValidateRealOptions): Promise<Va
         label: set.labels[i],
         predicted: pred[i],
         confidence: conf[i],
+        split: splitOf[i],
       })),
     };
     await Deno.mkdir(o.outDir, { recursive: true });
@@ -337,7 +439,11 @@ export function realReportSections(r: RealValidationReport): ReportSection[] {
           kind: "text",
           text: `${r.count} images (${r.groups} drawings) from ${r.imagesDir}; model ${r.model} ` +
             `v${r.version}, served probabilities (logits ÷ T = ${r.temperature.toFixed(3)}). ` +
-            `${s.bootstrap.resamples} bootstrap resamples, 95% intervals.`,
+            `${s.bootstrap.resamples} bootstrap resamples, 95% intervals.` +
+            (r.tta
+              ? ` Test-time augmentation: probabilities averaged over ${r.tta.fits.length} ` +
+                `object size(s) (${r.tta.fits.join(", ")} px) × ${r.tta.shifts.length} shift(s).`
+              : ""),
         },
         {
           kind: "table",
@@ -346,6 +452,10 @@ export function realReportSections(r: RealValidationReport): ReportSection[] {
             rows: [
               ["accuracy (over images)", ci(s.accuracy)],
               ["accuracy (cluster bootstrap over drawings)", ci(r.groupAccuracy)],
+              ...(r.splits ?? []).map((x) => [
+                `${x.split} half: ${x.count} images, ${x.groups} drawings`,
+                x.accuracy ? ci(x.accuracy) : "—",
+              ]),
               ...Object.entries(s.topK).map(([k, v]) => [`top-${k} accuracy`, ci(v)]),
               ["macro F1", ci(s.macroF1)],
               ["log loss", s.logLoss.estimate.toFixed(3)],
