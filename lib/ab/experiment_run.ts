@@ -44,7 +44,7 @@ import { startServiceProcess } from "./service_process.ts";
 const refSchema = z.union([z.number().int().min(1), z.string().min(1).max(64)]);
 
 /** Options of {@link runExperiment}. */
-export const experimentRunOptionsSchema = z.strictObject({
+const experimentRunOptionsSchema = z.strictObject({
   model: z.string().min(1).max(128).default("fmnist"),
   /** `centroid`: register a fresh pair of versions (the model must not exist yet). */
   setup: z.enum(["centroid"]).optional(),

@@ -36,9 +36,9 @@ import { heapF32 } from "../kernels/wasm_ops.ts";
 import { DNNL, type OneDnn, type Primitive } from "./onednn.ts";
 
 /** The training-mode forward kernel (outputs `y`, `mean`, `variance`). */
-export const BN_TRAINING_KERNEL = "OneDnnBatchNormTraining";
+const BN_TRAINING_KERNEL = "OneDnnBatchNormTraining";
 /** Its gradient kernel (outputs `dx`, `dscale`, `doffset`). */
-export const BN_GRAD_KERNEL = "OneDnnBatchNormGrad";
+const BN_GRAD_KERNEL = "OneDnnBatchNormGrad";
 /** Kernels this module registers for `wasm`. */
 export const BATCH_NORM_KERNEL_NAMES = [
   BN_TRAINING_KERNEL,
