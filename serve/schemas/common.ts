@@ -14,6 +14,14 @@ export function checkedBy(schema: z.ZodType<string>): z.ZodString {
   });
 }
 
+/**
+ * `schema` or null, documented as such: `.nullable()` of a named (registered) schema loses the
+ * null in the generated document (a bare `$ref`), a union keeps it (`anyOf: [$ref, null]`).
+ */
+export function orNull<T extends z.ZodType>(schema: T): z.ZodUnion<[T, z.ZodNull]> {
+  return z.union([schema, z.null()]);
+}
+
 /** An OpenAPI response (or request body) described by `description` with a JSON `schema`. */
 export function json<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };

@@ -1,5 +1,9 @@
-/** Schemas of the DAG-run routes (`/v1/dag/runs`). */
+/**
+ * Schemas of the DAG-run routes (`/v1/dag/runs`): snake_case wire forms of `lib/jobs`' run
+ * records, and {@link dagRunJson} converting one into the other.
+ */
 import { z } from "@hono/zod-openapi";
+import type { DagRunRecord, DagStepRecord } from "../../lib/jobs/mod.ts";
 
 /** A step of a DAG run. */
 const DagStepSchema = z.object({
@@ -11,9 +15,9 @@ const DagStepSchema = z.object({
   cached: z.boolean().nullable(),
   result: z.unknown(),
   error: z.string().nullable(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  durationMs: z.number().nullable(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
 }).openapi("DagStep");
 
 /** A DAG run with its steps. */
@@ -22,17 +26,53 @@ export const DagRunSchema = z.object({
   dag: z.string(),
   status: z.enum(["queued", "running", "completed", "failed"]),
   trigger: z.string(),
-  triggeredBy: z.string(),
+  triggered_by: z.string(),
   engine: z.enum(["embedded", "bullmq"]),
   params: z.record(z.string(), z.unknown()),
-  logicalDate: z.string().nullable(),
+  logical_date: z.string().nullable(),
   outcome: z.unknown(),
   error: z.string().nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
   steps: z.array(DagStepSchema),
 }).openapi("DagRun");
+
+function dagStepJson(s: DagStepRecord): z.infer<typeof DagStepSchema> {
+  return {
+    step: s.step,
+    position: s.position,
+    status: s.status,
+    attempts: s.attempts,
+    worker: s.worker,
+    cached: s.cached,
+    result: s.result,
+    error: s.error,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    duration_ms: s.durationMs,
+  };
+}
+
+/** A DAG run as the API answers it. */
+export function dagRunJson(r: DagRunRecord): z.infer<typeof DagRunSchema> {
+  return {
+    id: r.id,
+    dag: r.dag,
+    status: r.status,
+    trigger: r.trigger,
+    triggered_by: r.triggeredBy,
+    engine: r.engine,
+    params: r.params,
+    logical_date: r.logicalDate,
+    outcome: r.outcome,
+    error: r.error,
+    created_at: r.createdAt,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    steps: r.steps.map(dagStepJson),
+  };
+}
 
 /** Query of the run list. */
 export const DagRunsQuerySchema = z.object({
@@ -47,4 +87,4 @@ export const DagRunIdSchema = z.object({
 });
 
 /** The run list. */
-export const DagRunListSchema = z.object({ runs: z.array(DagRunSchema) });
+export const DagRunListSchema = z.object({ runs: z.array(DagRunSchema) }).openapi("DagRunList");

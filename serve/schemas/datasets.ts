@@ -1,6 +1,15 @@
-/** zod/OpenAPI schemas of the dataset routes' parameters, queries and responses. */
+/**
+ * zod/OpenAPI schemas of the dataset routes' parameters, queries and responses. Responses are
+ * snake_case: the `…Json` functions convert `lib/data` and `lib/validate` values (camelCase in
+ * TypeScript) field by field.
+ */
 import { z } from "@hono/zod-openapi";
-import { expectationResultSchema, validationResultSchema } from "../../lib/validate/mod.ts";
+import { type Manifest, manifestSchema } from "../../lib/data/mod.ts";
+import {
+  type ExpectationResult,
+  severitySchema,
+  type ValidationResult,
+} from "../../lib/validate/mod.ts";
 import { SCALE_MAX, SCALE_MIN } from "../png.ts";
 
 /** Alias accepted wherever a version id is, meaning the newest ingested version. */
@@ -100,8 +109,8 @@ const SampleSchema = z
   .object({
     index: z.number().int().nonnegative(),
     label: z.number().int().min(0).max(9),
-    labelName: z.string().openapi({ example: "Ankle boot" }),
-    imageUrl: z.string().openapi({ example: "/v1/datasets/abc123/images/train/0.png" }),
+    label_name: z.string().openapi({ example: "Ankle boot" }),
+    image_url: z.string().openapi({ example: "/v1/datasets/abc123/images/train/0.png" }),
     pixels: z.array(z.number().int().min(0).max(255)).optional(),
   })
   .openapi("Sample");
@@ -121,36 +130,123 @@ export const SamplesPageSchema = z
   })
   .openapi("SamplesPage");
 
+/** Counts of a validation run. */
+const ValidationStatsSchema = z.object({
+  evaluated: z.number().int(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  critical_failed: z.number().int(),
+  warning_failed: z.number().int(),
+}).openapi("ValidationStats");
+
 /** Summary of a validation run shown with a dataset version. */
 export const ValidationSummarySchema = z
   .object({
     suite: z.string(),
     success: z.boolean(),
-    startedAt: z.string(),
-    stats: z.object({
-      evaluated: z.number().int(),
-      passed: z.number().int(),
-      failed: z.number().int(),
-      criticalFailed: z.number().int(),
-      warningFailed: z.number().int(),
+    started_at: z.string(),
+    stats: ValidationStatsSchema,
+    critical_failures: z.array(z.string()).openapi({
+      description: "ids of failed critical checks",
     }),
-    criticalFailures: z.array(z.string()),
-    warnings: z.array(z.string()),
+    warnings: z.array(z.string()).openapi({ description: "ids of failed warning checks" }),
   })
   .openapi("ValidationSummary");
 
-/**
- * The validation result as documented in OpenAPI: `lib/validate`'s schema with the recursive
- * JSON fields (`observed`, `details`) widened to `unknown`, which the document generator cannot
- * expand.
- */
-export const ValidationResultDocSchema = validationResultSchema
-  .extend({
-    results: z.array(
-      expectationResultSchema.extend({
-        observed: z.unknown().openapi({ description: "measured values (any JSON)" }),
-        details: z.unknown().optional().openapi({ description: "supporting evidence (any JSON)" }),
-      }),
-    ),
+/** The summary fields of a validation result as the API answers them. */
+export function validationSummaryJson(
+  r: ValidationResult,
+): z.infer<typeof ValidationSummarySchema> {
+  const { stats } = r;
+  return {
+    suite: r.suite,
+    success: r.success,
+    started_at: r.startedAt,
+    stats: {
+      evaluated: stats.evaluated,
+      passed: stats.passed,
+      failed: stats.failed,
+      critical_failed: stats.criticalFailed,
+      warning_failed: stats.warningFailed,
+    },
+    critical_failures: r.criticalFailures,
+    warnings: r.warnings,
+  };
+}
+
+/** One expectation's result (`observed` and `details` are any JSON). */
+const ExpectationResultJsonSchema = z.object({
+  id: z.string(),
+  description: z.string(),
+  severity: severitySchema,
+  success: z.boolean(),
+  observed: z.unknown().openapi({ description: "measured values (any JSON)" }),
+  details: z.unknown().optional().openapi({ description: "supporting evidence (any JSON)" }),
+  error: z.string().optional().openapi({ description: "set when the check itself threw" }),
+  duration_ms: z.number(),
+}).openapi("ExpectationResult");
+
+/** The full validation result of a dataset version. */
+export const ValidationResultJsonSchema = z
+  .object({
+    ...ValidationSummarySchema.shape,
+    schema_version: z.literal(1),
+    subject: z.string().openapi({ description: "what was validated (the dataset version)" }),
+    duration_ms: z.number(),
+    results: z.array(ExpectationResultJsonSchema),
   })
   .openapi("ValidationResult");
+
+function expectationResultJson(
+  e: ExpectationResult,
+): z.infer<typeof ExpectationResultJsonSchema> {
+  return {
+    id: e.id,
+    description: e.description,
+    severity: e.severity,
+    success: e.success,
+    observed: e.observed,
+    ...(e.details === undefined ? {} : { details: e.details }),
+    ...(e.error === undefined ? {} : { error: e.error }),
+    duration_ms: e.durationMs,
+  };
+}
+
+/** A validation result as the API answers it. */
+export function validationResultJson(
+  r: ValidationResult,
+): z.infer<typeof ValidationResultJsonSchema> {
+  return {
+    ...validationSummaryJson(r),
+    schema_version: r.schemaVersion,
+    subject: r.subject,
+    duration_ms: r.durationMs,
+    results: r.results.map(expectationResultJson),
+  };
+}
+
+/** A dataset version's manifest (wire form of `lib/data`'s `Manifest`). */
+export const ManifestJsonSchema = z
+  .object({
+    format: manifestSchema.shape.format,
+    name: z.string(),
+    version: z.string(),
+    content: manifestSchema.shape.content.describe(
+      "the hashed part: files and data schema (the version id is its SHA-256)",
+    ),
+    source: manifestSchema.shape.source,
+    created_at: z.string(),
+  })
+  .openapi("Manifest");
+
+/** A manifest as the API answers it. */
+export function manifestJson(m: Manifest): z.infer<typeof ManifestJsonSchema> {
+  return {
+    format: m.format,
+    name: m.name,
+    version: m.version,
+    content: m.content,
+    source: m.source,
+    created_at: m.createdAt,
+  };
+}
