@@ -29,18 +29,10 @@ const flagsSchema = z.object({
   state: z.string().optional().meta({
     description: "workspace with a champion to copy (default: FMNIST_STATE_DIR or .fmnist)",
   }),
-  rounds: z.coerce.number().int().min(1).max(20).default(3).meta({
-    description: "load rounds with the detector off and on, interleaved",
-  }),
-  duration: z.coerce.number().int().min(1).max(600).default(10).meta({
-    description: "seconds of load per round",
-  }),
-  connections: z.coerce.number().int().min(1).max(1024).default(16).meta({
-    description: "concurrent wrk connections",
-  }),
-  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2).meta({
-    description: "wrk threads",
-  }),
+  rounds: z.coerce.number().int().min(1).max(20).default(3).describe("rounds off and on"),
+  duration: z.coerce.number().int().min(1).max(600).default(10).describe("load seconds"),
+  connections: z.coerce.number().int().min(1).max(1024).default(16).describe("wrk connections"),
+  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2).describe("wrk threads"),
   workers: z.string().regex(/^(auto|[0-9]+)$/).default("0").meta({
     description: "inference workers of the service (FMNIST_INFER_WORKERS: auto or a count)",
   }),

@@ -39,18 +39,10 @@ const flagsSchema = z.object({
   arch: z.enum(["m1", "bn_cnn"]).default("bn_cnn").meta({
     description: "architecture of the model served by every server",
   }),
-  duration: z.coerce.number().int().min(1).max(600).default(5).meta({
-    description: "seconds of each wrk load",
-  }),
-  repeats: z.coerce.number().int().min(1).max(10).default(3).meta({
-    description: "rounds over all servers and loads, interleaved; medians and spread are printed",
-  }),
-  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2).meta({
-    description: "wrk threads",
-  }),
-  "max-batch": z.coerce.number().int().min(1).max(4096).default(64).meta({
-    description: "micro-batch size of our service (FMNIST_MAX_BATCH)",
-  }),
+  duration: z.coerce.number().int().min(1).max(600).default(5).describe("seconds per load"),
+  repeats: z.coerce.number().int().min(1).max(10).default(3).describe("rounds, interleaved"),
+  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2).describe("wrk threads"),
+  "max-batch": z.coerce.number().int().min(1).max(4096).default(64).describe("FMNIST_MAX_BATCH"),
   "max-wait-ms": z.coerce.number().min(0).max(1000).default(2).meta({
     description: "micro-batch wait of our service in ms (FMNIST_MAX_WAIT_MS)",
   }),

@@ -1,6 +1,6 @@
 /** Zod/OpenAPI schemas of the admin, feedback and A/B experiment routes. */
 import { z } from "@hono/zod-openapi";
-import { checkedBy } from "./common.ts";
+import { camelKeys, checkedBy, snakeKeys } from "./common.ts";
 import {
   abArmsSchema,
   type AbConfigInput,
@@ -59,93 +59,35 @@ const ArmSchema = z.object({
   weight: z.number(),
 });
 
-const guardrails = guardrailLimitsSchema.shape;
-const design = abDesignSchema.shape;
-
-/** Guardrail limits of a design: a treatment arm breaching one cannot win. */
-const GuardrailLimitsBodySchema = z.strictObject({
-  latency_p99_ratio: guardrails.latencyP99Ratio.describe(
-    "treatment p99 latency may be at most this multiple of the control's …",
-  ),
-  latency_p99_slack_ms: guardrails.latencyP99SlackMs.describe("… plus this many milliseconds"),
-  error_rate_increase: guardrails.errorRateIncrease.describe(
-    "treatment error rate may exceed the control's by at most this (absolute)",
-  ),
-}).openapi("AbGuardrailLimits");
+/** Guardrail limits of a design (`lib/ab`'s rules under snake_case names). */
+const GuardrailLimitsBodySchema = z.strictObject(snakeKeys(guardrailLimitsSchema.shape))
+  .openapi("AbGuardrailLimits");
 
 /**
  * An experiment's design as clients write it (every field has a default): the rules are
  * `lib/ab`'s (`abDesignSchema`), under snake_case names.
  */
 const AbDesignBodySchema = z.strictObject({
-  alpha: design.alpha.describe("overall type-I error, split evenly over the treatment arms"),
-  tau: design.tau.describe("mixing standard deviation of the mSPRT"),
-  min_samples: design.minSamples.describe(
-    "feedback observations each arm needs before the test may stop",
-  ),
-  max_samples_per_arm: design.maxSamplesPerArm.describe(
-    "planned horizon per arm: reached without a difference, keep the control",
-  ),
-  mde: design.mde.describe("minimum detectable effect planned for (reported)"),
-  srm_threshold: design.srmThreshold.describe("SRM p-value below which a decision is blocked"),
+  ...snakeKeys(abDesignSchema.shape),
   guardrails: GuardrailLimitsBodySchema.default(GuardrailLimitsBodySchema.parse({})),
-  auto_decide: design.autoDecide.describe(
-    "let the service apply a final decision through the registry gate",
-  ),
 }).openapi("AbDesign");
 
 /** Body of `PUT /v1/admin/ab/{name}`: the rules are `lib/ab`'s, under snake_case names. */
 export const AbConfigBodySchema = z.strictObject({
+  ...abConfigInputSchema.shape,
   arms: abArmsSchema.describe("2–16 arms: a version or an alias, and a weight"),
-  enabled: abConfigInputSchema.shape.enabled,
-  salt: abConfigInputSchema.shape.salt.describe(
-    "mixed into the client-key hash; a new salt reshuffles clients (default: random)",
-  ),
-  reason: abConfigInputSchema.shape.reason,
   design: AbDesignBodySchema.default(AbDesignBodySchema.parse({})),
 }).openapi("AbExperimentRequest");
 
 /** The library's input of a `PUT /v1/admin/ab/{name}` body. */
 export function abConfigInput(b: z.output<typeof AbConfigBodySchema>): AbConfigInput {
-  const d = b.design;
-  return {
-    arms: b.arms,
-    enabled: b.enabled,
-    ...(b.salt === undefined ? {} : { salt: b.salt }),
-    ...(b.reason === undefined ? {} : { reason: b.reason }),
-    design: {
-      alpha: d.alpha,
-      tau: d.tau,
-      minSamples: d.min_samples,
-      ...(d.max_samples_per_arm === undefined ? {} : { maxSamplesPerArm: d.max_samples_per_arm }),
-      ...(d.mde === undefined ? {} : { mde: d.mde }),
-      srmThreshold: d.srm_threshold,
-      guardrails: {
-        latencyP99Ratio: d.guardrails.latency_p99_ratio,
-        latencyP99SlackMs: d.guardrails.latency_p99_slack_ms,
-        errorRateIncrease: d.guardrails.error_rate_increase,
-      },
-      autoDecide: d.auto_decide,
-    },
-  };
+  const design = { ...camelKeys(b.design), guardrails: camelKeys(b.design.guardrails) };
+  return { ...b, design };
 }
 
 /** A design as the API answers it. */
 function designJson(d: AbDesign): z.output<typeof AbDesignBodySchema> {
-  return {
-    alpha: d.alpha,
-    tau: d.tau,
-    min_samples: d.minSamples,
-    ...(d.maxSamplesPerArm === undefined ? {} : { max_samples_per_arm: d.maxSamplesPerArm }),
-    ...(d.mde === undefined ? {} : { mde: d.mde }),
-    srm_threshold: d.srmThreshold,
-    guardrails: {
-      latency_p99_ratio: d.guardrails.latencyP99Ratio,
-      latency_p99_slack_ms: d.guardrails.latencyP99SlackMs,
-      error_rate_increase: d.guardrails.errorRateIncrease,
-    },
-    auto_decide: d.autoDecide,
-  };
+  return { ...snakeKeys(d), guardrails: snakeKeys(d.guardrails) };
 }
 
 /** A stored A/B experiment. */
@@ -165,17 +107,7 @@ export const AbExperimentSchema = z.object({
 
 /** An experiment as the API shows it (admin and experiment routes). */
 export function experimentJson(e: AbExperiment): z.infer<typeof AbExperimentSchema> {
-  return {
-    model: e.model,
-    arms: e.arms,
-    enabled: e.enabled,
-    salt: e.salt,
-    reason: e.reason,
-    design: designJson(e.design),
-    started_at: e.startedAt,
-    updated_by: e.updatedBy,
-    updated_at: e.updatedAt,
-  };
+  return { ...snakeKeys(e), design: designJson(e.design) };
 }
 
 /** Body of `POST /v1/feedback`. */

@@ -1,9 +1,10 @@
 /**
  * Schemas of the DAG-run routes (`/v1/dag/runs`): snake_case wire forms of `lib/jobs`' run
- * records, and {@link dagRunJson} converting one into the other.
+ * records, and {@link dagRunJson} converting one into the other ({@link snakeKeys}).
  */
 import { z } from "@hono/zod-openapi";
-import type { DagRunRecord, DagStepRecord } from "../../lib/jobs/mod.ts";
+import type { DagRunRecord } from "../../lib/jobs/mod.ts";
+import { snakeKeys } from "./common.ts";
 
 /** A step of a DAG run. */
 const DagStepSchema = z.object({
@@ -38,40 +39,9 @@ export const DagRunSchema = z.object({
   steps: z.array(DagStepSchema),
 }).openapi("DagRun");
 
-function dagStepJson(s: DagStepRecord): z.infer<typeof DagStepSchema> {
-  return {
-    step: s.step,
-    position: s.position,
-    status: s.status,
-    attempts: s.attempts,
-    worker: s.worker,
-    cached: s.cached,
-    result: s.result,
-    error: s.error,
-    started_at: s.startedAt,
-    finished_at: s.finishedAt,
-    duration_ms: s.durationMs,
-  };
-}
-
 /** A DAG run as the API answers it. */
 export function dagRunJson(r: DagRunRecord): z.infer<typeof DagRunSchema> {
-  return {
-    id: r.id,
-    dag: r.dag,
-    status: r.status,
-    trigger: r.trigger,
-    triggered_by: r.triggeredBy,
-    engine: r.engine,
-    params: r.params,
-    logical_date: r.logicalDate,
-    outcome: r.outcome,
-    error: r.error,
-    created_at: r.createdAt,
-    started_at: r.startedAt,
-    finished_at: r.finishedAt,
-    steps: r.steps.map(dagStepJson),
-  };
+  return { ...snakeKeys(r), steps: r.steps.map(snakeKeys) };
 }
 
 /** Query of the run list. */

@@ -1,15 +1,16 @@
 /**
  * zod/OpenAPI schemas of the dataset routes' parameters, queries and responses. Responses are
- * snake_case: the `…Json` functions convert `lib/data` and `lib/validate` values (camelCase in
- * TypeScript) field by field.
+ * snake_case: the schemas of `lib/data` and `lib/validate` with their keys in snake_case
+ * ({@link snakeKeys}), and the `…Json` functions convert values the same way.
  */
 import { z } from "@hono/zod-openapi";
 import { type Manifest, manifestSchema } from "../../lib/data/mod.ts";
 import {
-  type ExpectationResult,
-  severitySchema,
+  expectationResultSchema,
   type ValidationResult,
+  validationResultSchema,
 } from "../../lib/validate/mod.ts";
+import { snakeKeys } from "./common.ts";
 import { SCALE_MAX, SCALE_MIN } from "../png.ts";
 
 /** Alias accepted wherever a version id is, meaning the newest ingested version. */
@@ -130,26 +131,21 @@ export const SamplesPageSchema = z
   })
   .openapi("SamplesPage");
 
-/** Counts of a validation run. */
-const ValidationStatsSchema = z.object({
-  evaluated: z.number().int(),
-  passed: z.number().int(),
-  failed: z.number().int(),
-  critical_failed: z.number().int(),
-  warning_failed: z.number().int(),
-}).openapi("ValidationStats");
+const result = validationResultSchema.shape;
 
-/** Summary of a validation run shown with a dataset version. */
+/** Summary of a validation run shown with a dataset version (`lib/validate`, snake_case). */
 export const ValidationSummarySchema = z
   .object({
-    suite: z.string(),
-    success: z.boolean(),
-    started_at: z.string(),
-    stats: ValidationStatsSchema,
-    critical_failures: z.array(z.string()).openapi({
-      description: "ids of failed critical checks",
-    }),
-    warnings: z.array(z.string()).openapi({ description: "ids of failed warning checks" }),
+    ...snakeKeys(
+      validationResultSchema.pick({
+        suite: true,
+        success: true,
+        startedAt: true,
+        criticalFailures: true,
+        warnings: true,
+      }).shape,
+    ),
+    stats: z.object(snakeKeys(result.stats.shape)).openapi("ValidationStats"),
   })
   .openapi("ValidationSummary");
 
@@ -157,96 +153,41 @@ export const ValidationSummarySchema = z
 export function validationSummaryJson(
   r: ValidationResult,
 ): z.infer<typeof ValidationSummarySchema> {
-  const { stats } = r;
+  const { suite, success, startedAt, criticalFailures, warnings } = r;
   return {
-    suite: r.suite,
-    success: r.success,
-    started_at: r.startedAt,
-    stats: {
-      evaluated: stats.evaluated,
-      passed: stats.passed,
-      failed: stats.failed,
-      critical_failed: stats.criticalFailed,
-      warning_failed: stats.warningFailed,
-    },
-    critical_failures: r.criticalFailures,
-    warnings: r.warnings,
+    ...snakeKeys({ suite, success, startedAt, criticalFailures, warnings }),
+    stats: snakeKeys(r.stats),
   };
 }
 
-/** One expectation's result (`observed` and `details` are any JSON). */
-const ExpectationResultJsonSchema = z.object({
-  id: z.string(),
-  description: z.string(),
-  severity: severitySchema,
-  success: z.boolean(),
-  observed: z.unknown().openapi({ description: "measured values (any JSON)" }),
-  details: z.unknown().optional().openapi({ description: "supporting evidence (any JSON)" }),
-  error: z.string().optional().openapi({ description: "set when the check itself threw" }),
-  duration_ms: z.number(),
-}).openapi("ExpectationResult");
-
-/** The full validation result of a dataset version. */
+/**
+ * The full validation result of a dataset version, with the recursive JSON fields of each
+ * expectation (`observed`, `details`) widened to `unknown`, which the document generator cannot
+ * expand.
+ */
 export const ValidationResultJsonSchema = z
   .object({
+    ...snakeKeys(result),
     ...ValidationSummarySchema.shape,
-    schema_version: z.literal(1),
-    subject: z.string().openapi({ description: "what was validated (the dataset version)" }),
-    duration_ms: z.number(),
-    results: z.array(ExpectationResultJsonSchema),
+    results: z.array(
+      z.object({
+        ...snakeKeys(expectationResultSchema.shape),
+        observed: z.unknown().openapi({ description: "measured values (any JSON)" }),
+        details: z.unknown().optional().openapi({ description: "supporting evidence (any JSON)" }),
+      }).openapi("ExpectationResult"),
+    ),
   })
   .openapi("ValidationResult");
-
-function expectationResultJson(
-  e: ExpectationResult,
-): z.infer<typeof ExpectationResultJsonSchema> {
-  return {
-    id: e.id,
-    description: e.description,
-    severity: e.severity,
-    success: e.success,
-    observed: e.observed,
-    ...(e.details === undefined ? {} : { details: e.details }),
-    ...(e.error === undefined ? {} : { error: e.error }),
-    duration_ms: e.durationMs,
-  };
-}
 
 /** A validation result as the API answers it. */
 export function validationResultJson(
   r: ValidationResult,
 ): z.infer<typeof ValidationResultJsonSchema> {
-  return {
-    ...validationSummaryJson(r),
-    schema_version: r.schemaVersion,
-    subject: r.subject,
-    duration_ms: r.durationMs,
-    results: r.results.map(expectationResultJson),
-  };
+  return { ...snakeKeys(r), ...validationSummaryJson(r), results: r.results.map(snakeKeys) };
 }
 
-/** A dataset version's manifest (wire form of `lib/data`'s `Manifest`). */
-export const ManifestJsonSchema = z
-  .object({
-    format: manifestSchema.shape.format,
-    name: z.string(),
-    version: z.string(),
-    content: manifestSchema.shape.content.describe(
-      "the hashed part: files and data schema (the version id is its SHA-256)",
-    ),
-    source: manifestSchema.shape.source,
-    created_at: z.string(),
-  })
-  .openapi("Manifest");
+/** A dataset version's manifest (`lib/data`'s `Manifest`, snake_case). */
+export const ManifestJsonSchema = z.object(snakeKeys(manifestSchema.shape)).openapi("Manifest");
 
 /** A manifest as the API answers it. */
-export function manifestJson(m: Manifest): z.infer<typeof ManifestJsonSchema> {
-  return {
-    format: m.format,
-    name: m.name,
-    version: m.version,
-    content: m.content,
-    source: m.source,
-    created_at: m.createdAt,
-  };
-}
+export const manifestJson = (m: Manifest): z.infer<typeof ManifestJsonSchema> => snakeKeys(m);

@@ -1,30 +1,31 @@
 /**
  * zod/OpenAPI schemas of the tracking and registry-audit routes (`/v1/runs`, `/v1/experiments`,
- * `/v1/registry`). The API answers snake_case: each response schema here is the wire form of a
- * `lib/tracking` or `lib/registry` type (camelCase in TypeScript), and the `…Json` functions
- * beside them convert one into the other field by field, so TypeScript checks both sides.
+ * `/v1/registry`). The API answers snake_case: each response schema here is the library's schema
+ * (`lib/tracking`, `lib/registry`, camelCase in TypeScript) with its keys in snake_case
+ * ({@link snakeKeys} over its shape), and the `…Json` functions convert values the same way, so
+ * a field is written once, in the library, and TypeScript checks both sides.
  */
 import { z } from "@hono/zod-openapi";
-import { checkedBy, orNull } from "./common.ts";
+import { checkedBy, orNull, snakeKeys } from "./common.ts";
 import {
-  type Artifact,
-  EngineInfoSchema,
-  JsonValueSchema,
-  type Lineage,
+  ArtifactSchema,
+  LineageSchema,
   MetricPointSchema,
-  type MetricSummary,
+  MetricSummarySchema,
   type Run,
   RunComparisonSchema,
   type RunDetail,
+  RunDetailSchema,
+  RunSchema,
   RunStatusSchema,
 } from "../../lib/tracking/mod.ts";
 import {
   type GateDecision,
-  GateOutcomeSchema,
-  GateTestSchema,
+  GateDecisionSchema,
   ModelNameSchema,
   type RegistryEvent,
   RegistryEventKindSchema,
+  RegistryEventSchema,
 } from "../../lib/registry/mod.ts";
 import { intQuery } from "./datasets.ts";
 
@@ -163,71 +164,19 @@ export const EventsQuerySchema = z.object({
   limit: intQuery("limit", 1, EVENTS_MAX_LIMIT, "most events returned (default 1000)").optional(),
 });
 
-/** Where a run's inputs came from (wire form of `lib/tracking`'s `Lineage`). */
-const LineageJsonSchema = z
-  .object({
-    dataset_version: z.string().nullable().openapi({
-      description: "content hash of the dataset version trained/evaluated on",
-    }),
-    git_commit: z.string().nullable().openapi({ description: "null outside git" }),
-    git_dirty: z.boolean().nullable().openapi({
-      description: "uncommitted changes; null outside git",
-    }),
-    config: JsonValueSchema.nullable().openapi({
-      description: "the run's configuration, as logged",
-    }),
-    seed: z.number().int().nullable(),
-    engine: EngineInfoSchema.nullable(),
-  })
-  .openapi("Lineage");
+/** Where a run's inputs came from (`lib/tracking`'s `Lineage`, snake_case). */
+const LineageJsonSchema = z.object(snakeKeys(LineageSchema.shape)).openapi("Lineage");
 
-/** One run without its logged data (wire form of `lib/tracking`'s `Run`). */
+/** One run without its logged data (`lib/tracking`'s `Run`, snake_case). */
 const RunJsonSchema = z
-  .object({
-    id: z.string(),
-    experiment: z.string(),
-    name: z.string(),
-    status: RunStatusSchema,
-    parent_id: z.string().nullable(),
-    started_at: z.string(),
-    ended_at: z.string().nullable(),
-    heartbeat_at: z.string(),
-    pid: z.number().int().nullable(),
-    host: z.string().nullable(),
-    error: z.string().nullable().openapi({ description: "why the run failed or was killed" }),
-    lineage: LineageJsonSchema,
-  })
+  .object({ ...snakeKeys(RunSchema.shape), lineage: LineageJsonSchema })
   .openapi("Run");
 /** One run as the API answers it. */
 export type RunJson = z.infer<typeof RunJsonSchema>;
 
-function lineageJson(l: Lineage): z.infer<typeof LineageJsonSchema> {
-  return {
-    dataset_version: l.datasetVersion,
-    git_commit: l.gitCommit,
-    git_dirty: l.gitDirty,
-    config: l.config,
-    seed: l.seed,
-    engine: l.engine,
-  };
-}
-
 /** A run as the API answers it. */
 export function runJson(r: Run): RunJson {
-  return {
-    id: r.id,
-    experiment: r.experiment,
-    name: r.name,
-    status: r.status,
-    parent_id: r.parentId,
-    started_at: r.startedAt,
-    ended_at: r.endedAt,
-    heartbeat_at: r.heartbeatAt,
-    pid: r.pid,
-    host: r.host,
-    error: r.error,
-    lineage: lineageJson(r.lineage),
-  };
+  return { ...snakeKeys(r), lineage: snakeKeys(r.lineage) };
 }
 
 /** A page of runs, newest first. */
@@ -239,63 +188,29 @@ export const RunListSchema = z
   })
   .openapi("RunList");
 
-const MetricSummaryJsonSchema = z
-  .object({
-    last: z.number().nullable().openapi({ description: "value at the last step" }),
-    last_step: z.number().int(),
-    min: z.number().nullable(),
-    max: z.number().nullable(),
-    count: z.number().int(),
-  })
-  .openapi("MetricSummary");
-
-const ArtifactJsonSchema = z
-  .object({
-    name: z.string(),
-    key: z.string().openapi({ description: "object-store key of its bytes" }),
-    sha256: z.string(),
-    size: z.number().int(),
-    content_type: z.string(),
-    created_at: z.string(),
-  })
-  .openapi("Artifact");
-
 /** A run with params, tags, metric summaries, artifacts and lineage. */
 export const RunDetailJsonSchema = z
   .object({
     ...RunJsonSchema.shape,
-    params: z.record(z.string(), JsonValueSchema),
-    tags: z.record(z.string(), z.string()),
-    metrics: z.record(z.string(), MetricSummaryJsonSchema),
-    artifacts: z.array(ArtifactJsonSchema),
+    params: RunDetailSchema.shape.params,
+    tags: RunDetailSchema.shape.tags,
+    metrics: z.record(
+      z.string(),
+      z.object(snakeKeys(MetricSummarySchema.shape)).openapi("MetricSummary"),
+    ),
+    artifacts: z.array(z.object(snakeKeys(ArtifactSchema.shape)).openapi("Artifact")),
   })
   .openapi("RunDetail");
 
-function metricSummaryJson(m: MetricSummary): z.infer<typeof MetricSummaryJsonSchema> {
-  return { last: m.last, last_step: m.lastStep, min: m.min, max: m.max, count: m.count };
-}
-
-function artifactJson(a: Artifact): z.infer<typeof ArtifactJsonSchema> {
-  return {
-    name: a.name,
-    key: a.key,
-    sha256: a.sha256,
-    size: a.size,
-    content_type: a.contentType,
-    created_at: a.createdAt,
-  };
-}
-
 /** A run with its logged data as the API answers it. */
 export function runDetailJson(r: RunDetail): z.infer<typeof RunDetailJsonSchema> {
+  const metrics = Object.entries(r.metrics).map(([k, m]) => [k, snakeKeys(m)]);
   return {
     ...runJson(r),
     params: r.params,
     tags: r.tags,
-    metrics: Object.fromEntries(
-      Object.entries(r.metrics).map(([k, m]) => [k, metricSummaryJson(m)]),
-    ),
-    artifacts: r.artifacts.map(artifactJson),
+    metrics: Object.fromEntries(metrics),
+    artifacts: r.artifacts.map(snakeKeys),
   };
 }
 
@@ -322,43 +237,16 @@ export const BestRunSchema = z
   })
   .openapi("BestRun");
 
+const gate = GateDecisionSchema.shape;
+
 /**
- * The promotion gate's decision and the numbers behind it (wire form of `lib/registry`'s
- * `GateDecision`): in registry events and in A/B decisions.
+ * The promotion gate's decision and the numbers behind it (`lib/registry`'s `GateDecision`,
+ * snake_case): in registry events and in A/B decisions.
  */
 export const GateDecisionJsonSchema = z
   .object({
-    model: z.string(),
-    challenger: z.number().int(),
-    champion: z.number().int().nullable().openapi({
-      description: "champion version before the decision; null when there was none",
-    }),
-    outcome: GateOutcomeSchema,
-    promoted: z.boolean(),
-    reason: z.string(),
-    alpha: z.number(),
-    n: z.number().int().openapi({ description: "test-set size (A/B: feedback observations)" }),
-    challenger_accuracy: z.number(),
-    champion_accuracy: z.number().nullable(),
-    b: z.number().int().nullable().openapi({ description: "champion right, challenger wrong" }),
-    c: z.number().int().nullable().openapi({ description: "champion wrong, challenger right" }),
-    method: z.enum(["exact", "chi2", "msprt"]).nullable(),
-    statistic: z.number().nullable(),
-    p_value: z.number().nullable(),
-    test: z.enum([...GateTestSchema.options, "msprt"]),
-    bootstrap: z.object({
-      difference: z.number(),
-      low: z.number(),
-      high: z.number(),
-      level: z.number(),
-      resamples: z.number().int(),
-      seed: z.number().int(),
-      p_not_better: z.number(),
-    }).nullable(),
-    behaviour: z.object({ passed: z.boolean(), checks: z.array(z.unknown()) }).nullable(),
-    actor: z.string(),
-    event_id: z.number().int().openapi({ description: "id of the `gate` audit event" }),
-    at: z.string(),
+    ...snakeKeys(gate),
+    bootstrap: orNull(z.object(snakeKeys(gate.bootstrap.unwrap().unwrap().shape))),
   })
   .openapi("GateDecision");
 /** A gate decision as the API answers it. */
@@ -366,55 +254,16 @@ export type GateDecisionJson = z.infer<typeof GateDecisionJsonSchema>;
 
 /** A gate decision as the API answers it. */
 export function gateDecisionJson(d: GateDecision): GateDecisionJson {
-  return {
-    model: d.model,
-    challenger: d.challenger,
-    champion: d.champion,
-    outcome: d.outcome,
-    promoted: d.promoted,
-    reason: d.reason,
-    alpha: d.alpha,
-    n: d.n,
-    challenger_accuracy: d.challengerAccuracy,
-    champion_accuracy: d.championAccuracy,
-    b: d.b,
-    c: d.c,
-    method: d.method,
-    statistic: d.statistic,
-    p_value: d.pValue,
-    test: d.test,
-    bootstrap: d.bootstrap && {
-      difference: d.bootstrap.difference,
-      low: d.bootstrap.low,
-      high: d.bootstrap.high,
-      level: d.bootstrap.level,
-      resamples: d.bootstrap.resamples,
-      seed: d.bootstrap.seed,
-      p_not_better: d.bootstrap.pNotBetter,
-    },
-    behaviour: d.behaviour,
-    actor: d.actor,
-    event_id: d.eventId,
-    at: d.at,
-  };
+  return { ...snakeKeys(d), bootstrap: d.bootstrap && snakeKeys(d.bootstrap) };
 }
 
 /** An audit event; `gate` events also carry the decision they recorded. */
 const AuditEventSchema = z
   .object({
-    id: z.number().int(),
-    model: z.string(),
-    kind: RegistryEventKindSchema,
-    alias: z.string().nullable(),
-    from_version: z.number().int().nullable(),
-    to_version: z.number().int().nullable(),
-    actor: z.string(),
-    reason: z.string().nullable(),
-    details: z.unknown().nullable().openapi({
-      description: "what the library recorded with the event, as stored (a `gate` event's " +
-        "decision is in `gate`)",
-    }),
-    at: z.string(),
+    ...snakeKeys(RegistryEventSchema.shape),
+    details: RegistryEventSchema.shape.details.describe(
+      "what the library recorded with the event, as stored (a `gate` event's decision is in `gate`)",
+    ),
     gate: orNull(GateDecisionJsonSchema).openapi({
       description: "the decision of a `gate` event; null for other kinds",
     }),
@@ -424,20 +273,8 @@ const AuditEventSchema = z
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
 /** An audit event as the API answers it, with the gate decision it recorded (or null). */
-export function auditEventJson(e: RegistryEvent, gate: GateDecision | null): AuditEvent {
-  return {
-    id: e.id,
-    model: e.model,
-    kind: e.kind,
-    alias: e.alias,
-    from_version: e.fromVersion,
-    to_version: e.toVersion,
-    actor: e.actor,
-    reason: e.reason,
-    details: e.details,
-    at: e.at,
-    gate: gate && gateDecisionJson(gate),
-  };
+export function auditEventJson(e: RegistryEvent, decision: GateDecision | null): AuditEvent {
+  return { ...snakeKeys(e), gate: decision && gateDecisionJson(decision) };
 }
 
 /** The audit log of a registered model, oldest first. */
