@@ -16,16 +16,29 @@ import { sampleSize, simulateExperiments } from "../lib/ab/mod.ts";
 import { commandMain, defineCommand } from "../lib/cli/mod.ts";
 
 const flagsSchema = z.object({
-  experiments: z.coerce.number().int().min(1).max(1_000_000).default(2000),
-  baseline: z.coerce.number().gt(0).lt(1).default(0.9),
-  effect: z.coerce.number().gt(-1).lt(1).default(0.03),
+  experiments: z.coerce.number().int().min(1).max(1_000_000).default(2000).meta({
+    description: "seeded experiments simulated per hypothesis (no difference, and --effect)",
+  }),
+  baseline: z.coerce.number().gt(0).lt(1).default(0.9).meta({
+    description: "accuracy of the control arm",
+  }),
+  effect: z.coerce.number().gt(-1).lt(1).default(0.03).meta({
+    description: "true accuracy difference of the treatment (0: only the false-positive rate)",
+  }),
   sizes: z.string().default("250,500,1000,2000,4000").transform((s) => s.split(",").map(Number))
-    .refine((a) => a.every((n) => Number.isInteger(n) && n >= 2), "comma-separated integers ≥ 2"),
-  tau: z.coerce.number().gt(0).max(1).default(0.05),
-  alpha: z.coerce.number().gt(0).lt(1).default(0.05),
-  "min-samples": z.coerce.number().int().min(1).default(100),
-  seed: z.coerce.number().int().default(1),
-  json: z.boolean().default(false),
+    .refine((a) => a.every((n) => Number.isInteger(n) && n >= 2), "comma-separated integers ≥ 2")
+    .meta({ description: "sample sizes per arm at which the tests are read (comma-separated)" }),
+  tau: z.coerce.number().gt(0).max(1).default(0.05).meta({
+    description: "mixing standard deviation of the mSPRT",
+  }),
+  alpha: z.coerce.number().gt(0).lt(1).default(0.05).meta({ description: "level of the tests" }),
+  "min-samples": z.coerce.number().int().min(1).default(100).meta({
+    description: "observations per arm before the sequential test may stop",
+  }),
+  seed: z.coerce.number().int().default(1).meta({ description: "random seed of the simulation" }),
+  json: z.boolean().default(false).meta({
+    description: "print JSON (the default when stdout is not a terminal)",
+  }),
 });
 type Flags = z.infer<typeof flagsSchema>;
 

@@ -21,9 +21,15 @@ import { openContext } from "../lib/workspace/mod.ts";
 import { runBaselines } from "../lib/train/mod.ts";
 
 const flagsSchema = z.object({
-  train: z.coerce.number().int().min(100).max(60000).optional(),
-  test: z.coerce.number().int().min(100).max(10000).optional(),
-  "no-peer": z.boolean().default(false),
+  train: z.coerce.number().int().min(100).max(60000).optional().meta({
+    description: "training rows (default: all 60,000)",
+  }),
+  test: z.coerce.number().int().min(100).max(10000).optional().meta({
+    description: "test images of the k-NN comparison (default: all 10,000)",
+  }),
+  "no-peer": z.boolean().default(false).meta({
+    description: "skip the scikit-learn peer (ours alone)",
+  }),
 });
 const peerSchema = z.record(
   z.string(),

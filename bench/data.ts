@@ -48,10 +48,18 @@ const STAGES = ["ingest", "validate", "features"] as const;
 type Stage = typeof STAGES[number];
 
 const flagsSchema = z.object({
-  data: z.string().min(1).optional(),
-  repeat: z.coerce.number().int().min(1).max(20).default(3),
-  seed: z.coerce.number().int().min(0).max(0xffffffff).default(42),
-  "no-peer": z.boolean().default(false),
+  data: z.string().min(1).optional().meta({
+    description: "directory of the IDX .gz files (default: FMNIST_SOURCE or the Debian package's)",
+  }),
+  repeat: z.coerce.number().int().min(1).max(20).default(3).meta({
+    description: "runs per stage and side; the median is reported",
+  }),
+  seed: z.coerce.number().int().min(0).max(0xffffffff).default(42).meta({
+    description: "seed of the stratified split",
+  }),
+  "no-peer": z.boolean().default(false).meta({
+    description: "skip the pandas/numpy peer (ours alone)",
+  }),
 });
 
 const peerSchema = z.object({

@@ -26,15 +26,26 @@ import { freePort, waitFor, wrk, type WrkResult } from "./serve.ts";
 const MAIN = fileURLToPath(new URL("../serve/main.ts", import.meta.url));
 
 const flagsSchema = z.object({
-  state: z.string().optional(),
-  rounds: z.coerce.number().int().min(1).max(20).default(3),
-  duration: z.coerce.number().int().min(1).max(600).default(10),
-  connections: z.coerce.number().int().min(1).max(1024).default(16),
-  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2),
-  workers: z.string().regex(/^(auto|[0-9]+)$/).default("0"),
-  window: z.coerce.number().int().min(8).default(500),
-  "max-rate": z.coerce.number().int().min(1).default(200),
-  warmup: z.coerce.number().int().min(1).max(600).default(10),
+  state: z.string().optional().meta({
+    description: "workspace with a champion to copy (default: FMNIST_STATE_DIR or .fmnist)",
+  }),
+  rounds: z.coerce.number().int().min(1).max(20).default(3).describe("rounds off and on"),
+  duration: z.coerce.number().int().min(1).max(600).default(10).describe("load seconds"),
+  connections: z.coerce.number().int().min(1).max(1024).default(16).describe("wrk connections"),
+  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2).describe("wrk threads"),
+  workers: z.string().regex(/^(auto|[0-9]+)$/).default("0").meta({
+    description: "inference workers of the service (FMNIST_INFER_WORKERS: auto or a count)",
+  }),
+  window: z.coerce.number().int().min(8).default(500).meta({
+    description: "live drift window size (images)",
+  }),
+  "max-rate": z.coerce.number().int().min(1).default(200).meta({
+    description: "most images per second admitted to the drift window",
+  }),
+  warmup: z.coerce.number().int().min(1).max(600).default(10).meta({
+    description:
+      "seconds of load before measuring (the detector's one-time setup and first evaluation)",
+  }),
 });
 
 const median = (v: number[]) => {

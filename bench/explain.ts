@@ -20,10 +20,16 @@ import { openContext } from "../lib/workspace/mod.ts";
 import { getModelVersion, ModelRefSchema } from "../lib/registry/mod.ts";
 
 const flagsSchema = z.object({
-  model: ModelRefSchema.prefault("fmnist@champion"),
-  images: z.coerce.number().int().min(1).max(8).default(1),
-  repeats: z.coerce.number().int().min(3).max(100).default(5),
-  json: z.boolean().optional(),
+  model: ModelRefSchema.prefault("fmnist@champion").meta({
+    description: "model version to explain, NAME@ALIAS or NAME@VERSION",
+  }),
+  images: z.coerce.number().int().min(1).max(8).default(1).meta({
+    description: "images per request",
+  }),
+  repeats: z.coerce.number().int().min(3).max(100).default(5).meta({
+    description: "timed runs per method (after one warm-up call)",
+  }),
+  json: z.boolean().optional().meta({ description: "print JSON instead of the table" }),
 });
 type Flags = z.infer<typeof flagsSchema>;
 

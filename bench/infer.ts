@@ -42,13 +42,28 @@ const list = (what: string) =>
     z.array(z.number().int().min(1).max(1024, `${what}: at most 1024`)).min(1),
   );
 const flagsSchema = z.object({
-  arch: z.enum(["m1", "bn_cnn"]).default("m1"),
-  repeats: z.coerce.number().int().min(1).max(20).default(3),
-  seconds: z.coerce.number().min(0.1).max(30).default(0.8),
-  threads: list("threads").default([1, 2]),
-  batches: list("batches").default([1, 32, 256]),
-  child: z.enum(RUNTIMES).optional(),
-  work: z.string().optional(),
+  arch: z.enum(["m1", "bn_cnn"]).default("m1").meta({
+    description: "architecture of the model measured",
+  }),
+  repeats: z.coerce.number().int().min(1).max(20).default(3).meta({
+    description: "measurements per configuration, interleaved; medians and spread are printed",
+  }),
+  seconds: z.coerce.number().min(0.1).max(30).default(0.8).meta({
+    description: "seconds per measurement",
+  }),
+  threads: list("threads").default([1, 2]).meta({
+    description: "thread counts to measure (comma-separated)",
+  }),
+  batches: list("batches").default([1, 32, 256]).meta({
+    description: "batch sizes to measure (comma-separated)",
+  }),
+  child: z.enum(RUNTIMES).optional().meta({
+    description:
+      "internal: measure one runtime in this process (the benchmark starts these itself)",
+  }),
+  work: z.string().optional().meta({
+    description: "internal: the directory of the model and input files (with --child)",
+  }),
 });
 type Flags = z.infer<typeof flagsSchema>;
 

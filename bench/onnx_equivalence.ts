@@ -34,9 +34,13 @@ const CONFIGS: Record<string, ModelConfigInput> = {
 };
 
 const flagsSchema = z.object({
-  train: z.coerce.number().int().min(64).max(60000).default(2000),
+  train: z.coerce.number().int().min(64).max(60000).default(2000).meta({
+    description: "training images per architecture (1 epoch)",
+  }),
   archs: z.string().default(Object.keys(CONFIGS).join(",")).transform((v) => v.split(","))
-    .pipe(z.array(z.enum(Object.keys(CONFIGS) as [string, ...string[]])).min(1)),
+    .pipe(z.array(z.enum(Object.keys(CONFIGS) as [string, ...string[]])).min(1)).meta({
+      description: "architectures to export and compare (comma-separated)",
+    }),
 });
 type Flags = z.infer<typeof flagsSchema>;
 

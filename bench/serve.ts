@@ -36,12 +36,16 @@ const PEER = join(ROOT, "bench/peers/serve_fastapi.py");
 const MAIN = join(ROOT, "serve/main.ts");
 
 const flagsSchema = z.object({
-  arch: z.enum(["m1", "bn_cnn"]).default("bn_cnn"),
-  duration: z.coerce.number().int().min(1).max(600).default(5),
-  repeats: z.coerce.number().int().min(1).max(10).default(3),
-  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2),
-  "max-batch": z.coerce.number().int().min(1).max(4096).default(64),
-  "max-wait-ms": z.coerce.number().min(0).max(1000).default(2),
+  arch: z.enum(["m1", "bn_cnn"]).default("bn_cnn").meta({
+    description: "architecture of the model served by every server",
+  }),
+  duration: z.coerce.number().int().min(1).max(600).default(5).describe("seconds per load"),
+  repeats: z.coerce.number().int().min(1).max(10).default(3).describe("rounds, interleaved"),
+  "wrk-threads": z.coerce.number().int().min(1).max(64).default(2).describe("wrk threads"),
+  "max-batch": z.coerce.number().int().min(1).max(4096).default(64).describe("FMNIST_MAX_BATCH"),
+  "max-wait-ms": z.coerce.number().min(0).max(1000).default(2).meta({
+    description: "micro-batch wait of our service in ms (FMNIST_MAX_WAIT_MS)",
+  }),
   ours: z.string().default("onnx:0,onnx:auto,tfjs:auto").transform((v) =>
     v.split(",").map((w) => w.trim())
   ).pipe(
@@ -51,8 +55,12 @@ const flagsSchema = z.object({
         "each must be RUNTIME:WORKERS, e.g. onnx:0",
       ),
     ).min(1).max(6),
-  ),
-  "in-flight": z.coerce.number().int().min(1).max(16).default(2),
+  ).meta({
+    description: "our settings to run, RUNTIME:WORKERS each (comma-separated), e.g. onnx:auto",
+  }),
+  "in-flight": z.coerce.number().int().min(1).max(16).default(2).meta({
+    description: "batches in flight per inference worker",
+  }),
 });
 /** The flags with camel-case keys, as the benchmark reads them. */
 function camel(f: z.infer<typeof flagsSchema>) {

@@ -20,10 +20,18 @@ import { FsObjectStore, type ObjectStore, S3ObjectStore } from "../lib/storage/m
 import { startS3Server } from "../lib/storage/testing.ts";
 
 const flagsSchema = z.object({
-  count: z.coerce.number().int().min(1).max(100_000).default(200),
-  size: z.coerce.number().int().min(0).max(64 * 1024 * 1024).default(65536),
-  rows: z.coerce.number().int().min(1).max(1_000_000).default(500),
-  opens: z.coerce.number().int().min(1).max(100).default(3),
+  count: z.coerce.number().int().min(1).max(100_000).default(200).meta({
+    description: "objects put and got per store",
+  }),
+  size: z.coerce.number().int().min(0).max(64 * 1024 * 1024).default(65536).meta({
+    description: "bytes per object",
+  }),
+  rows: z.coerce.number().int().min(1).max(1_000_000).default(500).meta({
+    description: "rows inserted per database",
+  }),
+  opens: z.coerce.number().int().min(1).max(100).default(3).meta({
+    description: "database opens timed (fresh cluster vs snapshot)",
+  }),
 });
 
 async function timed(fn: () => Promise<void>): Promise<number> {

@@ -56,21 +56,49 @@ import { RECIPES, trainModel } from "../lib/train/mod.ts";
 const replicasSchema = z.union([z.literal("auto"), z.coerce.number().int().min(1).max(16)]);
 
 const flagsSchema = z.object({
-  epochs: z.coerce.number().int().min(1).max(100).default(1),
-  batch: z.coerce.number().int().min(1).max(4096).default(128),
-  limit: z.coerce.number().int().min(0).default(0),
-  data: z.string().min(1).optional(),
-  "no-peer": z.boolean().default(false),
-  "no-profile": z.boolean().default(false),
-  "profile-only": z.boolean().default(false),
-  "peer-threads": z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency),
-  recipe: z.enum(["default"]).optional(),
-  target: z.coerce.number().gt(0).max(1).default(0.92),
-  "recipe-epochs": z.coerce.number().int().min(1).max(100).optional(),
-  replicas: z.string().optional(),
-  backend: backendRequestSchema.optional(),
-  repeats: z.coerce.number().int().min(1).max(50).default(3),
-  threads: z.string().optional(),
+  epochs: z.coerce.number().int().min(1).max(100).default(1).meta({
+    description: "epochs per training run",
+  }),
+  batch: z.coerce.number().int().min(1).max(4096).default(128).meta({ description: "batch size" }),
+  limit: z.coerce.number().int().min(0).default(0).meta({
+    description: "train images used (0: all 60,000)",
+  }),
+  data: z.string().min(1).optional().meta({
+    description: "directory of the IDX .gz files (default: FMNIST_SOURCE or the Debian package's)",
+  }),
+  "no-peer": z.boolean().default(false).meta({ description: "skip the PyTorch peer (ours alone)" }),
+  "no-profile": z.boolean().default(false).meta({
+    description: "skip the per-kernel profiles of our engine",
+  }),
+  "profile-only": z.boolean().default(false).meta({
+    description:
+      "only the per-kernel and whole-step profiles (M1 and bn_cnn, wasm/native kernel sets)",
+  }),
+  "peer-threads": z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency)
+    .meta({ description: "torch threads of the time-to-target peer (default: every core)" }),
+  recipe: z.enum(["default"]).optional().meta({
+    description: "time-to-target with the pipeline's recipe instead of one-epoch throughput",
+  }),
+  target: z.coerce.number().gt(0).max(1).default(0.92).meta({
+    description: "test accuracy at which time-to-target stops",
+  }),
+  "recipe-epochs": z.coerce.number().int().min(1).max(100).optional().meta({
+    description:
+      "with --recipe: train this many epochs instead of the recipe's (schedule spans them)",
+  }),
+  replicas: z.string().optional().meta({
+    description: "our training replicas to try with --recipe (comma-separated counts or auto)",
+  }),
+  backend: backendRequestSchema.optional().meta({
+    description: "our engine's backend (default: FMNIST_BACKEND), e.g. native or wasm",
+  }),
+  repeats: z.coerce.number().int().min(1).max(50).default(3).meta({
+    description: "runs per configuration and side, interleaved",
+  }),
+  threads: z.string().optional().meta({
+    description:
+      "thread counts of the throughput runs (comma-separated; default: 1 and every core)",
+  }),
 });
 /** The flags as the benchmark reads them. */
 function toFlags(f: z.infer<typeof flagsSchema>) {

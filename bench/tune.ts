@@ -16,12 +16,16 @@ import { runSamplerInMemory } from "../lib/tune/testing.ts";
 
 const DEFAULT_FUNCTIONS = ["branin", "hartmann6", "rosenbrock4", "styblinski-tang4"];
 const flagsSchema = z.object({
-  trials: z.coerce.number().int().min(11).max(1000).default(80),
-  seeds: z.coerce.number().int().min(1).max(50).default(5),
+  trials: z.coerce.number().int().min(11).max(1000).default(80).meta({
+    description: "trials per study",
+  }),
+  seeds: z.coerce.number().int().min(1).max(50).default(5).meta({
+    description: "studies per function and sampler (seeds 0..N-1)",
+  }),
   functions: z.string().default(DEFAULT_FUNCTIONS.join(",")).transform((s) => s.split(","))
     .refine((fs) => fs.every((f) => f in TEST_FUNCTIONS), {
       message: `known functions: ${Object.keys(TEST_FUNCTIONS).join(", ")}`,
-    }),
+    }).meta({ description: "test functions (comma-separated)" }),
 });
 
 const peerRowSchema = z.object({

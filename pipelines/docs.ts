@@ -24,7 +24,7 @@ export const command = defineCommand({
   name: "docs",
   summary: "Build the documentation site (MkDocs Material, offline) into site/; with serve, " +
     "then serve it on 127.0.0.1:PORT until interrupted.",
-  description: "The pages of docs/, the configuration reference (from lib/config/settings.ts), " +
+  description: "The pages of docs/, the configuration reference (from the env schemas of lib/), " +
     "the CLI reference (each task's --help), the HTTP API (OpenAPI + Swagger UI), the runbooks " +
     "of the alert rules, a model card per registered version, the diagrams rendered from " +
     "docs/diagrams/*.dot, and the book of reports (the notebooks executed, then published with " +

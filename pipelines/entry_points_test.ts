@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Io } from "../lib/cli/mod.ts";
+import {
+  type Command,
+  type CommandGroup,
+  flagInfos,
+  type FlagsSchema,
+  type Io,
+} from "../lib/cli/mod.ts";
 
 const ROOT = new URL("../", import.meta.url);
 /** Tasks that run Deno's own tools (their --help is Deno's), not an entry point of ours. */
@@ -56,6 +62,27 @@ test("every deno task answers --help (0) and a bad flag (2, one line)", async ()
     assert.match(bad.err[0], /^\S+( \S+)?: .*'--no-such-flag'/, task);
     assert.deepEqual(bad.out, [], `${task} bad flag writes nothing to stdout`);
   }
+});
+
+test("every flag of every command (subcommands included) has a description", async () => {
+  const missing: string[] = [];
+  let flags = 0;
+  for (const { task, file } of await entryPoints()) {
+    const mod = await import(new URL(file, ROOT).href);
+    const command = mod.command as Command<FlagsSchema> | CommandGroup | undefined;
+    assert.ok(command, `${file} exports its command`);
+    const commands = "commands" in command
+      ? Object.entries(command.commands).map(([sub, c]) => [`${task} ${sub}`, c] as const)
+      : [[task, command] as const];
+    for (const [name, c] of commands) {
+      for (const f of flagInfos(c.schema)) {
+        flags++;
+        if (!f.description?.trim()) missing.push(`${name} --${f.name}`);
+      }
+    }
+  }
+  assert.ok(flags > 100, `only ${flags} flags found`);
+  assert.deepEqual(missing, [], `flags without a description:\n${missing.join("\n")}`);
 });
 
 test("the process exits with runCommand's code and prints no stack trace", async () => {

@@ -118,8 +118,16 @@ test("the server's request id is returned; a well-formed client id is logged bes
 test("GET /v1/datasets lists the ingested version as latest", async () => {
   const body = await getJson("/v1/datasets");
   assert.equal(body.latest, data.version);
-  const versions = body.versions as { version: string; counts: unknown; name: string }[];
+  const versions = body.versions as {
+    version: string;
+    counts: unknown;
+    name: string;
+    created_at: string;
+    total_bytes: number;
+  }[];
   assert.equal(versions.length, 1);
+  assert.ok(versions[0].total_bytes > 0);
+  assert.ok(!Number.isNaN(Date.parse(versions[0].created_at)));
   assert.equal(versions[0].version, data.version);
   assert.equal(versions[0].name, "fashion-mnist");
   assert.deepEqual(versions[0].counts, { train: 60000, test: 10000 });
@@ -130,11 +138,24 @@ test("GET /v1/datasets/{version} gives manifest and validation summary, for id a
   const latest = await getJson("/v1/datasets/latest");
   assert.deepEqual(byId, latest);
   assert.equal(byId.version, data.version);
-  const manifest = byId.manifest as { version: string; content: { files: unknown[] } };
+  const manifest = byId.manifest as {
+    version: string;
+    content: { files: unknown[] };
+    created_at: string;
+  };
   assert.equal(manifest.version, data.version);
+  assert.ok(!Number.isNaN(Date.parse(manifest.created_at)));
   assert.equal(manifest.content.files.length, 4);
-  const v = byId.validation as { success: boolean; stats: { evaluated: number } };
+  const v = byId.validation as {
+    success: boolean;
+    started_at: string;
+    stats: { evaluated: number; critical_failed: number };
+    critical_failures: string[];
+  };
   assert.equal(v.success, true);
+  assert.ok(!Number.isNaN(Date.parse(v.started_at)));
+  assert.equal(v.stats.critical_failed, 0);
+  assert.deepEqual(v.critical_failures, []);
   assert.ok(v.stats.evaluated > 0);
   // A unique prefix and the dataset name resolve to the same version.
   assert.equal((await getJson(`/v1/datasets/${data.version.slice(0, 10)}`)).version, data.version);
@@ -145,7 +166,10 @@ test("GET validation (JSON) and validation.html (HTML report)", async () => {
   const result = await getJson("/v1/datasets/latest/validation");
   assert.equal(result.subject, data.version);
   assert.equal(result.success, true);
-  const results = result.results as { id: string }[];
+  assert.equal(result.schema_version, 1);
+  assert.equal(typeof result.duration_ms, "number");
+  const results = result.results as { id: string; duration_ms: number }[];
+  assert.ok(results.every((r) => typeof r.duration_ms === "number"));
   assert.ok(results.some((r) => r.id === "image_shape"), JSON.stringify(results.map((r) => r.id)));
 
   const res = await get(`/v1/datasets/${data.version}/validation.html`);
@@ -163,18 +187,18 @@ test("GET samples pages a split, filters by label and can include pixels", async
   const items = page.items as {
     index: number;
     label: number;
-    labelName: string;
-    imageUrl: string;
+    label_name: string;
+    image_url: string;
     pixels: number[];
   }[];
   assert.deepEqual(items.map((i) => i.index), [5, 6, 7]);
   for (const it of items) {
     assert.equal(it.label, data.test.labels[it.index]);
-    assert.equal(it.labelName, LABEL_NAMES[it.label]);
+    assert.equal(it.label_name, LABEL_NAMES[it.label]);
     assert.deepEqual(it.pixels, [
       ...data.test.images.subarray(it.index * 784, (it.index + 1) * 784),
     ]);
-    assert.equal(it.imageUrl, `/v1/datasets/${data.version}/images/test/${it.index}.png`);
+    assert.equal(it.image_url, `/v1/datasets/${data.version}/images/test/${it.index}.png`);
   }
 
   const bags = await getJson("/v1/datasets/latest/samples?split=train&label=8&offset=10&limit=500");
@@ -218,16 +242,16 @@ test("GET images/{split}/{index}.png decodes to the dataset's pixels, upscaled b
 test("GET stats gives per-class statistics of both splits", async () => {
   const body = await getJson("/v1/datasets/latest/stats");
   assert.equal(body.version, data.version);
-  assert.equal(typeof body.featureSet, "string");
+  assert.equal(typeof body.feature_set, "string");
   const classes = body.classes as {
     split: string;
     label: number;
-    labelName: string;
+    label_name: string;
     count: number;
   }[];
   assert.equal(classes.length, 20);
   for (const c of classes) {
-    assert.equal(c.labelName, LABEL_NAMES[c.label]);
+    assert.equal(c.label_name, LABEL_NAMES[c.label]);
     assert.equal(c.count, c.split === "train" ? 6000 : 1000);
   }
 });

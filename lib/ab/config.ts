@@ -26,26 +26,32 @@ export const abArmSchema = z.strictObject({
 /** One arm of an experiment. */
 export type AbArm = z.output<typeof abArmSchema>;
 
-/** An experiment as clients write it (admin API body). */
+/** The arms of an experiment: 2–16, unique names, not every weight 0. */
+export const abArmsSchema = z.array(abArmSchema)
+  .min(2, "an experiment needs at least two arms")
+  .max(16)
+  .superRefine((arms, ctx) => {
+    const names = new Set<string>();
+    arms.forEach((a, i) => {
+      if (names.has(a.name)) {
+        ctx.addIssue({ code: "custom", path: [i, "name"], message: "duplicate arm name" });
+      }
+      names.add(a.name);
+    });
+    if (!(arms.reduce((s, a) => s + a.weight, 0) > 0)) {
+      ctx.addIssue({ code: "custom", path: [], message: "weights must not all be 0" });
+    }
+  });
+
+/** An experiment as clients write it (the admin API's body, in camelCase). */
 export const abConfigInputSchema = z.strictObject({
-  arms: z.array(abArmSchema).min(2, "an experiment needs at least two arms").max(16),
+  arms: abArmsSchema,
   enabled: z.boolean().default(true),
   /** Mixed into the client-key hash; a new salt reshuffles clients (default: a random one). */
   salt: z.string().min(1).max(100).optional(),
   reason: z.string().max(1000).optional(),
   /** Test level, mixing τ, horizon, guardrail limits, auto-decision (see design.ts). */
   design: abDesignSchema.default(abDesignSchema.parse({})),
-}).superRefine((c, ctx) => {
-  const names = new Set<string>();
-  c.arms.forEach((a, i) => {
-    if (names.has(a.name)) {
-      ctx.addIssue({ code: "custom", path: ["arms", i, "name"], message: "duplicate arm name" });
-    }
-    names.add(a.name);
-  });
-  if (!(c.arms.reduce((s, a) => s + a.weight, 0) > 0)) {
-    ctx.addIssue({ code: "custom", path: ["arms"], message: "weights must not all be 0" });
-  }
 });
 /** Parsed experiment input. */
 export type AbConfigInput = z.output<typeof abConfigInputSchema>;

@@ -18,6 +18,7 @@
 export { assignArm, hashUnit, unitId } from "./assign.ts";
 export {
   abArmSchema,
+  abArmsSchema,
   AbConfigError,
   abConfigInputSchema,
   checkArms,

@@ -27,9 +27,10 @@ export {
   listFiles,
   runbooksMarkdown,
   SiteError,
-  swaggerPage,
 } from "./site.ts";
 export type { PublishedCard, SiteInputs, SiteResult } from "./site.ts";
+export { SWAGGER_ASSETS, swaggerPage } from "./swagger.ts";
+export type { SwaggerPageOptions } from "./swagger.ts";
 export { bookPaths, bookProvenance, collectCards, publishBook } from "./publish.ts";
 export type { PublishBookOptions, PublishedBook } from "./publish.ts";
 export { serveSite } from "./static_server.ts";

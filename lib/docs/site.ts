@@ -11,6 +11,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { type ConfigEntry, configReferenceMarkdown } from "./config_reference.ts";
 import { cliReferenceMarkdown, type TaskHelp } from "./cli_reference.ts";
+import { SWAGGER_ASSETS, swaggerPage } from "./swagger.ts";
 
 /** A generated model card to publish. */
 export interface PublishedCard {
@@ -192,37 +193,6 @@ export function apiMarkdown(openapi: unknown): string {
   return out.join("\n");
 }
 
-/** The Swagger UI page of the site (assets next to it, no CDN). */
-export function swaggerPage(title: string): string {
-  const esc = title.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>${esc}</title>
-  <link rel="stylesheet" href="swagger/swagger-ui.css">
-  <link rel="icon" type="image/png" href="swagger/favicon-32x32.png">
-</head>
-<body>
-  <p style="font-family:sans-serif;margin:8px 16px"><a href="index.html">← HTTP API</a></p>
-  <div id="swagger-ui"></div>
-  <script src="swagger/swagger-ui-bundle.js"></script>
-  <script src="swagger/swagger-ui-standalone-preset.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({
-      url: "openapi.json",
-      dom_id: "#swagger-ui",
-      deepLinking: true,
-      validatorUrl: null,
-      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-      layout: "StandaloneLayout",
-    });
-  </script>
-</body>
-</html>
-`;
-}
-
 function cardsIndex(cards: readonly PublishedCard[]): string {
   return [
     "# Model cards",
@@ -272,16 +242,17 @@ export async function buildSite(inp: SiteInputs): Promise<SiteResult> {
   await write(join(docs, "reference/cli.md"), cliReferenceMarkdown(inp.cli));
   await write(join(docs, "api/index.md"), apiMarkdown(inp.openapi));
   await write(join(docs, "api/openapi.json"), JSON.stringify(inp.openapi, null, 2));
-  await write(join(docs, "api/swagger.html"), swaggerPage("fmnist-lab HTTP API"));
-  for (
-    const f of [
-      "swagger-ui.css",
-      "swagger-ui-bundle.js",
-      "swagger-ui-standalone-preset.js",
-      "favicon-32x32.png",
-    ]
-  ) {
-    await Deno.mkdir(join(docs, "api/swagger"), { recursive: true });
+  await write(
+    join(docs, "api/swagger.html"),
+    swaggerPage({
+      title: "fmnist-lab HTTP API",
+      specUrl: "openapi.json",
+      assetBase: "swagger",
+      back: { href: "index.html", text: "← HTTP API" },
+    }),
+  );
+  await Deno.mkdir(join(docs, "api/swagger"), { recursive: true });
+  for (const f of Object.keys(SWAGGER_ASSETS)) {
     await Deno.copyFile(join(swaggerUiPath(), f), join(docs, "api/swagger", f));
   }
   await write(join(docs, "ops/runbooks.md"), await runbooksMarkdown(inp.repoRoot));

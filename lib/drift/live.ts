@@ -517,12 +517,17 @@ const envInt = z.string().trim().regex(/^[0-9]+$/, "must be a whole number").tra
 
 /** Environment variables of live drift detection (all optional). */
 export const liveEnvSchema = z.object({
-  /** `on` (default) or `off`. */
+  /** Live drift detection of the served versions: `on` (default) or `off`. */
   FMNIST_DRIFT: z.enum(["on", "off"]).optional(),
+  /** Images kept per model version (default 500). */
   FMNIST_DRIFT_WINDOW: envInt,
+  /** Evaluate after this many newly admitted images (default: the window size). */
   FMNIST_DRIFT_EVERY: envInt,
+  /** Evaluate at least this often, in seconds, when enough new images arrived (default 60). */
   FMNIST_DRIFT_INTERVAL_S: envInt,
+  /** Evaluate at most this often, in seconds (default 30). */
   FMNIST_DRIFT_MIN_INTERVAL_S: envInt,
+  /** Images admitted per second per version; above it inputs are sampled (default 200). */
   FMNIST_DRIFT_MAX_RATE: envInt,
 });
 

@@ -267,14 +267,30 @@ const envWorkers = z.string().trim().regex(/^(auto|[0-9]+)$/, 'must be "auto" or
 /** Environment variables tuning the inference service (all optional). */
 export const inferenceEnvSchema = z.object({
   REDIS_URL: z.string().optional(),
+  /** Largest micro-batch in instances (default 64). */
   FMNIST_MAX_BATCH: envNumber,
+  /** Longest wait for a micro-batch to fill, in ms (default 2). */
   FMNIST_MAX_WAIT_MS: envNumber,
+  /** Seconds an alias resolution is trusted: a promotion is served within this (default 1). */
   FMNIST_ALIAS_TTL_S: envNumber,
+  /** In-process prediction cache capacity in predictions; 0 disables it (default 10000). */
   FMNIST_CACHE_ENTRIES: envNumber,
+  /** Most model versions loaded at once (default 8). */
   FMNIST_MAX_LOADED: envNumber,
+  /**
+   * Compute worker threads: `auto` (default: one per core, at most 8, on the wasm/cpu engines),
+   * 0 = compute on the main thread, or a count.
+   */
   FMNIST_INFER_WORKERS: envWorkers,
+  /** Batches in flight per worker and model (default 2). */
   FMNIST_INFER_IN_FLIGHT: envNumber,
+  /** ONNX Runtime intra-op threads per session; 0 = automatic (default). */
   FMNIST_ORT_THREADS: envNumber,
+  /**
+   * Runtime models compute on: `onnx` (ONNX Runtime), `tfjs`, or `auto` (default: ONNX Runtime,
+   * else tfjs with a logged reason). Read by {@link inferRuntimeFromEnv}.
+   */
+  FMNIST_INFER_RUNTIME: inferRuntimeSchema.optional(),
 });
 
 /**

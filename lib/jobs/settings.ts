@@ -3,22 +3,8 @@
  * expressions, validated with cron-parser — the parser BullMQ's job schedulers use), job retries
  * and the closed loop's guard rails.
  *
- * | variable | default | meaning |
- * |---|---|---|
- * | `FMNIST_AUTOMATION_ENGINE` | `embedded` | `embedded` (in-process) or `bullmq` (needs `REDIS_URL`) |
- * | `FMNIST_AUTOMATION_QUEUE` | `fmnist` | queue-name prefix (one set of queues per deployment) |
- * | `FMNIST_SCHEDULE_DATA` | `0 3 * * *` | ingest + validate + features (daily) |
- * | `FMNIST_SCHEDULE_DRIFT` | `0 * * * *` | read the live monitors' drift events, trigger retraining (hourly) |
- * | `FMNIST_SCHEDULE_RETRAIN` | `0 4 * * 1` | retrain → evaluate → gate (weekly) |
- * | `FMNIST_JOB_ATTEMPTS` | `3` | attempts per step before the run is failed |
- * | `FMNIST_JOB_BACKOFF_MS` | `10000` | first retry delay (exponential backoff) |
- * | `FMNIST_JOB_LOCK_MS` | `30000` | job lock; a dead worker's job is retried after about this |
- * | `FMNIST_RETRAIN_COOLDOWN_S` | `21600` | least time between two drift-triggered retrains |
- * | `FMNIST_MAX_CONCURRENT_TRAININGS` | `1` | retrain runs queued or running at once |
- * | `FMNIST_AUTOMATION_KILL_SWITCH` | `off` | `on`: triggers are recorded but start nothing |
- * | `FMNIST_RETRAIN_RECIPE` | `default` | recipe of triggered retrains (`default`, `quick`) |
- * | `FMNIST_RETRAIN_EPOCHS`, `FMNIST_RETRAIN_LIMIT` | recipe's | overrides of that recipe |
- * | `FMNIST_AUTOMATION_MODEL` | `fmnist` | registered model the loop watches and retrains |
+ * Each variable is documented above its key in {@link automationEnvSchema} (and so in the
+ * configuration reference that `deno task docs` generates).
  */
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
@@ -36,21 +22,36 @@ const envInt = (min: number, max: number) => z.coerce.number().int().min(min).ma
 
 /** Schema of the automation environment variables (all optional; defaults above). */
 export const automationEnvSchema = z.object({
+  /** Job engine: `embedded` (in-process) or `bullmq` (needs `REDIS_URL`). */
   FMNIST_AUTOMATION_ENGINE: z.enum(["embedded", "bullmq"]).default("embedded"),
+  /** Queue-name prefix (one set of queues per deployment). */
   FMNIST_AUTOMATION_QUEUE: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/, "use a-z, 0-9, _ and -")
     .default("fmnist"),
+  /** Cron schedule of ingest + validate + features (default daily). */
   FMNIST_SCHEDULE_DATA: cron.default("0 3 * * *"),
+  /** Cron schedule of reading the live monitors' drift events, which may trigger a retrain. */
   FMNIST_SCHEDULE_DRIFT: cron.default("0 * * * *"),
+  /** Cron schedule of retrain → evaluate → gate (default weekly). */
   FMNIST_SCHEDULE_RETRAIN: cron.default("0 4 * * 1"),
+  /** Attempts per step before the run is failed. */
   FMNIST_JOB_ATTEMPTS: envInt(1, 20).default(3),
+  /** First retry delay in ms (exponential backoff). */
   FMNIST_JOB_BACKOFF_MS: envInt(0, 3_600_000).default(10_000),
+  /** Job lock in ms; a dead worker's job is retried after about this. */
   FMNIST_JOB_LOCK_MS: envInt(1000, 3_600_000).default(30_000),
+  /** Least time in seconds between two drift-triggered retrains. */
   FMNIST_RETRAIN_COOLDOWN_S: envInt(0, 30 * 86_400).default(21_600),
+  /** Retrain runs queued or running at once. */
   FMNIST_MAX_CONCURRENT_TRAININGS: envInt(1, 64).default(1),
+  /** `on`: triggers are recorded but start nothing. */
   FMNIST_AUTOMATION_KILL_SWITCH: z.enum(["on", "off"]).default("off"),
+  /** Training recipe of triggered retrains (`default`, `quick`). */
   FMNIST_RETRAIN_RECIPE: z.enum(["default", "quick"]).default("default"),
+  /** Epochs of triggered retrains (default: the recipe's). */
   FMNIST_RETRAIN_EPOCHS: envInt(1, 1000).optional(),
+  /** Training images of triggered retrains (default: the recipe's). */
   FMNIST_RETRAIN_LIMIT: envInt(1, 1_000_000).optional(),
+  /** Registered model the loop watches and retrains. */
   FMNIST_AUTOMATION_MODEL: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/).default("fmnist"),
 });
 

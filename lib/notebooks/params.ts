@@ -9,7 +9,9 @@ const flag = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v
 
 /** Schema of the environment variables notebooks read. */
 export const notebookEnvSchema = z.object({
+  /** Small settings for CI (`1`/`true`): fewer images, epochs and trials. */
   FMNIST_NB_SMALL: flag.default(false),
+  /** Most images per split for heavy statistics (default: 2000 when small, else all). */
   FMNIST_NB_LIMIT: z.coerce.number().int().min(1).optional(),
 });
 

@@ -10,7 +10,7 @@
  *   testLabels, challengerPreds, championPreds });
  * ```
  */
-export { resolveActor } from "./actor.ts";
+export { actorEnvSchema, resolveActor } from "./actor.ts";
 export { getAliases, removeAlias, setAlias } from "./aliases.ts";
 export type { AliasChange, SetAliasOptions } from "./aliases.ts";
 export { listEvents } from "./events.ts";

@@ -1,13 +1,9 @@
-/** What the tracking and registry functions need from a pipeline context. */
-import type { Db } from "../db/mod.ts";
-import type { Logger } from "../log/mod.ts";
-import type { ObjectStore } from "../storage/mod.ts";
+/** What the tracking and registry functions need from the workspace context. */
+import type { Ctx } from "../workspace/mod.ts";
 
 /**
- * The parts of a workspace `Ctx` (`lib/workspace`) that tracking uses; any `Ctx` satisfies it.
+ * The parts of the workspace {@link Ctx} (`lib/workspace`) that tracking and the registry use:
+ * the metadata database, the object store and the logger. A `Pick` of the one context (as
+ * `StepCtx` and `DataCtx` are), so any `Ctx` is one, and tests can pass just these three.
  */
-export interface TrackingContext {
-  db: Db;
-  store: ObjectStore;
-  log: Logger;
-}
+export type TrackingContext = Pick<Ctx, "db" | "store" | "log">;

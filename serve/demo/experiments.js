@@ -55,8 +55,8 @@ const fmt = (v) => {
 const short = (id) => (id ? id.slice(0, 8) : "—");
 const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "—");
 const duration = (r) => {
-  const end = r.endedAt ? Date.parse(r.endedAt) : Date.now();
-  const s = Math.max(0, (end - Date.parse(r.startedAt)) / 1000);
+  const end = r.ended_at ? Date.parse(r.ended_at) : Date.now();
+  const s = Math.max(0, (end - Date.parse(r.started_at)) / 1000);
   return s < 120 ? `${s.toFixed(0)} s` : `${(s / 60).toFixed(1)} min`;
 };
 const runLink = (r) => h("a", { href: `#/run/${r.id}` }, r.name || short(r.id));
@@ -252,7 +252,7 @@ async function runsView(params) {
             runLink(r),
             r.experiment,
             r.status,
-            when(r.startedAt),
+            when(r.started_at),
             duration(r),
             ...paramKeys.map((k) => fmt(r.params[k])),
             ...metricKeys.map((k) => fmt(r.metrics[k]?.last)),
@@ -307,8 +307,8 @@ async function runView(id) {
       {},
       `status `,
       h("b", { id: "run-status" }, run.status),
-      ` · started ${when(run.startedAt)} · ${duration(run)} `,
-      run.parentId ? h("a", { href: `#/run/${run.parentId}` }, "parent run") : null,
+      ` · started ${when(run.started_at)} · ${duration(run)} `,
+      run.parent_id ? h("a", { href: `#/run/${run.parent_id}` }, "parent run") : null,
       " ",
       live,
     ),
@@ -319,8 +319,8 @@ async function runView(id) {
     table(["param", "value"], Object.entries(run.params).map(([k, v]) => [k, fmt(v)])),
     h("h3", {}, "Lineage"),
     table(["field", "value"], [
-      ["dataset version", l.datasetVersion ?? "—"],
-      ["code commit", l.gitCommit ? `${l.gitCommit}${l.gitDirty ? " (dirty)" : ""}` : "—"],
+      ["dataset version", l.dataset_version ?? "—"],
+      ["code commit", l.git_commit ? `${l.git_commit}${l.git_dirty ? " (dirty)" : ""}` : "—"],
       ["seed", fmt(l.seed)],
       [
         "engine",
@@ -349,7 +349,7 @@ async function runView(id) {
                 },
               },
             }, a.name),
-            a.contentType,
+            a.content_type,
             `${a.size} B`,
             h("a", { href: url, download: a.name }, "download"),
           ];
@@ -361,7 +361,7 @@ async function runView(id) {
     children.length
       ? table(
         ["run", "status", "started"],
-        children.map((c) => [runLink(c), c.status, when(c.startedAt)]),
+        children.map((c) => [runLink(c), c.status, when(c.started_at)]),
       )
       : null,
   );
@@ -501,7 +501,7 @@ async function registryView() {
           when(e.at),
           e.kind,
           e.alias ?? "",
-          `${e.fromVersion ?? "—"} → ${e.toVersion ?? "—"}`,
+          `${e.from_version ?? "—"} → ${e.to_version ?? "—"}`,
           e.actor,
           e.reason ?? "",
           evidence(e),

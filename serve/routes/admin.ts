@@ -10,7 +10,6 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
-  abConfigInputSchema,
   type AbResolver,
   checkArms,
   deleteAbExperiment,
@@ -26,6 +25,8 @@ import { requireJson } from "../middleware/require_json.ts";
 import { createRouter } from "../router.ts";
 import { json, jsonBody as body } from "../schemas/common.ts";
 import {
+  AbConfigBodySchema,
+  abConfigInput,
   AbExperimentSchema,
   experimentJson,
   ModelParamSchema,
@@ -97,7 +98,7 @@ const abPutRoute = createRoute({
   tags: TAGS,
   security,
   summary: "Create or replace the model's A/B experiment (arms: version or alias, weight)",
-  request: { params: ModelParamSchema, body: body(abConfigInputSchema) },
+  request: { params: ModelParamSchema, body: body(AbConfigBodySchema) },
   responses: { 200: json(AbExperimentSchema, "The stored experiment"), ...errors },
 });
 
@@ -174,7 +175,7 @@ export function adminRoutes(deps: AdminDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(abPutRoute, async (c) => {
     const { name } = c.req.valid("param");
-    const input = c.req.valid("json");
+    const input = abConfigInput(c.req.valid("json"));
     await checkArms(inf.ctx, name, input);
     const e = await putAbExperiment(db, name, input, resolveActor("admin-api"));
     deps.ab?.invalidate(name);

@@ -155,6 +155,22 @@ test("A/B: config CRUD, sticky arms by client key, arms logged, feedback, summar
   assert.equal(put.status, 200, await put.clone().text());
   const exp = await put.json();
   assert.equal(exp.enabled, true);
+  // The design answers (and is written) in snake_case, with the library's defaults.
+  assert.equal(exp.design.min_samples, 100);
+  assert.equal(exp.design.auto_decide, false);
+  assert.equal(exp.design.guardrails.latency_p99_ratio, 1.5);
+  assert.equal(typeof exp.started_at, "string");
+  const camel = await call(s.url, "PUT", "/v1/admin/ab/fmnist", {
+    arms: [{ name: "a", version: 1, weight: 1 }, { name: "b", version: 2, weight: 1 }],
+    design: { minSamples: 5 },
+  });
+  assert.equal(camel.status, 400);
+  assert.match((await camel.json()).error.message, /minSamples/);
+  const dup = await call(s.url, "PUT", "/v1/admin/ab/fmnist", {
+    arms: [{ name: "a", version: 1, weight: 1 }, { name: "a", version: 2, weight: 1 }],
+  });
+  assert.equal(dup.status, 400);
+  assert.match((await dup.json()).error.message, /arms\[1\]\.name|arms\.1\.name/);
   const got = await (await call(s.url, "GET", "/v1/admin/ab/fmnist")).json();
   assert.deepEqual(got.arms, exp.arms);
 

@@ -6,24 +6,21 @@
  * - `GET /v1/dag/runs/{id}` — one run
  * - `GET /runs` — the same as a page (a table per run: step, status, attempts, worker, time)
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { getRun, listRuns, RunNotFoundError } from "../../lib/jobs/mod.ts";
 import type { Queryable } from "../../lib/db/mod.ts";
 import { escapeHtml } from "../../lib/report/mod.ts";
 import type { AppEnv } from "../env.ts";
 import { ErrorBodySchema, notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { json } from "../schemas/common.ts";
 import {
   DagRunIdSchema,
+  dagRunJson,
   DagRunListSchema,
   DagRunSchema,
   DagRunsQuerySchema,
 } from "../schemas/dag_runs.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const listRoute = createRoute({
   method: "get",
@@ -77,12 +74,12 @@ export function dagRunRoutes(db: Queryable): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid("query");
-    return c.json({ runs: await listRuns(db, q) }, 200);
+    return c.json({ runs: (await listRuns(db, q)).map(dagRunJson) }, 200);
   });
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
     try {
-      return c.json(await getRun(db, id), 200);
+      return c.json(dagRunJson(await getRun(db, id)), 200);
     } catch (err) {
       if (err instanceof RunNotFoundError) throw notFound(err.message);
       throw err;

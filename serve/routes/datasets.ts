@@ -3,8 +3,7 @@
  * result (JSON and HTML), paged samples, PNG images and per-class statistics.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { LABEL_NAMES, manifestSchema } from "../../lib/data/mod.ts";
-import type { ValidationResult } from "../../lib/validate/mod.ts";
+import { LABEL_NAMES } from "../../lib/data/mod.ts";
 import type { AppEnv } from "../env.ts";
 import { ErrorBodySchema, notFound } from "../errors.ts";
 import { encodeGrayPng } from "../png.ts";
@@ -12,16 +11,20 @@ import {
   ImageParamsSchema,
   ImageQuerySchema,
   LATEST,
+  manifestJson,
+  ManifestJsonSchema,
   SamplesPageSchema,
   SamplesQuerySchema,
-  ValidationResultDocSchema,
+  validationResultJson,
+  ValidationResultJsonSchema,
+  validationSummaryJson,
   ValidationSummarySchema,
   VersionParamsSchema,
 } from "../schemas/datasets.ts";
 import type { DatasetApi } from "../services/datasets.ts";
 import { imagePixels, pageSamples } from "../services/samples.ts";
 import { createRouter } from "../router.ts";
-import { json } from "../schemas/common.ts";
+import { json, orNull } from "../schemas/common.ts";
 
 /** Where the dataset router is mounted by default. */
 export const DATASETS_BASE = "/v1/datasets";
@@ -34,11 +37,11 @@ const errors = {
 const ClassStatsSchema = z
   .object({
     version: z.string(),
-    featureSet: z.string().openapi({
+    feature_set: z.string().openapi({
       description: "id of the feature set the statistics come from",
     }),
     classes: z.array(
-      z.looseObject({ split: z.string(), label: z.number().int(), labelName: z.string() }),
+      z.looseObject({ split: z.string(), label: z.number().int(), label_name: z.string() }),
     ).openapi({ description: "one row per split × label, with the feature means" }),
   })
   .openapi("ClassStats");
@@ -53,7 +56,18 @@ const listRoute = createRoute({
       z
         .object({
           latest: z.string().nullable(),
-          versions: z.array(z.looseObject({ version: z.string() })),
+          versions: z.array(
+            z.object({
+              version: z.string(),
+              name: z.string(),
+              created_at: z.string(),
+              total_bytes: z.number().int(),
+              source: z.string(),
+              counts: z.object({ train: z.number().int(), test: z.number().int() }).openapi({
+                description: "images per split",
+              }),
+            }).openapi("VersionInfo"),
+          ),
         })
         .openapi("VersionList"),
       "Versions, newest first",
@@ -72,8 +86,8 @@ const getRoute = createRoute({
       z
         .object({
           version: z.string(),
-          manifest: manifestSchema,
-          validation: ValidationSummarySchema.nullable(),
+          manifest: ManifestJsonSchema,
+          validation: orNull(ValidationSummarySchema),
         })
         .openapi("DatasetVersion"),
       "The version",
@@ -88,7 +102,7 @@ const validationRoute = createRoute({
   tags: TAGS,
   summary: "Validation result of a version (JSON)",
   request: { params: VersionParamsSchema },
-  responses: { 200: json(ValidationResultDocSchema, "The full validation result"), ...errors },
+  responses: { 200: json(ValidationResultJsonSchema, "The full validation result"), ...errors },
 });
 
 const validationHtmlRoute = createRoute({
@@ -138,15 +152,6 @@ function cacheControl(requested: string): string {
   return requested === LATEST ? "no-cache" : "public, max-age=31536000, immutable";
 }
 
-/** The summary fields of a validation result shown with its version, or null without one. */
-function validationSummary(
-  result: ValidationResult | null,
-): z.infer<typeof ValidationSummarySchema> | null {
-  if (result === null) return null;
-  const { suite, success, startedAt, stats, criticalFailures, warnings } = result;
-  return { suite, success, startedAt, stats, criticalFailures, warnings };
-}
-
 /** Options of {@link datasetRoutes}. */
 export interface DatasetRoutesOptions {
   /** Path the router is mounted at, used to build image URLs (default {@link DATASETS_BASE}). */
@@ -167,7 +172,11 @@ export function datasetRoutes(
     const { version } = c.req.valid("param");
     const id = await api.resolve(version);
     const [manifest, validation] = await Promise.all([api.manifest(id), api.validation(id)]);
-    return c.json({ version: id, manifest, validation: validationSummary(validation) }, 200);
+    return c.json({
+      version: id,
+      manifest: manifestJson(manifest),
+      validation: validation && validationSummaryJson(validation),
+    }, 200);
   });
 
   app.openapi(validationRoute, async (c) => {
@@ -175,7 +184,7 @@ export function datasetRoutes(
     const id = await api.resolve(version);
     const result = await api.validation(id);
     if (result === null) throw noValidation(id);
-    return c.json(result, 200);
+    return c.json(validationResultJson(result), 200);
   });
 
   app.openapi(validationHtmlRoute, async (c) => {
@@ -197,8 +206,8 @@ export function datasetRoutes(
       return {
         index,
         label,
-        labelName: LABEL_NAMES[label] ?? `class ${label}`,
-        imageUrl: `${base}/${id}/images/${q.split}/${index}.png`,
+        label_name: LABEL_NAMES[label] ?? `class ${label}`,
+        image_url: `${base}/${id}/images/${q.split}/${index}.png`,
         ...(q.pixels ? { pixels: Array.from(imagePixels(set, index)) } : {}),
       };
     });

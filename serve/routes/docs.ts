@@ -5,6 +5,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { join } from "node:path";
 import swaggerUiPath from "swagger-ui-dist/absolute-path.js";
+import { SWAGGER_ASSETS, swaggerPage } from "../../lib/docs/mod.ts";
 import type { AppEnv } from "../env.ts";
 import { notFound } from "../errors.ts";
 
@@ -12,15 +13,6 @@ import { notFound } from "../errors.ts";
 const OPENAPI_PATH = "/openapi.json";
 /** Path of the Swagger UI page. */
 const DOCS_PATH = "/docs";
-
-/** Swagger UI files served under `/docs/assets/`, with their content types. */
-const ASSETS: Record<string, string> = {
-  "swagger-ui.css": "text/css; charset=utf-8",
-  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-  "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
-  "favicon-32x32.png": "image/png",
-  "favicon-16x16.png": "image/png",
-};
 
 const assetCache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
 
@@ -33,35 +25,6 @@ function readAsset(name: string): Promise<Uint8Array<ArrayBuffer>> {
     assetCache.set(name, p);
   }
   return p;
-}
-
-/** The Swagger UI page pointing at {@link OPENAPI_PATH}. */
-function swaggerHtml(title: string): string {
-  const esc = title.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>${esc}</title>
-  <link rel="stylesheet" href="${DOCS_PATH}/assets/swagger-ui.css">
-  <link rel="icon" type="image/png" href="${DOCS_PATH}/assets/favicon-32x32.png" sizes="32x32">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="${DOCS_PATH}/assets/swagger-ui-bundle.js"></script>
-  <script src="${DOCS_PATH}/assets/swagger-ui-standalone-preset.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({
-      url: "${OPENAPI_PATH}",
-      dom_id: "#swagger-ui",
-      deepLinking: true,
-      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-      layout: "StandaloneLayout",
-    });
-  </script>
-</body>
-</html>
-`;
 }
 
 /** API identity written into the OpenAPI document. */
@@ -85,11 +48,15 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, info: ApiInfo): void {
     });
     return c.json(doc, 200);
   });
-  const html = swaggerHtml(`${info.title} — API docs`);
+  const html = swaggerPage({
+    title: `${info.title} — API docs`,
+    specUrl: OPENAPI_PATH,
+    assetBase: `${DOCS_PATH}/assets`,
+  });
   app.get(DOCS_PATH, (c) => c.html(html));
   app.get(`${DOCS_PATH}/assets/:name`, async (c) => {
     const name = c.req.param("name");
-    const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+    const type = Object.hasOwn(SWAGGER_ASSETS, name) ? SWAGGER_ASSETS[name] : undefined;
     if (!type) throw notFound(`no documentation asset ${JSON.stringify(name)}`);
     const bytes = await readAsset(name);
     return c.body(bytes, 200, {

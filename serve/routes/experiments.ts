@@ -49,6 +49,7 @@ import {
   DecideBodySchema,
   DecideResponseSchema,
 } from "../schemas/experiments.ts";
+import { gateDecisionJson } from "../schemas/runs.ts";
 
 /** Where the router is mounted. */
 export const EXPERIMENTS_BASE = "/v1";
@@ -276,7 +277,11 @@ export function experimentRoutes(deps: ExperimentDeps): OpenAPIHono<AppEnv> {
         deps.ab?.invalidate(name);
         c.get("log").info("A/B decision applied", { model: name, action: r.action });
       }
-      return c.json({ applied: r.applied, decision: analysis.decision, gates: r.gates }, 200);
+      return c.json({
+        applied: r.applied,
+        decision: analysis.decision,
+        gates: r.gates.map(gateDecisionJson),
+      }, 200);
     } catch (err) {
       // Here a registry refusal means the registry moved since the analysis: a conflict.
       if (err instanceof RegistryInputError) throw new HttpError(409, "conflict", err.message);

@@ -49,12 +49,12 @@ test("e2e A/B: users, feedback, the sequential test stops, the gate promotes the
     design: {
       alpha: 0.05,
       tau: 0.1,
-      minSamples: 100,
-      maxSamplesPerArm: 1500,
+      min_samples: 100,
+      max_samples_per_arm: 1500,
       mde: 0.1,
       // Both arms are the same architecture; on a shared, loaded test machine their p99
       // latencies differ by noise alone, so the latency guardrail is loose here.
-      guardrails: { latencyP99Ratio: 10, latencyP99SlackMs: 250 },
+      guardrails: { latency_p99_ratio: 10, latency_p99_slack_ms: 250 },
     },
   });
   assert.equal(put.status, 200, await put.clone().text());
@@ -119,6 +119,8 @@ test("e2e A/B: users, feedback, the sequential test stops, the gate promotes the
   const d = await decided.json();
   assert.equal(d.applied, true);
   assert.deepEqual(d.gates.map((g: { outcome: string }) => g.outcome), ["promoted"]);
+  assert.equal(typeof d.gates[0].challenger_accuracy, "number");
+  assert.equal(typeof d.gates[0].event_id, "number");
   assert.deepEqual(await getAliases(s.ctx, "fmnist"), { champion: strong, challenger: strong });
   const gate = (await listEvents(s.ctx, "fmnist", { kind: "gate" })).at(-1)!;
   assert.equal(gate.actor, "e2e");
@@ -160,7 +162,7 @@ test("e2e A/B: users, feedback, the sequential test stops, the gate promotes the
   const put2 = await admin("PUT", "/v1/admin/ab/fmnist", {
     arms: [{ name: "ok", version: strong, weight: 1 }, { name: "bad", version: broken, weight: 1 }],
     salt: `e2e-errors-${SEED}`,
-    design: { minSamples: 5 },
+    design: { min_samples: 5 },
   });
   assert.equal(put2.status, 200, await put2.clone().text());
   await put2.body?.cancel();

@@ -24,6 +24,7 @@ import {
   type TrackingContext,
 } from "../../lib/tracking/mod.ts";
 import {
+  type GateDecision,
   GateDecisionSchema,
   getModel,
   listEvents,
@@ -35,7 +36,7 @@ import { createRouter } from "../router.ts";
 import { json } from "../schemas/common.ts";
 import {
   ArtifactParamsSchema,
-  type AuditEvent,
+  auditEventJson,
   BestQuerySchema,
   BestRunSchema,
   CompareQuerySchema,
@@ -46,8 +47,10 @@ import {
   MetricParamsSchema,
   ModelParamsSchema,
   RunComparisonDocSchema,
-  RunDetailDocSchema,
+  runDetailJson,
+  RunDetailJsonSchema,
   RunIdParamsSchema,
+  runJson,
   RunListSchema,
   RUNS_DEFAULT_LIMIT,
   RunsQuerySchema,
@@ -85,7 +88,7 @@ const getRoute = createRoute({
   tags: ["runs"],
   summary: "One run with params, metric summaries, tags, artifacts and lineage",
   request: { params: RunIdParamsSchema },
-  responses: { 200: json(RunDetailDocSchema, "The run"), ...errors },
+  responses: { 200: json(RunDetailJsonSchema, "The run"), ...errors },
 });
 
 const metricRoute = createRoute({
@@ -133,11 +136,9 @@ function tagFilter(tag: string): { key: string; value?: string } {
   return eq < 0 ? { key: tag } : { key: tag.slice(0, eq), value: tag.slice(eq + 1) };
 }
 
-/** An audit event with the gate decision it recorded (null for other kinds). */
-function withGateDecision(e: RegistryEvent): AuditEvent {
-  if (e.kind !== "gate" || e.details === null || typeof e.details !== "object") {
-    return { ...e, gate: null };
-  }
+/** The gate decision a `gate` event recorded (null for other kinds, or when unreadable). */
+function gateDecisionOf(e: RegistryEvent): GateDecision | null {
+  if (e.kind !== "gate" || e.details === null || typeof e.details !== "object") return null;
   const parsed = GateDecisionSchema.safeParse({
     ...(e.details as Record<string, unknown>),
     model: e.model,
@@ -145,7 +146,7 @@ function withGateDecision(e: RegistryEvent): AuditEvent {
     eventId: e.id,
     at: e.at,
   });
-  return { ...e, gate: parsed.success ? parsed.data : null };
+  return parsed.success ? parsed.data : null;
 }
 
 /** Router of the tracking and registry-audit routes over `ctx`; mount it at {@link RUNS_BASE}. */
@@ -164,7 +165,7 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
       limit,
       offset,
     });
-    return c.json({ runs, limit, offset }, 200);
+    return c.json({ runs: runs.map(runJson), limit, offset }, 200);
   });
 
   // Registered before `/runs/{id}` so that "compare" is never read as an id.
@@ -175,7 +176,7 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
 
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await getRun(ctx, id), 200);
+    return c.json(runDetailJson(await getRun(ctx, id)), 200);
   });
 
   app.openapi(artifactRoute, async (c) => {
@@ -212,7 +213,7 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
         }`,
       );
     }
-    return c.json({ runId, key, points }, 200);
+    return c.json({ run_id: runId, key, points }, 200);
   });
 
   app.openapi(bestRoute, async (c) => {
@@ -226,7 +227,10 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
         }; list its runs with GET /v1/runs?experiment=${encodeURIComponent(name)}`,
       );
     }
-    return c.json({ experiment: name, metric, mode, value: best.value, run: best.run }, 200);
+    return c.json(
+      { experiment: name, metric, mode, value: best.value, run: runJson(best.run) },
+      200,
+    );
   });
 
   app.openapi(eventsRoute, async (c) => {
@@ -234,7 +238,10 @@ export function runsRoutes(ctx: TrackingContext): OpenAPIHono<AppEnv> {
     const q = c.req.valid("query");
     await getModel(ctx, name);
     const events = await listEvents(ctx, name, { kind: q.kind, limit: q.limit });
-    return c.json({ model: name, events: events.map(withGateDecision) }, 200);
+    return c.json(
+      { model: name, events: events.map((e) => auditEventJson(e, gateDecisionOf(e))) },
+      200,
+    );
   });
 
   return app;

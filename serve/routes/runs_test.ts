@@ -103,8 +103,16 @@ forEachDb("runs routes: list, detail, metric history, compare, best", async (db)
     const metrics = detail.metrics as Record<string, Body>;
     assert.equal(metrics["val/accuracy"].count, 3);
     assert.ok(Math.abs((metrics["val/accuracy"].last as number) - 0.72) < 1e-9);
-    assert.equal((detail.artifacts as Body[])[0].name, "notes.txt");
-    assert.equal((detail.lineage as Body).datasetVersion, "ds-1");
+    assert.equal(metrics["val/accuracy"].last_step, 2);
+    const artifact = (detail.artifacts as Body[])[0];
+    assert.equal(artifact.name, "notes.txt");
+    assert.equal(artifact.content_type, "text/plain");
+    assert.equal(typeof artifact.created_at, "string");
+    assert.equal((detail.lineage as Body).dataset_version, "ds-1");
+    assert.equal((detail.lineage as Body).git_commit, null);
+    assert.equal(detail.parent_id, null);
+    assert.equal(typeof detail.started_at, "string");
+    assert.equal(typeof detail.ended_at, "string");
     assert.equal((await get(`/v1/runs/${ids[2].slice(0, 12)}`)).id, ids[2]);
     const missing = await get("/v1/runs/00000000-0000-0000-0000-000000000000", 404);
     assert.equal(errorOf(missing).code, "not_found");
@@ -112,7 +120,7 @@ forEachDb("runs routes: list, detail, metric history, compare, best", async (db)
 
     // Metric history (a key with `/` is sent URL-encoded).
     const hist = await get(`/v1/runs/${ids[0]}/metrics/${encodeURIComponent("val/accuracy")}`);
-    assert.equal(hist.runId, ids[0]);
+    assert.equal(hist.run_id, ids[0]);
     const points = hist.points as Body[];
     assert.deepEqual(points.map((p) => p.step), [0, 1, 2]);
     assert.ok(Math.abs((points[2].value as number) - 0.7) < 1e-9);
@@ -182,8 +190,11 @@ forEachDb("registry events route: audit log with gate decisions", async (db) => 
     assert.equal(second.challenger, 2);
     assert.equal(second.b, 0);
     assert.equal(second.c, 30);
-    assert.ok((second.pValue as number) < 0.05);
-    assert.equal(second.eventId, gates[1].id);
+    assert.ok((second.p_value as number) < 0.05);
+    assert.equal(second.event_id, gates[1].id);
+    assert.equal(second.challenger_accuracy, 1);
+    assert.ok("from_version" in gates[1] && !("fromVersion" in gates[1]));
+    assert.equal(events.find((e) => e.kind === "alias_set")?.to_version, 1);
     assert.ok(events.filter((e) => e.kind !== "gate").every((e) => e.gate === null));
 
     const onlyGates = await get("/v1/registry/models/fmnist/events?kind=gate&limit=1");

@@ -1,7 +1,15 @@
 /** Zod/OpenAPI schemas of the admin, feedback and A/B experiment routes. */
 import { z } from "@hono/zod-openapi";
-import { checkedBy } from "./common.ts";
-import type { AbExperiment } from "../../lib/ab/mod.ts";
+import { camelKeys, checkedBy, snakeKeys } from "./common.ts";
+import {
+  abArmsSchema,
+  type AbConfigInput,
+  abConfigInputSchema,
+  type AbDesign,
+  abDesignSchema,
+  type AbExperiment,
+  guardrailLimitsSchema,
+} from "../../lib/ab/mod.ts";
 import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
 import { NameParamsSchema } from "./models.ts";
 
@@ -51,6 +59,37 @@ const ArmSchema = z.object({
   weight: z.number(),
 });
 
+/** Guardrail limits of a design (`lib/ab`'s rules under snake_case names). */
+const GuardrailLimitsBodySchema = z.strictObject(snakeKeys(guardrailLimitsSchema.shape))
+  .openapi("AbGuardrailLimits");
+
+/**
+ * An experiment's design as clients write it (every field has a default): the rules are
+ * `lib/ab`'s (`abDesignSchema`), under snake_case names.
+ */
+const AbDesignBodySchema = z.strictObject({
+  ...snakeKeys(abDesignSchema.shape),
+  guardrails: GuardrailLimitsBodySchema.default(GuardrailLimitsBodySchema.parse({})),
+}).openapi("AbDesign");
+
+/** Body of `PUT /v1/admin/ab/{name}`: the rules are `lib/ab`'s, under snake_case names. */
+export const AbConfigBodySchema = z.strictObject({
+  ...abConfigInputSchema.shape,
+  arms: abArmsSchema.describe("2–16 arms: a version or an alias, and a weight"),
+  design: AbDesignBodySchema.default(AbDesignBodySchema.parse({})),
+}).openapi("AbExperimentRequest");
+
+/** The library's input of a `PUT /v1/admin/ab/{name}` body. */
+export function abConfigInput(b: z.output<typeof AbConfigBodySchema>): AbConfigInput {
+  const design = { ...camelKeys(b.design), guardrails: camelKeys(b.design.guardrails) };
+  return { ...b, design };
+}
+
+/** A design as the API answers it. */
+function designJson(d: AbDesign): z.output<typeof AbDesignBodySchema> {
+  return { ...snakeKeys(d), guardrails: snakeKeys(d.guardrails) };
+}
+
 /** A stored A/B experiment. */
 export const AbExperimentSchema = z.object({
   model: z.string(),
@@ -59,7 +98,7 @@ export const AbExperimentSchema = z.object({
   salt: z.string(),
   reason: z.string().nullable(),
   /** Test level, mixing τ, horizon, guardrail limits, auto-decision (lib/ab/design.ts). */
-  design: z.record(z.string(), z.unknown()),
+  design: AbDesignBodySchema,
   /** When the current arms took effect (results count from then). */
   started_at: z.string(),
   updated_by: z.string(),
@@ -68,17 +107,7 @@ export const AbExperimentSchema = z.object({
 
 /** An experiment as the API shows it (admin and experiment routes). */
 export function experimentJson(e: AbExperiment): z.infer<typeof AbExperimentSchema> {
-  return {
-    model: e.model,
-    arms: e.arms,
-    enabled: e.enabled,
-    salt: e.salt,
-    reason: e.reason,
-    design: e.design,
-    started_at: e.startedAt,
-    updated_by: e.updatedBy,
-    updated_at: e.updatedAt,
-  };
+  return { ...snakeKeys(e), design: designJson(e.design) };
 }
 
 /** Body of `POST /v1/feedback`. */

@@ -1,5 +1,10 @@
-/** Schemas of the DAG-run routes (`/v1/dag/runs`). */
+/**
+ * Schemas of the DAG-run routes (`/v1/dag/runs`): snake_case wire forms of `lib/jobs`' run
+ * records, and {@link dagRunJson} converting one into the other ({@link snakeKeys}).
+ */
 import { z } from "@hono/zod-openapi";
+import type { DagRunRecord } from "../../lib/jobs/mod.ts";
+import { snakeKeys } from "./common.ts";
 
 /** A step of a DAG run. */
 const DagStepSchema = z.object({
@@ -11,9 +16,9 @@ const DagStepSchema = z.object({
   cached: z.boolean().nullable(),
   result: z.unknown(),
   error: z.string().nullable(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  durationMs: z.number().nullable(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
 }).openapi("DagStep");
 
 /** A DAG run with its steps. */
@@ -22,17 +27,22 @@ export const DagRunSchema = z.object({
   dag: z.string(),
   status: z.enum(["queued", "running", "completed", "failed"]),
   trigger: z.string(),
-  triggeredBy: z.string(),
+  triggered_by: z.string(),
   engine: z.enum(["embedded", "bullmq"]),
   params: z.record(z.string(), z.unknown()),
-  logicalDate: z.string().nullable(),
+  logical_date: z.string().nullable(),
   outcome: z.unknown(),
   error: z.string().nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
   steps: z.array(DagStepSchema),
 }).openapi("DagRun");
+
+/** A DAG run as the API answers it. */
+export function dagRunJson(r: DagRunRecord): z.infer<typeof DagRunSchema> {
+  return { ...snakeKeys(r), steps: r.steps.map(snakeKeys) };
+}
 
 /** Query of the run list. */
 export const DagRunsQuerySchema = z.object({
@@ -47,4 +57,4 @@ export const DagRunIdSchema = z.object({
 });
 
 /** The run list. */
-export const DagRunListSchema = z.object({ runs: z.array(DagRunSchema) });
+export const DagRunListSchema = z.object({ runs: z.array(DagRunSchema) }).openapi("DagRunList");

@@ -1,6 +1,16 @@
-/** zod/OpenAPI schemas of the dataset routes' parameters, queries and responses. */
+/**
+ * zod/OpenAPI schemas of the dataset routes' parameters, queries and responses. Responses are
+ * snake_case: the schemas of `lib/data` and `lib/validate` with their keys in snake_case
+ * ({@link snakeKeys}), and the `…Json` functions convert values the same way.
+ */
 import { z } from "@hono/zod-openapi";
-import { expectationResultSchema, validationResultSchema } from "../../lib/validate/mod.ts";
+import { type Manifest, manifestSchema } from "../../lib/data/mod.ts";
+import {
+  expectationResultSchema,
+  type ValidationResult,
+  validationResultSchema,
+} from "../../lib/validate/mod.ts";
+import { snakeKeys } from "./common.ts";
 import { SCALE_MAX, SCALE_MIN } from "../png.ts";
 
 /** Alias accepted wherever a version id is, meaning the newest ingested version. */
@@ -100,8 +110,8 @@ const SampleSchema = z
   .object({
     index: z.number().int().nonnegative(),
     label: z.number().int().min(0).max(9),
-    labelName: z.string().openapi({ example: "Ankle boot" }),
-    imageUrl: z.string().openapi({ example: "/v1/datasets/abc123/images/train/0.png" }),
+    label_name: z.string().openapi({ example: "Ankle boot" }),
+    image_url: z.string().openapi({ example: "/v1/datasets/abc123/images/train/0.png" }),
     pixels: z.array(z.number().int().min(0).max(255)).optional(),
   })
   .openapi("Sample");
@@ -121,36 +131,63 @@ export const SamplesPageSchema = z
   })
   .openapi("SamplesPage");
 
-/** Summary of a validation run shown with a dataset version. */
+const result = validationResultSchema.shape;
+
+/** Summary of a validation run shown with a dataset version (`lib/validate`, snake_case). */
 export const ValidationSummarySchema = z
   .object({
-    suite: z.string(),
-    success: z.boolean(),
-    startedAt: z.string(),
-    stats: z.object({
-      evaluated: z.number().int(),
-      passed: z.number().int(),
-      failed: z.number().int(),
-      criticalFailed: z.number().int(),
-      warningFailed: z.number().int(),
-    }),
-    criticalFailures: z.array(z.string()),
-    warnings: z.array(z.string()),
+    ...snakeKeys(
+      validationResultSchema.pick({
+        suite: true,
+        success: true,
+        startedAt: true,
+        criticalFailures: true,
+        warnings: true,
+      }).shape,
+    ),
+    stats: z.object(snakeKeys(result.stats.shape)).openapi("ValidationStats"),
   })
   .openapi("ValidationSummary");
 
+/** The summary fields of a validation result as the API answers them. */
+export function validationSummaryJson(
+  r: ValidationResult,
+): z.infer<typeof ValidationSummarySchema> {
+  const { suite, success, startedAt, criticalFailures, warnings } = r;
+  return {
+    ...snakeKeys({ suite, success, startedAt, criticalFailures, warnings }),
+    stats: snakeKeys(r.stats),
+  };
+}
+
 /**
- * The validation result as documented in OpenAPI: `lib/validate`'s schema with the recursive
- * JSON fields (`observed`, `details`) widened to `unknown`, which the document generator cannot
+ * The full validation result of a dataset version, with the recursive JSON fields of each
+ * expectation (`observed`, `details`) widened to `unknown`, which the document generator cannot
  * expand.
  */
-export const ValidationResultDocSchema = validationResultSchema
-  .extend({
+export const ValidationResultJsonSchema = z
+  .object({
+    ...snakeKeys(result),
+    ...ValidationSummarySchema.shape,
     results: z.array(
-      expectationResultSchema.extend({
+      z.object({
+        ...snakeKeys(expectationResultSchema.shape),
         observed: z.unknown().openapi({ description: "measured values (any JSON)" }),
         details: z.unknown().optional().openapi({ description: "supporting evidence (any JSON)" }),
-      }),
+      }).openapi("ExpectationResult"),
     ),
   })
   .openapi("ValidationResult");
+
+/** A validation result as the API answers it. */
+export function validationResultJson(
+  r: ValidationResult,
+): z.infer<typeof ValidationResultJsonSchema> {
+  return { ...snakeKeys(r), ...validationSummaryJson(r), results: r.results.map(snakeKeys) };
+}
+
+/** A dataset version's manifest (`lib/data`'s `Manifest`, snake_case). */
+export const ManifestJsonSchema = z.object(snakeKeys(manifestSchema.shape)).openapi("Manifest");
+
+/** A manifest as the API answers it. */
+export const manifestJson = (m: Manifest): z.infer<typeof ManifestJsonSchema> => snakeKeys(m);

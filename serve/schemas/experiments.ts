@@ -1,7 +1,8 @@
 /** Zod/OpenAPI schemas of the A/B analysis routes (`/v1/experiments/ab/{name}` and below). */
 import { z } from "@hono/zod-openapi";
-import { GateDecisionSchema } from "../../lib/registry/mod.ts";
 import { AbExperimentSchema } from "./admin.ts";
+import { orNull } from "./common.ts";
+import { GateDecisionJsonSchema } from "./runs.ts";
 
 const ci = z.tuple([z.number(), z.number()]);
 
@@ -55,7 +56,7 @@ const DecisionSchema = z.object({
 /** Answer of `GET /v1/experiments/ab/{name}`. */
 export const AbAnalysisSchema = z.object({
   model: z.string(),
-  experiment: AbExperimentSchema.nullable(),
+  experiment: orNull(AbExperimentSchema),
   since: z.string().nullable().openapi({ description: "Traffic counted from (experiment start)" }),
   control: z.string().nullable(),
   arms: z.array(z.object({
@@ -108,5 +109,5 @@ export const DecideBodySchema = z.strictObject({
 export const DecideResponseSchema = z.object({
   applied: z.boolean(),
   decision: DecisionSchema,
-  gates: z.array(GateDecisionSchema),
+  gates: z.array(GateDecisionJsonSchema),
 }).openapi("AbDecideResponse");

@@ -1,6 +1,6 @@
 /** zod/OpenAPI schemas of the model and prediction routes. */
 import { z } from "@hono/zod-openapi";
-import { checkedBy } from "./common.ts";
+import { checkedBy, orNull } from "./common.ts";
 import { AliasSchema, ModelNameSchema } from "../../lib/registry/mod.ts";
 import {
   DEFAULT_MAX_INSTANCES,
@@ -141,12 +141,12 @@ const ModelVersionInfoSchema = z
     created_by: z.string(),
     aliases: z.array(z.string()),
     metrics: z.record(z.string(), z.number().nullable()),
-    signature: SignatureSchema.nullable(),
+    signature: orNull(SignatureSchema),
     run_id: z.string().nullable(),
     dataset_version: z.string().nullable(),
     loaded: z.boolean(),
     /** The runtime computing it when loaded. */
-    runtime: RuntimeInfoSchema.nullable(),
+    runtime: orNull(RuntimeInfoSchema),
     /** sha256 of its ONNX export (`GET …/versions/{v}/model.onnx`); null when it has none. */
     onnx_sha256: z.string().nullable(),
   })
@@ -160,7 +160,7 @@ export const ModelDetailSchema = z
     created_at: z.string(),
     aliases: z.record(z.string(), z.number().int()),
     /** Signature of the champion (else the latest version). */
-    signature: SignatureSchema.nullable(),
+    signature: orNull(SignatureSchema),
     /** Metrics of the champion (else the latest version). */
     metrics: z.record(z.string(), z.number().nullable()),
     versions: z.array(ModelVersionInfoSchema),

@@ -1,20 +1,29 @@
 /**
  * zod/OpenAPI schemas of the tracking and registry-audit routes (`/v1/runs`, `/v1/experiments`,
- * `/v1/registry`). Response bodies reuse the schemas exported by `lib/tracking` and
- * `lib/registry`, so the documented shapes are the ones the library returns.
+ * `/v1/registry`). The API answers snake_case: each response schema here is the library's schema
+ * (`lib/tracking`, `lib/registry`, camelCase in TypeScript) with its keys in snake_case
+ * ({@link snakeKeys} over its shape), and the `…Json` functions convert values the same way, so
+ * a field is written once, in the library, and TypeScript checks both sides.
  */
 import { z } from "@hono/zod-openapi";
-import { checkedBy } from "./common.ts";
+import { checkedBy, orNull, snakeKeys } from "./common.ts";
 import {
+  ArtifactSchema,
+  LineageSchema,
   MetricPointSchema,
+  MetricSummarySchema,
+  type Run,
   RunComparisonSchema,
+  type RunDetail,
   RunDetailSchema,
   RunSchema,
   RunStatusSchema,
 } from "../../lib/tracking/mod.ts";
 import {
+  type GateDecision,
   GateDecisionSchema,
   ModelNameSchema,
+  type RegistryEvent,
   RegistryEventKindSchema,
   RegistryEventSchema,
 } from "../../lib/registry/mod.ts";
@@ -155,28 +164,66 @@ export const EventsQuerySchema = z.object({
   limit: intQuery("limit", 1, EVENTS_MAX_LIMIT, "most events returned (default 1000)").optional(),
 });
 
+/** Where a run's inputs came from (`lib/tracking`'s `Lineage`, snake_case). */
+const LineageJsonSchema = z.object(snakeKeys(LineageSchema.shape)).openapi("Lineage");
+
+/** One run without its logged data (`lib/tracking`'s `Run`, snake_case). */
+const RunJsonSchema = z
+  .object({ ...snakeKeys(RunSchema.shape), lineage: LineageJsonSchema })
+  .openapi("Run");
+/** One run as the API answers it. */
+export type RunJson = z.infer<typeof RunJsonSchema>;
+
+/** A run as the API answers it. */
+export function runJson(r: Run): RunJson {
+  return { ...snakeKeys(r), lineage: snakeKeys(r.lineage) };
+}
+
 /** A page of runs, newest first. */
 export const RunListSchema = z
   .object({
-    runs: z.array(RunSchema),
+    runs: z.array(RunJsonSchema),
     limit: z.number().int(),
     offset: z.number().int(),
   })
   .openapi("RunList");
 
-/** A run with params, tags, metric summaries, artifacts and lineage (the library's schema). */
-export const RunDetailDocSchema = RunDetailSchema;
+/** A run with params, tags, metric summaries, artifacts and lineage. */
+export const RunDetailJsonSchema = z
+  .object({
+    ...RunJsonSchema.shape,
+    params: RunDetailSchema.shape.params,
+    tags: RunDetailSchema.shape.tags,
+    metrics: z.record(
+      z.string(),
+      z.object(snakeKeys(MetricSummarySchema.shape)).openapi("MetricSummary"),
+    ),
+    artifacts: z.array(z.object(snakeKeys(ArtifactSchema.shape)).openapi("Artifact")),
+  })
+  .openapi("RunDetail");
+
+/** A run with its logged data as the API answers it. */
+export function runDetailJson(r: RunDetail): z.infer<typeof RunDetailJsonSchema> {
+  const metrics = Object.entries(r.metrics).map(([k, m]) => [k, snakeKeys(m)]);
+  return {
+    ...runJson(r),
+    params: r.params,
+    tags: r.tags,
+    metrics: Object.fromEntries(metrics),
+    artifacts: r.artifacts.map(snakeKeys),
+  };
+}
 
 /** Every logged value of one metric of a run. */
 export const MetricHistorySchema = z
   .object({
-    runId: z.string(),
+    run_id: z.string(),
     key: z.string(),
     points: z.array(MetricPointSchema),
   })
   .openapi("MetricHistory");
 
-/** Side-by-side comparison of runs (the library's schema). */
+/** Side-by-side comparison of runs (the library's schema: its names are single words). */
 export const RunComparisonDocSchema = RunComparisonSchema;
 
 /** The best finished run of an experiment by a metric. */
@@ -186,20 +233,49 @@ export const BestRunSchema = z
     metric: z.string(),
     mode: z.enum(["max", "min"]),
     value: z.number(),
-    run: RunSchema,
+    run: RunJsonSchema,
   })
   .openapi("BestRun");
+
+const gate = GateDecisionSchema.shape;
+
+/**
+ * The promotion gate's decision and the numbers behind it (`lib/registry`'s `GateDecision`,
+ * snake_case): in registry events and in A/B decisions.
+ */
+export const GateDecisionJsonSchema = z
+  .object({
+    ...snakeKeys(gate),
+    bootstrap: orNull(z.object(snakeKeys(gate.bootstrap.unwrap().unwrap().shape))),
+  })
+  .openapi("GateDecision");
+/** A gate decision as the API answers it. */
+export type GateDecisionJson = z.infer<typeof GateDecisionJsonSchema>;
+
+/** A gate decision as the API answers it. */
+export function gateDecisionJson(d: GateDecision): GateDecisionJson {
+  return { ...snakeKeys(d), bootstrap: d.bootstrap && snakeKeys(d.bootstrap) };
+}
 
 /** An audit event; `gate` events also carry the decision they recorded. */
 const AuditEventSchema = z
   .object({
-    ...RegistryEventSchema.shape,
-    /** The decision of a `gate` event; null for other kinds. */
-    gate: GateDecisionSchema.nullable(),
+    ...snakeKeys(RegistryEventSchema.shape),
+    details: RegistryEventSchema.shape.details.describe(
+      "what the library recorded with the event, as stored (a `gate` event's decision is in `gate`)",
+    ),
+    gate: orNull(GateDecisionJsonSchema).openapi({
+      description: "the decision of a `gate` event; null for other kinds",
+    }),
   })
   .openapi("RegistryEvent");
 /** An audit event with its gate decision. */
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+/** An audit event as the API answers it, with the gate decision it recorded (or null). */
+export function auditEventJson(e: RegistryEvent, decision: GateDecision | null): AuditEvent {
+  return { ...snakeKeys(e), gate: decision && gateDecisionJson(decision) };
+}
 
 /** The audit log of a registered model, oldest first. */
 export const EventListSchema = z

@@ -6,11 +6,11 @@ export interface RecordTable {
   toRecords(): Record<string, unknown>[];
 }
 
-/** One row of the per-class statistics: `split`, `label`, `labelName`, then the measures. */
+/** One row of the per-class statistics: `split`, `label`, `label_name`, then the measures. */
 export type ClassStatRow = {
   split: string;
   label: number;
-  labelName: string;
+  label_name: string;
   [measure: string]: string | number | null;
 };
 
@@ -22,7 +22,7 @@ function jsonNumber(v: unknown): number | null {
 
 /**
  * Rows of `table` as JSON-safe objects: numbers stay numbers (bigints are converted, NaN and
- * infinities become null), strings stay strings, and each row gains the class name `labelName`.
+ * infinities become null), strings stay strings, and each row gains the class name `label_name`.
  * @throws TypeError when a row lacks a string `split` or a numeric `label`.
  */
 export function classStatRows(table: RecordTable): ClassStatRow[] {
@@ -34,7 +34,7 @@ export function classStatRows(table: RecordTable): ClassStatRow[] {
     const row: ClassStatRow = {
       split: rec.split,
       label,
-      labelName: LABEL_NAMES[label] ?? `class ${label}`,
+      label_name: LABEL_NAMES[label] ?? `class ${label}`,
     };
     for (const [k, v] of Object.entries(rec)) {
       if (k === "split" || k === "label") continue;

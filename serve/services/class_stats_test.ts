@@ -10,8 +10,8 @@ test("classStatRows converts bigints and non-finite numbers and names the class"
     ],
   });
   assert.deepEqual(rows, [
-    { split: "train", label: 9, labelName: "Ankle boot", count: 6000, mean: 0.25, std: null },
-    { split: "test", label: 0, labelName: "T-shirt/top", count: 1000, mean: null, note: "x" },
+    { split: "train", label: 9, label_name: "Ankle boot", count: 6000, mean: 0.25, std: null },
+    { split: "test", label: 0, label_name: "T-shirt/top", count: 1000, mean: null, note: "x" },
   ]);
   assert.doesNotThrow(() => JSON.stringify(rows));
 });

@@ -7,22 +7,31 @@ import type { Dataset, Manifest } from "../../lib/data/mod.ts";
 import type { ValidationResult } from "../../lib/validate/mod.ts";
 import type { ClassStatRow } from "./class_stats.ts";
 
-/** A JSON object as returned by the data layer. */
-export type JsonObject = { [key: string]: unknown };
+/** One dataset version in the listing (as the API answers it: snake_case). */
+export interface VersionSummary {
+  version: string;
+  name: string;
+  /** ISO-8601. */
+  created_at: string;
+  total_bytes: number;
+  source: string;
+  /** Images per split. */
+  counts: { train: number; test: number };
+}
 
 /** The dataset versions known to the store. */
 export interface VersionList {
   /** Version id `latest` resolves to, or null when nothing was ingested. */
   latest: string | null;
   /** One entry per version (its manifest summary), newest first. */
-  versions: (JsonObject & { version: string })[];
+  versions: VersionSummary[];
 }
 
-/** Per-class statistics of a version. */
+/** Per-class statistics of a version (as the API answers them: snake_case). */
 export interface ClassStats {
   version: string;
   /** Id of the feature set the statistics were computed from. */
-  featureSet: string;
+  feature_set: string;
   /** One row per split × label. */
   classes: ClassStatRow[];
 }

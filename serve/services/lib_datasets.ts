@@ -102,8 +102,8 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
         versions: versions.map((v) => ({
           version: v.id,
           name: v.name,
-          createdAt: v.createdAt.toISOString(),
-          totalBytes: v.totalBytes,
+          created_at: v.createdAt.toISOString(),
+          total_bytes: v.totalBytes,
           source: v.source,
           counts: v.counts,
         })),
@@ -150,7 +150,7 @@ export function createDatasetApi(ctx: Ctx, opts: DatasetApiOptions = {}): Datase
     async classStats(version: string): Promise<ClassStats> {
       const set = await getFeatureSet(ctx, version);
       const table = await loadClassStats(ctx, version, { id: set.id });
-      return { version, featureSet: set.id, classes: classStatRows(table) };
+      return { version, feature_set: set.id, classes: classStatRows(table) };
     },
   };
 }
