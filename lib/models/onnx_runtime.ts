@@ -1,38 +1,11 @@
 /**
- * ONNX Runtime (`onnxruntime-node`, native CPU library shipped in the package) loaded on demand,
- * and a session over an exported model: normalized NHWC images in, probabilities out. Runs are
- * asynchronous: ORT computes on its own intra-op threads while the JS thread goes on.
+ * A session of ONNX Runtime (`onnxruntime-node`, loaded by the engine stage) over an exported
+ * model: normalized NHWC images in, probabilities out. Runs are asynchronous: ORT computes on
+ * its own intra-op threads while the JS thread goes on.
  */
 import type * as Ort from "onnxruntime-node";
+import { loadOrt, type OrtModule, ortVersion } from "../engine/mod.ts";
 import { ONNX_INPUT, ONNX_OUTPUT } from "./onnx_export.ts";
-
-/** The `onnxruntime-node` module. */
-export type OrtModule = typeof Ort;
-
-let loading: Promise<OrtModule> | undefined;
-
-/**
- * Load `onnxruntime-node` once (its native library is opened on first use).
- * @throws Error saying why it cannot be loaded (missing package, unsupported platform…).
- */
-export function loadOrt(): Promise<OrtModule> {
-  loading ??= import("onnxruntime-node").then((m) => {
-    const mod = (m as unknown as { default?: OrtModule }).default?.InferenceSession
-      ? (m as unknown as { default: OrtModule }).default
-      : m as OrtModule;
-    if (typeof mod.InferenceSession?.create !== "function") {
-      throw new Error("onnxruntime-node loaded without an InferenceSession");
-    }
-    return mod;
-  });
-  loading.catch(() => (loading = undefined));
-  return loading;
-}
-
-/** The ONNX Runtime version (e.g. `1.30.0`) of a loaded module. */
-export function ortVersion(ort: OrtModule): string {
-  return ort.env.versions?.node ?? ort.env.versions?.common ?? "unknown";
-}
 
 /** Options of {@link OnnxSession.create}. */
 export interface OnnxSessionOptions {

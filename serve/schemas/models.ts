@@ -105,6 +105,14 @@ export const RuntimeInfoSchema = z.object({
   name: z.string().openapi({ example: "onnxruntime-node" }),
   version: z.string().openapi({ example: "1.30.0" }),
   backend: z.string().openapi({ description: "tfjs backend, or the ORT execution provider" }),
+  threads: z.number().int().openapi({
+    description: "threads one copy computes with: an ORT session's intra-op threads, or tfjs's",
+    example: 2,
+  }),
+  workers: z.number().int().openapi({
+    description: "worker threads each holding a copy (0: computed from the main thread)",
+    example: 0,
+  }),
 }).openapi("RuntimeInfo");
 
 /** Entry of `GET /v1/models`. */
