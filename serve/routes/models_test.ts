@@ -410,8 +410,10 @@ test("runtime: ONNX Runtime (main thread and workers) answers as tfjs; readyz, /
       assert.ok(ready.loaded.length >= 2);
       for (const l of ready.loaded) {
         assert.equal(l.runtime.version, ort.version);
-        assert.equal(l.runtime.threads, navigator.hardwareConcurrency); // ORT's default
-        assert.equal(l.runtime.workers, s === servers[0] ? 0 : 1);
+        // Main thread: ORT's default (one per core); in workers, one thread per session.
+        const main = s === servers[0];
+        assert.equal(l.runtime.threads, main ? navigator.hardwareConcurrency : 1);
+        assert.equal(l.runtime.workers, main ? 0 : 1);
       }
       const list = await (await fetch(s.url + "/v1/models")).json();
       const m = list.models.find((x: { name: string }) => x.name === "fmnist");
