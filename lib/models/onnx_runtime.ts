@@ -15,6 +15,9 @@ export interface OnnxSessionOptions {
   ort?: OrtModule;
 }
 
+/** Largest batch whose input tensor a session keeps for reuse. */
+const REUSED_TENSOR_MAX_BATCH = 16;
+
 /** An ONNX Runtime session over an exported Fashion-MNIST model. */
 export class OnnxSession {
   readonly #session: Ort.InferenceSession;
@@ -25,6 +28,9 @@ export class OnnxSession {
   readonly outputs: number;
   /** Runtime version. */
   readonly version: string;
+  readonly #imageSize: number;
+  /** Input tensors free for reuse, by batch size (≤ {@link REUSED_TENSOR_MAX_BATCH}). */
+  readonly #free: Ort.Tensor[][] = [];
 
   private constructor(
     ort: OrtModule,
@@ -37,6 +43,7 @@ export class OnnxSession {
     this.inputShape = inputShape;
     this.outputs = outputs;
     this.version = ortVersion(ort);
+    this.#imageSize = inputShape.reduce((a, b) => a * b, 1);
   }
 
   /**
@@ -69,19 +76,35 @@ export class OnnxSession {
     return new OnnxSession(ort, session, inputShape, outputs);
   }
 
-  /** Probabilities (`count × outputs`) for `count` normalized images packed in `inputs`. */
+  /**
+   * Probabilities (`count × outputs`) for `count` normalized images packed in `inputs`.
+   *
+   * Small batches are copied into an input tensor kept for their size and reused, as a bare
+   * session does, instead of a new tensor (and its native wrapper) per run: on a loaded machine a
+   * new tensor per 1-image run measured up to 20 µs slower (90 vs 68 µs a run, interleaved in one
+   * process), on a quiet one the same. A tensor is held by one run at a time (runs may overlap);
+   * large batches get a view, whose cost is small beside their compute.
+   */
   async run(inputs: Float32Array, count: number): Promise<Float32Array> {
-    const size = this.inputShape.reduce((a, b) => a * b, 1);
-    const x = new this.#ort.Tensor("float32", inputs.subarray(0, count * size), [
-      count,
-      ...this.inputShape,
-    ]);
-    const out = await this.#session.run({ [ONNX_INPUT]: x });
-    const y = out[ONNX_OUTPUT];
+    const size = this.#imageSize;
+    const data = inputs.subarray(0, count * size);
+    if (count > REUSED_TENSOR_MAX_BATCH) {
+      const x = new this.#ort.Tensor("float32", data, [count, ...this.inputShape]);
+      try {
+        return (await this.#session.run({ [ONNX_INPUT]: x }))[ONNX_OUTPUT].data as Float32Array;
+      } finally {
+        x.dispose();
+      }
+    }
+    let free = this.#free[count];
+    if (!free) free = this.#free[count] = [];
+    const x = free.pop() ??
+      new this.#ort.Tensor("float32", new Float32Array(count * size), [count, ...this.inputShape]);
+    (x.data as Float32Array).set(data);
     try {
-      return y.data as Float32Array;
+      return (await this.#session.run({ [ONNX_INPUT]: x }))[ONNX_OUTPUT].data as Float32Array;
     } finally {
-      x.dispose();
+      if (free.length < 2) free.push(x);
     }
   }
 
