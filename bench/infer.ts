@@ -17,15 +17,13 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { atomicWriteFile, loadSettings, statePaths } from "../lib/config/mod.ts";
 import { gunzip, readIdx } from "../lib/data/mod.ts";
-import { initEngine } from "../lib/engine/mod.ts";
+import { initEngine, loadOrt, ortVersion } from "../lib/engine/mod.ts";
 import { forwardBatch, forwardOnnx } from "../lib/inference/forward.ts";
 import {
   buildModel,
   deserializeModel,
   exportOnnx,
-  loadOrt,
   OnnxSession,
-  ortVersion,
   serializeModel,
 } from "../lib/models/mod.ts";
 import { CommandError, commandMain, defineCommand, UsageError } from "../lib/cli/mod.ts";

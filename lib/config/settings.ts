@@ -59,6 +59,11 @@ export const envSchema = z.object({
   FMNIST_BACKEND: z.enum(["auto", "tensorflow", "native", "wasm", "cpu", "webgpu"]).default("auto"),
   /** Compute threads of the backend; 0 = one per core. */
   FMNIST_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  /**
+   * Runtime of inference (service, predict:batch, evaluation): `auto` = ONNX Runtime when it
+   * loads, else tfjs with a logged reason.
+   */
+  FMNIST_INFER_RUNTIME: z.enum(["auto", "onnx", "tfjs"]).default("auto"),
   /** Seed of every random choice (splits, initialisation, bootstrap). */
   FMNIST_SEED: z.coerce.number().int().min(0).default(42),
   /** API key of the service's admin routes; unset → admin routes answer 503. */
@@ -100,6 +105,8 @@ export interface Settings {
   logFormat: Env["FMNIST_LOG_FORMAT"];
   backend: Env["FMNIST_BACKEND"];
   threads: number;
+  /** Runtime of inference and evaluation (`FMNIST_INFER_RUNTIME`). */
+  inferRuntime: Env["FMNIST_INFER_RUNTIME"];
   seed: number;
   /** API key of the admin routes (`FMNIST_ADMIN_KEY`); undefined disables them. */
   adminKey?: string;
@@ -180,6 +187,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     logFormat: e.FMNIST_LOG_FORMAT,
     backend: e.FMNIST_BACKEND,
     threads: e.FMNIST_THREADS,
+    inferRuntime: e.FMNIST_INFER_RUNTIME,
     seed: e.FMNIST_SEED,
     ...(e.FMNIST_ADMIN_KEY === undefined ? {} : { adminKey: e.FMNIST_ADMIN_KEY }),
     ...(e.FMNIST_FEEDBACK_KEY === undefined ? {} : { feedbackKey: e.FMNIST_FEEDBACK_KEY }),

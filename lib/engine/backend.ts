@@ -18,6 +18,7 @@ import {
   useWasmKernelSet,
 } from "./kernels/register.ts";
 import { loadOneDnn, ONEDNN_INSTALL_HINT, oneDnnLoadError } from "./native/onednn.ts";
+import { type OrtInfo, ortInfo } from "./ort.ts";
 
 /** Backend names a caller may ask for; `auto` walks the preference order. */
 export const backendRequestSchema = z.enum([
@@ -63,6 +64,8 @@ export interface EngineInfo {
   versions: { tfjs: string; backend: string; deno: string; v8: string; onednn?: string };
   /** Why preferred backends were skipped, in order. */
   notes: string[];
+  /** ONNX Runtime, the inference engine, once loaded in this process (else null). */
+  onnxRuntime: OrtInfo | null;
 }
 
 let current: EngineInfo | null = null;
@@ -216,6 +219,7 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
       ...(native ? { onednn: native.version } : {}),
     },
     notes,
+    onnxRuntime: ortInfo(),
   };
   log.info("engine ready", { engine: info });
   return info;
@@ -254,5 +258,5 @@ export function initEngine(settings: EngineSettings = {}): Promise<EngineInfo> {
  */
 export function engineInfo(): EngineInfo {
   if (!current) throw new Error("engine: call `await initEngine(settings)` before engineInfo()");
-  return current;
+  return { ...current, onnxRuntime: ortInfo() };
 }

@@ -1,6 +1,7 @@
 /**
  * Public face of the engine stage: one place that picks and prepares the tfjs backend
- * (with correct, fast wasm training kernels) and reports what it chose.
+ * (with correct, fast wasm training kernels), loads ONNX Runtime for inference, and reports
+ * what it chose.
  */
 export { backendRequestSchema, engineInfo, engineSettingsSchema, initEngine } from "./backend.ts";
 export type { BackendRequest, EngineInfo, EngineSettings } from "./backend.ts";
@@ -31,3 +32,5 @@ export {
   oneDnnLoadError,
 } from "./native/onednn.ts";
 export { FusedAdam } from "./adam.ts";
+export { loadOrt, ortInfo, ortVersion } from "./ort.ts";
+export type { OrtInfo, OrtModule } from "./ort.ts";

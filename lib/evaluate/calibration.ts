@@ -9,6 +9,8 @@
  */
 import { checkProbs } from "./metrics.ts";
 
+export { applyTemperature } from "../models/mod.ts";
+
 /** One bin of a reliability diagram. */
 export interface ReliabilityBin {
   /** Bin edges `(low, high]`. */
@@ -115,33 +117,6 @@ export function calibration(
 ): Calibration {
   const { confidence, correct } = confidences(probs, classes, labels);
   return calibrationFrom(confidence, correct, bins);
-}
-
-/**
- * Temperature-scaled probabilities `softmax(log p / T)` (the same as dividing the logits by `T`,
- * since `log p` differs from the logits by a per-row constant). Probabilities are clipped at
- * 1e-12 before the log. `T = 1` returns a copy.
- */
-export function applyTemperature(probs: Float32Array, classes: number, t: number): Float32Array {
-  if (!(t > 0) || !Number.isFinite(t)) {
-    throw new RangeError(`temperature must be a positive finite number, got ${t}`);
-  }
-  const out = new Float32Array(probs.length);
-  const z = new Float64Array(classes);
-  for (let off = 0; off < probs.length; off += classes) {
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      z[c] = Math.log(Math.max(probs[off + c], 1e-12)) / t;
-      if (z[c] > max) max = z[c];
-    }
-    let s = 0;
-    for (let c = 0; c < classes; c++) {
-      z[c] = Math.exp(z[c] - max);
-      s += z[c];
-    }
-    for (let c = 0; c < classes; c++) out[off + c] = z[c] / s;
-  }
-  return out;
 }
 
 /** Mean negative log-likelihood of the labels under `softmax(log p / T)`. */

@@ -18,7 +18,12 @@ import { type ImageSet, loadDataset } from "../data/mod.ts";
 import { loadModelArtifact, OnnxSession } from "../models/mod.ts";
 import { getContent } from "../storage/mod.ts";
 import { versionOnnxBytes } from "./onnx_bytes.ts";
-import type { InferRuntime, RuntimeInfo } from "./runtime.ts";
+import {
+  type InferRuntime,
+  onnxRuntimeInfo,
+  type RuntimeInfo,
+  tfjsRuntimeInfo,
+} from "./runtime.ts";
 import type { Ctx } from "../workspace/mod.ts";
 import { getModelVersion } from "../registry/mod.ts";
 import { applyTemperature } from "../evaluate/mod.ts";
@@ -261,8 +266,8 @@ export async function predictBatch(
     }
   }
   const runtime: RuntimeInfo = session
-    ? { kind: "onnx", name: "onnxruntime-node", version: session.version, backend: "cpu" }
-    : { kind: "tfjs", name: "tfjs", version: tf.version.tfjs, backend: tf.getBackend() };
+    ? onnxRuntimeInfo(session.version, opts.onnxThreads ?? 0)
+    : tfjsRuntimeInfo();
   const labels = manifest.signature.labels;
   const classes = labels.length;
   const n = manifest.signature.normalization;
@@ -287,9 +292,10 @@ export async function predictBatch(
         ) as tf.Tensor;
         return out.dataSync() as Float32Array;
       });
-      // The served probabilities: softmax(log p / T) with the signature's temperature.
+      // The served probabilities: softmax(log p / T) with the signature's temperature (the
+      // ONNX graph divides its logits by T itself).
       const t = manifest.signature.temperature;
-      const probs = t === undefined || t === 1 ? raw : applyTemperature(raw, classes, t);
+      const probs = session || t === undefined || t === 1 ? raw : applyTemperature(raw, classes, t);
       const cols: Record<string, (number | string | null)[]> = {
         id: batch.ids,
         true_label: batch.labels,

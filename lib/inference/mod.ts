@@ -88,6 +88,8 @@ export { MemorySink } from "./sink.ts";
 export { inferRuntimeSchema, resolveRuntime, RuntimeUnavailableError } from "./runtime.ts";
 export type { InferRuntime, InferRuntimeRequest, RuntimeInfo } from "./runtime.ts";
 export { forwardOnnx } from "./forward.ts";
+export { openPredictor, predictImageSet } from "./predictor.ts";
+export type { Predictor, PredictorOptions, SetProbabilities } from "./predictor.ts";
 export { InferenceUnavailableError } from "./errors.ts";
 export {
   AUTO_WORKERS_MAX,

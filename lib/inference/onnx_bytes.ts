@@ -1,16 +1,20 @@
 /**
  * The ONNX bytes a registered version runs on with ONNX Runtime: its attached export, or — for
- * versions registered before exports existed — one made now from its tfjs artifact and checked
- * against it on a fixed probe batch before use.
+ * versions registered before exports existed, or whose export predates temperature scaling in the
+ * graph — one made now from its tfjs artifact and checked against it on a fixed probe batch
+ * before use. Either way the graph computes the served probabilities, `softmax(logits / T)` with
+ * the version's temperature: callers apply no temperature of their own.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Logger } from "../log/mod.ts";
 import {
+  applyTemperature,
   type ArtifactManifest,
   deserializeModel,
   exportOnnx,
   ONNX_MAX_ABS_DIFF,
   OnnxSession,
+  onnxTemperature,
 } from "../models/mod.ts";
 import { getOnnxFile } from "../registry/mod.ts";
 import { getContent } from "../storage/mod.ts";
@@ -33,18 +37,21 @@ function probeImages(count: number): Float32Array {
 }
 
 /**
- * Compare an export with its tfjs model on 32 probe images (the graphs alone).
+ * Compare an export with its tfjs model on 32 probe images (the graphs alone; tfjs's
+ * probabilities scaled by `temperature`, as served).
  * @throws Error when any probability differs by more than 1e-5.
  */
 async function probeOnnx(
   model: tf.LayersModel,
   bytes: Uint8Array,
   inputShape: readonly number[],
+  temperature: number,
 ): Promise<number> {
   const n = 32;
   const x = probeImages(n);
   const identity = { scale: 1, shift: 0 };
-  const ref = forwardBatch(model, inputShape, identity, x, n);
+  const raw = forwardBatch(model, inputShape, identity, x, n);
+  const ref = temperature === 1 ? raw : applyTemperature(raw, raw.length / n, temperature);
   const session = await OnnxSession.create(bytes, { threads: 1 });
   try {
     const got = await forwardOnnx(session, identity, x, n);
@@ -60,7 +67,8 @@ async function probeOnnx(
 }
 
 /**
- * The ONNX bytes of version `version` of `name` (artifact `sha256`).
+ * The ONNX bytes of version `version` of `name` (artifact `sha256`), computing its served
+ * probabilities (the signature's temperature in the graph).
  * @throws ModelLoadError
  */
 export async function versionOnnxBytes(
@@ -76,9 +84,15 @@ export async function versionOnnxBytes(
 ): Promise<Uint8Array> {
   const what = `${v.name} v${v.version} (artifact ${v.sha256})`;
   const msg = (err: unknown) => (err instanceof Error ? err.message : String(err));
+  const temperature = v.manifest.signature.temperature ?? 1;
+  let stale = false;
   try {
     const file = await getOnnxFile(ctx, v.name, v.version);
-    if (file) return await getContent(ctx.store, file.sha256);
+    if (file) {
+      const bytes = await getContent(ctx.store, file.sha256);
+      if (onnxTemperature(bytes) === temperature) return bytes;
+      stale = true;
+    }
   } catch (err) {
     throw new ModelLoadError(`cannot read the ONNX file of ${what}: ${msg(err)}`);
   }
@@ -95,12 +109,15 @@ export async function versionOnnxBytes(
       labels: v.manifest.signature.labels,
       normalization: v.manifest.signature.normalization,
       sourceArtifact: v.sha256,
+      temperature,
     });
-    await probeOnnx(model, bytes, v.manifest.signature.inputShape);
-    v.log.info("model has no registered ONNX file; exported and probed on load", {
-      model: v.name,
-      version: v.version,
-    });
+    await probeOnnx(model, bytes, v.manifest.signature.inputShape, temperature);
+    v.log.info(
+      stale
+        ? "the registered ONNX file lacks the version's temperature; exported and probed on load"
+        : "model has no registered ONNX file; exported and probed on load",
+      { model: v.name, version: v.version, temperature },
+    );
     return bytes;
   } catch (err) {
     throw new ModelLoadError(`cannot export ${what} to ONNX: ${msg(err)}`);

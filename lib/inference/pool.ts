@@ -33,7 +33,12 @@ import { ModelLoadError, ModelNotFoundError } from "./errors.ts";
 import { forwardBatch, forwardOnnx, inputMapOf } from "./forward.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
 import type { InferenceMetrics } from "./metrics.ts";
-import type { InferRuntime, RuntimeInfo } from "./runtime.ts";
+import {
+  type InferRuntime,
+  onnxRuntimeInfo,
+  type RuntimeInfo,
+  tfjsRuntimeInfo,
+} from "./runtime.ts";
 import type { InputMap } from "./worker_protocol.ts";
 import type { InferenceWorkers } from "./workers.ts";
 
@@ -134,8 +139,9 @@ function onnxCompute(session: OnnxSession, map: InputMap, inFlight: number): Com
 }
 
 /**
- * Apply the signature's fitted temperature (if any) to what `compute` returns, wherever it
- * computes: `softmax(log p / T)`, the same as dividing the logits by `T`.
+ * Apply the signature's fitted temperature (if any) to what a tfjs `compute` returns, wherever it
+ * computes: `softmax(log p / T)`, the same as dividing the logits by `T` (which the ONNX export
+ * does in its graph).
  */
 function withTemperature(compute: Compute, sig: ArtifactManifest["signature"]): Compute {
   const t = sig.temperature;
@@ -461,7 +467,8 @@ export class ModelPool {
     let runtime: RuntimeInfo;
     try {
       ({ compute, manifest, runtime } = await this.#loadCompute(name, version, mv.sha256));
-      compute = withTemperature(compute, manifest.signature);
+      // An ONNX graph already divides its logits by the version's temperature.
+      if (runtime.kind === "tfjs") compute = withTemperature(compute, manifest.signature);
     } catch (err) {
       metrics.modelLoads.inc({ model: name, outcome: "error" });
       throw err;
@@ -544,8 +551,8 @@ export class ModelPool {
       })
       : undefined;
     const runtime: RuntimeInfo = onnx
-      ? { kind: "onnx", name: rt.name, version: rt.version, backend: "cpu" }
-      : { kind: "tfjs", name: "tfjs", version: tf.version.tfjs, backend: tf.getBackend() };
+      ? onnxRuntimeInfo(rt.version, this.#opts.onnxThreads, workers?.size ?? 0)
+      : tfjsRuntimeInfo(workers?.size ?? 0);
     const map = inputMapOf(sig.normalization);
     if (workers) {
       const outputs = await workers.load(

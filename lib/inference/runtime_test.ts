@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLogger } from "../log/mod.ts";
-import { loadOrt } from "../models/mod.ts";
-import { resolveRuntime, RuntimeUnavailableError } from "./runtime.ts";
+import { engineInfo, initEngine, loadOrt } from "../engine/mod.ts";
+import {
+  onnxRuntimeInfo,
+  resolveRuntime,
+  RuntimeUnavailableError,
+  tfjsRuntimeInfo,
+} from "./runtime.ts";
 import { inferRuntimeFromEnv } from "./setup.ts";
 
 const failing = () => Promise.reject(new Error("libonnxruntime.so.1: cannot open shared object"));
@@ -40,4 +45,23 @@ test("FMNIST_INFER_RUNTIME is validated", async () => {
   );
   assert.equal((await inferRuntimeFromEnv({ FMNIST_INFER_RUNTIME: "tfjs" })).kind, "tfjs");
   assert.equal((await inferRuntimeFromEnv({})).kind, "onnx");
+});
+
+test("engineInfo reports ONNX Runtime once loaded; per-model info gives threads and workers", async () => {
+  await initEngine({ backend: "wasm" });
+  const rt = await resolveRuntime("onnx");
+  const ort = engineInfo().onnxRuntime;
+  assert.equal(ort?.name, "onnxruntime-node");
+  assert.equal(ort?.version, rt.version);
+  assert.equal(ort?.executionProvider, "cpu");
+  assert.equal(ort?.defaultThreads, navigator.hardwareConcurrency);
+  // ORT's default intra-op threads (0) are reported as what they resolve to: one per core.
+  assert.deepEqual(
+    [onnxRuntimeInfo(rt.version, 0).threads, onnxRuntimeInfo(rt.version, 0).workers],
+    [navigator.hardwareConcurrency, 0],
+  );
+  const two = onnxRuntimeInfo(rt.version, 3, 2);
+  assert.deepEqual([two.kind, two.version, two.threads, two.workers], ["onnx", rt.version, 3, 2]);
+  const tfjs = tfjsRuntimeInfo(1);
+  assert.deepEqual([tfjs.backend, tfjs.threads, tfjs.workers], ["wasm", engineInfo().threads, 1]);
 });

@@ -7,7 +7,12 @@ import { initEngine } from "../engine/mod.ts";
 import { applyTemperature } from "../evaluate/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { openContext } from "../workspace/mod.ts";
+import * as tf from "@tensorflow/tfjs";
+import { exportOnnx, loadModelArtifact, onnxTemperature } from "../models/mod.ts";
+import { attachOnnx, getModelVersion, loadOnnxBytes } from "../registry/mod.ts";
+import { putContent } from "../storage/mod.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
+import { resolveRuntime } from "./runtime.ts";
 import { predictBatch } from "./batch_predict.ts";
 import { garmentCutoutPng } from "./photos_testing.ts";
 import { createInference } from "./setup.ts";
@@ -100,6 +105,72 @@ test("predict:batch writes the same temperature-scaled probabilities as the serv
     assert.ok(maxDiff < 1e-5, `max |Δp| ${maxDiff}`);
     assert.ok(moved > 1e-4, "the temperature changed the probabilities");
   } finally {
+    await ctx.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+test("under ONNX Runtime the graph applies T (no export, or one from before T was in the graph)", async () => {
+  await initEngine({ backend: "wasm" });
+  const stateDir = await Deno.makeTempDir({ prefix: "fmnist-temperature-onnx-" });
+  const ctx = await openContext(parseSettings({ FMNIST_STATE_DIR: stateDir }), {
+    manifestDir: join(stateDir, "manifests"),
+    log: silent,
+  });
+  const ort = await resolveRuntime("onnx", { tfjsVersion: tf.version.tfjs });
+  const setups = [
+    createInference(ctx, { workers: 0, processMetrics: false }, { log: silent }),
+    createInference(ctx, { workers: 0, processMetrics: false }, { log: silent, runtime: ort }),
+    createInference(ctx, { workers: 1, processMetrics: false }, { log: silent, runtime: ort }),
+  ];
+  try {
+    await registerSeededModel(ctx, "t", 5);
+    await registerSeededModel(ctx, "t", 5, undefined, 2);
+    await registerSeededModel(ctx, "t", 5, undefined, 0.5);
+    // v3 carries an export written without its temperature (as exports were before T was part
+    // of the graph): it must not be served as is.
+    const mv = await getModelVersion(ctx, "t", 3);
+    const { model, manifest } = await loadModelArtifact(ctx.store, mv.sha256);
+    try {
+      const stale = exportOnnx(model, {
+        modelName: "t",
+        modelVersion: 3,
+        labels: manifest.signature.labels,
+        normalization: manifest.signature.normalization,
+      });
+      await attachOnnx(ctx, {
+        name: "t",
+        version: 3,
+        file: await putContent(ctx.store, stale),
+        opset: 13,
+        equivalence: { images: 1, maxAbsDiff: 0, argmaxMismatches: 0, tolerance: 1e-5 },
+      });
+      assert.equal(onnxTemperature((await loadOnnxBytes(ctx, "t", 3)).bytes), 1);
+    } finally {
+      model.dispose();
+    }
+    const pixels = new Float32Array(4 * IMAGE_PIXELS).map((_, i) => ((i * 53) % 255) / 255);
+    const run = async (inf: (typeof setups)[number], version: number) =>
+      Float32Array.from(
+        (await inf.service.predict({
+          model: "t",
+          ref: { kind: "version", version },
+          batch: { count: 4, pixels },
+          requestId: "t",
+        })).predictions.flatMap((q) => q.probabilities),
+      );
+    const plain = await run(setups[0], 1);
+    for (const [version, t] of [[2, 2], [3, 0.5]]) {
+      const want = applyTemperature(plain, 10, t);
+      for (const inf of setups) {
+        const got = await run(inf, version);
+        let maxDiff = 0;
+        got.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - want[i]))));
+        assert.ok(maxDiff < 1e-5, `v${version} on ${inf.runtime.kind}: max |Δp| ${maxDiff}`);
+      }
+    }
+  } finally {
+    for (const inf of setups) await inf.close();
     await ctx.close();
     await Deno.remove(stateDir, { recursive: true });
   }

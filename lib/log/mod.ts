@@ -144,12 +144,37 @@ function serializeAll(fields: Fields | undefined): Fields {
 }
 
 function wrap(p: pino.Logger): Logger {
+  // Fields are serialized only for lines the level lets through (an access-log line per request
+  // at LOG_LEVEL=warn costs nothing).
+  const at = (level: Level) => (m: string, f?: Fields) => {
+    if (p.isLevelEnabled(level)) p[level](serializeAll(f), m);
+  };
   return {
-    debug: (m, f) => p.debug(serializeAll(f), m),
-    info: (m, f) => p.info(serializeAll(f), m),
-    warn: (m, f) => p.warn(serializeAll(f), m),
-    error: (m, f) => p.error(serializeAll(f), m),
-    child: (fields) => wrap(p.child(serializeAll(fields))),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (fields) => lazyChild(p, fields),
+  };
+}
+
+/**
+ * A child logger of `p` carrying `fields`, made on its first line the level lets through: most
+ * request-scoped loggers never write one, and a pino child costs a serialization each.
+ */
+function lazyChild(p: pino.Logger, fields: Fields): Logger {
+  let made: Logger | undefined;
+  const at = (level: Level) => (m: string, f?: Fields) => {
+    if (!p.isLevelEnabled(level)) return;
+    made ??= wrap(p.child(serializeAll(fields)));
+    made[level](m, f);
+  };
+  return {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (more) => lazyChild(p, { ...fields, ...more }),
   };
 }
 

@@ -24,6 +24,7 @@ export {
 export type { ArtifactManifest, ArtifactRef, Signature } from "./artifact.ts";
 export { gatherNormalized, inputTensor, modelInputShape } from "./input.ts";
 export { argmaxClasses, predictProbabilities } from "./predict.ts";
+export { applyTemperature } from "./temperature.ts";
 export type { Probabilities } from "./predict.ts";
 export { fitKnn, knnConfigSchema } from "./knn.ts";
 export type { KnnConfigInput, KnnModel } from "./knn.ts";
@@ -39,9 +40,10 @@ export {
   OnnxExportError,
   onnxGraphBytes,
   onnxMetadata,
+  onnxTemperature,
 } from "./onnx_export.ts";
 export type { OnnxMetadata } from "./onnx_export.ts";
-export { loadOrt, OnnxSession, ortVersion } from "./onnx_runtime.ts";
-export type { OnnxSessionOptions, OrtModule } from "./onnx_runtime.ts";
+export { OnnxSession } from "./onnx_runtime.ts";
+export type { OnnxSessionOptions } from "./onnx_runtime.ts";
 export { checkOnnxEquivalence, ONNX_MAX_ABS_DIFF, OnnxEquivalenceError } from "./onnx_check.ts";
 export type { OnnxEquivalence } from "./onnx_check.ts";

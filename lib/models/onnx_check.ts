@@ -1,6 +1,7 @@
 /**
  * The equivalence check of an ONNX export against the tfjs model it came from: the same images,
- * the same normalization, probabilities compared element by element and arg-max by arg-max.
+ * the same normalization, the same temperature (tfjs's probabilities scaled as the service scales
+ * them), probabilities compared element by element and arg-max by arg-max.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/mod.ts";
@@ -8,6 +9,7 @@ import type { Signature } from "./artifact.ts";
 import { gatherNormalized } from "./input.ts";
 import { OnnxSession, type OnnxSessionOptions } from "./onnx_runtime.ts";
 import { argmaxClasses, predictProbabilities } from "./predict.ts";
+import { applyTemperature } from "./temperature.ts";
 
 /** Largest max-abs probability difference an export may show. */
 export const ONNX_MAX_ABS_DIFF = 1e-5;
@@ -40,7 +42,8 @@ export class OnnxEquivalenceError extends Error {
 
 /**
  * Run the tfjs `model` and the ONNX `onnxBytes` over the images of `set` (all, or `indices`)
- * and compare their probabilities.
+ * and compare their probabilities. With `temperature` (the version's), tfjs's probabilities are
+ * scaled by it first, as the service serves them: the export must compute the same.
  */
 export async function checkOnnxEquivalence(
   model: tf.LayersModel,
@@ -48,6 +51,7 @@ export async function checkOnnxEquivalence(
   set: ImageSet,
   opts: {
     normalization: Signature["normalization"];
+    temperature?: number;
     indices?: ArrayLike<number>;
     tolerance?: number;
     batchSize?: number;
@@ -61,6 +65,8 @@ export async function checkOnnxEquivalence(
     normalization: opts.normalization,
     batchSize: bs,
   });
+  const t = opts.temperature ?? 1;
+  if (t !== 1) ref.probs = applyTemperature(ref.probs, ref.classes, t);
   const session = await OnnxSession.create(onnxBytes, opts.session);
   try {
     if (session.outputs !== ref.classes) {

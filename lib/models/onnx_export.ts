@@ -9,8 +9,11 @@
  * - a BatchNormalization whose input is a linear conv used by nothing else is folded into that
  *   conv (exact up to float rounding); any other one becomes an ONNX BatchNormalization;
  * - Dropout / SeededDropout are the identity at inference and vanish;
+ * - temperature scaling: with a temperature `T` (fitted at evaluation, held in the artifact's
+ *   signature) the final softmax takes `logits / T` (a Div node), so the graph returns the
+ *   probabilities the service serves for that version; `T` is in the metadata;
  * - opset 13, a dynamic batch dimension (`batch`), and metadata (model, version, dataset version,
- *   code commit, class labels, input normalization, source artifact).
+ *   code commit, class labels, input normalization, temperature, source artifact).
  */
 import type * as tf from "@tensorflow/tfjs";
 import onnxProto from "onnx-proto";
@@ -44,6 +47,11 @@ export interface OnnxMetadata {
   sourceArtifact?: string;
   /** Architecture name (e.g. `m1`). */
   arch?: string;
+  /**
+   * Temperature of the version's signature: the graph computes `softmax(logits / T)`. Absent
+   * or 1: the plain softmax.
+   */
+  temperature?: number;
 }
 
 /** Raised when a model holds a layer or setting the exporter cannot write exactly. */
@@ -538,6 +546,7 @@ function metadataProps(meta: OnnxMetadata): onnxProto.onnx.IStringStringEntryPro
     input_layout: "NHWC",
     source_artifact: meta.sourceArtifact,
     arch: meta.arch,
+    temperature: meta.temperature === undefined ? undefined : String(meta.temperature),
   };
   return Object.entries(props).filter(([, v]) => v !== undefined).map(([key, value]) => ({
     key,
@@ -558,15 +567,57 @@ export function onnxMetadata(model: Uint8Array): Record<string, string> {
 }
 
 /**
- * Export `model` to ONNX bytes (opset {@link ONNX_OPSET}, dynamic batch, softmax included).
+ * The temperature an export's graph divides its logits by (metadata `temperature`; 1 when
+ * absent, as in exports written before temperature scaling was part of the graph).
+ */
+export function onnxTemperature(model: Uint8Array): number {
+  const t = onnxMetadata(model).temperature;
+  return t === undefined ? 1 : Number(t);
+}
+
+/**
+ * Make the Softmax that produces `output` take `logits / t`: a Div node inserted before it (nodes
+ * stay in topological order).
+ * @throws OnnxExportError when `output` is not produced by a Softmax over the classes.
+ */
+function scaleLogits(g: GraphBuilder, output: string, t: number): void {
+  const at = g.nodes.findIndex((n) => n.output?.[0] === output);
+  const softmax = g.nodes[at];
+  const axis = Number(softmax?.attribute?.find((a) => a.name === "axis")?.i ?? -1);
+  if (softmax?.opType !== "Softmax" || axis !== -1) {
+    throw new OnnxExportError(
+      "temperature scaling needs a model whose last layer is a softmax over the classes",
+    );
+  }
+  const temperature = g.floats("temperature", [], Float32Array.of(t));
+  const logits = softmax.input![0];
+  const scaled = g.fresh(`${logits}_over_temperature`);
+  g.nodes.splice(at, 0, {
+    opType: "Div",
+    input: [logits, temperature],
+    output: [scaled],
+    name: scaled,
+    attribute: [],
+  });
+  softmax.input = [scaled];
+}
+
+/**
+ * Export `model` to ONNX bytes (opset {@link ONNX_OPSET}, dynamic batch, softmax included, with
+ * `meta.temperature` applied to the logits when it is not 1).
  * Deterministic: the same weights and metadata give the same bytes.
  * @throws OnnxExportError naming a layer or setting it cannot write.
  */
 export function exportOnnx(model: tf.LayersModel, meta: OnnxMetadata): Uint8Array {
+  const t = meta.temperature;
+  if (t !== undefined && (!(t > 0) || !Number.isFinite(t))) {
+    throw new OnnxExportError(`temperature must be a positive finite number, got ${t}`);
+  }
   const { g, input, output } = buildGraph(model);
   if (output.shape.length !== 1) {
     throw new OnnxExportError(`the model's output is not a vector: ${JSON.stringify(output)}`);
   }
+  if (t !== undefined && t !== 1) scaleLogits(g, output.name, t);
   renameOutput(g, output.name);
   const dim = (d: number | "batch") => d === "batch" ? { dimParam: "batch" } : { dimValue: d };
   const valueInfo = (name: string, shape: (number | "batch")[]) => ({
@@ -588,7 +639,9 @@ export function exportOnnx(model: tf.LayersModel, meta: OnnxMetadata): Uint8Arra
       meta.modelVersion === undefined ? "" : ` v${meta.modelVersion}`
     }: Fashion-MNIST classifier; input ${ONNX_INPUT} [batch, ${
       input.shape.join(", ")
-    }] (NHWC, normalized), output ${ONNX_OUTPUT} [batch, ${output.shape[0]}] (softmax)`,
+    }] (NHWC, normalized), output ${ONNX_OUTPUT} [batch, ${output.shape[0]}] (softmax${
+      t !== undefined && t !== 1 ? ` of logits / ${t}` : ""
+    })`,
     graph: {
       name: model.name,
       node: g.nodes,

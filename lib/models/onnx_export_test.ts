@@ -13,8 +13,12 @@ import {
   OnnxExportError,
   onnxGraphBytes,
   onnxMetadata,
+  onnxTemperature,
 } from "./onnx_export.ts";
 import { OnnxSession } from "./onnx_runtime.ts";
+import { gatherNormalized } from "./input.ts";
+import { predictProbabilities } from "./predict.ts";
+import { applyTemperature } from "./temperature.ts";
 
 before(async () => {
   await initEngine({ backend: "wasm" });
@@ -214,5 +218,78 @@ test("the equivalence check fails an export that computes something else", async
     assert.ok(r.maxAbsDiff > ONNX_MAX_ABS_DIFF);
   } finally {
     model.dispose();
+  }
+});
+
+test("with a temperature the graph serves softmax(logits / T): Div before Softmax, T in metadata", async () => {
+  const model = buildModel({ arch: "bn_cnn", filters: [8, 12], dense: 24, seed: 4 });
+  try {
+    randomizeWeights(model, 13);
+    const t = 2.5;
+    const bytes = exportOnnx(model, { ...meta, temperature: t });
+    const plain = exportOnnx(model, meta);
+    const ops = onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    assert.deepEqual(ops.slice(-2), ["Div", "Softmax"]);
+    assert.equal(onnxMetadata(bytes).temperature, "2.5");
+    assert.equal(onnxTemperature(bytes), t);
+    assert.equal(onnxTemperature(plain), 1);
+    // T = 1 writes the plain graph.
+    assert.deepEqual(
+      onnxGraphBytes(exportOnnx(model, { ...meta, temperature: 1 })),
+      onnxGraphBytes(plain),
+    );
+
+    // ORT's probabilities equal tfjs's scaled as the service scales them.
+    const set = images(96, 8);
+    const ref = predictProbabilities(model, set, { normalization: norm });
+    const want = applyTemperature(ref.probs, 10, t);
+    const s = await OnnxSession.create(bytes, { threads: 1 });
+    let got: Float32Array;
+    try {
+      const x = gatherNormalized(set, Array.from({ length: 96 }, (_, i) => i), norm);
+      got = await s.run(x, 96);
+    } finally {
+      await s.release();
+    }
+    let maxDiff = 0, moved = 0;
+    got.forEach((v, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - want[i]));
+      moved = Math.max(moved, Math.abs(v - ref.probs[i]));
+    });
+    assert.ok(maxDiff <= ONNX_MAX_ABS_DIFF, `max |Δp| ${maxDiff}`);
+    assert.ok(moved > 1e-3, "the temperature changed the probabilities");
+
+    // The equivalence check compares at the same temperature: it passes with T, fails without.
+    const withT = await checkOnnxEquivalence(model, bytes, set, {
+      normalization: norm,
+      temperature: t,
+    });
+    assert.ok(withT.ok, JSON.stringify(withT));
+    const withoutT = await checkOnnxEquivalence(model, bytes, set, { normalization: norm });
+    assert.equal(withoutT.ok, false);
+    assert.throws(
+      () => exportOnnx(model, { ...meta, temperature: 0 }),
+      (e: unknown) => e instanceof OnnxExportError && /positive finite/.test(e.message),
+    );
+  } finally {
+    model.dispose();
+  }
+});
+
+test("a temperature needs a softmax output layer", () => {
+  const m = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1] }),
+      tf.layers.dense({ units: 10, activation: "sigmoid" }),
+    ],
+  });
+  try {
+    assert.doesNotThrow(() => exportOnnx(m, meta));
+    assert.throws(
+      () => exportOnnx(m, { ...meta, temperature: 1.5 }),
+      (e: unknown) => e instanceof OnnxExportError && /softmax/.test(e.message),
+    );
+  } finally {
+    m.dispose();
   }
 });

@@ -3,16 +3,11 @@
  * served probabilities (temperature applied) on the test split of a dataset version, its size
  * from the object store. Used by `deno task test:model` and by the promotion gate.
  */
-import * as tf from "@tensorflow/tfjs";
 import { loadDataset } from "../data/mod.ts";
-import {
-  applyTemperature,
-  type BehaviourOptions,
-  type BehaviourResult,
-  runBehaviourSuite,
-} from "../evaluate/mod.ts";
+import { type BehaviourOptions, type BehaviourResult, runBehaviourSuite } from "../evaluate/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { loadModelArtifact } from "../models/mod.ts";
+import { openPredictor, type Predictor, resolveRuntime } from "../inference/mod.ts";
 import type { Ctx } from "../workspace/mod.ts";
 import { contentKey } from "../storage/mod.ts";
 
@@ -26,19 +21,20 @@ export async function behaviourOfArtifact(
   await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
   const ds = await loadDataset(ctx, datasetVersion);
   const { model, manifest } = await loadModelArtifact(ctx.store, sha256);
+  let predictor: Predictor | undefined;
   try {
     const sig = manifest.signature;
     const n = sig.normalization;
     const a = (255 * n.scale) / n.std, b = -n.mean / n.std;
     const classes = sig.labels.length;
-    const predict = (x: Float32Array, count: number) => {
-      const out = tf.tidy(() =>
-        model.predict(tf.tensor(x.map((v) => v * a + b), [count, ...sig.inputShape])) as tf.Tensor
-      );
-      const p = out.dataSync() as Float32Array;
-      out.dispose();
-      return sig.temperature ? applyTemperature(p, classes, sig.temperature) : p;
-    };
+    // The served probabilities (temperature applied) on the inference runtime.
+    predictor = await openPredictor(model, {
+      runtime: await resolveRuntime(ctx.settings.inferRuntime, { log: ctx.log }),
+      threads: ctx.settings.threads,
+      ...(sig.temperature === undefined ? {} : { temperature: sig.temperature }),
+    });
+    const p = predictor;
+    const predict = (x: Float32Array, count: number) => p.run(x.map((v) => v * a + b), count);
     const px = Float32Array.from(ds.test.images, (v) => v / 255);
     const weights = await ctx.store.stat(contentKey(manifest.weightsSha256));
     const manifestStat = await ctx.store.stat(contentKey(sha256));
@@ -48,6 +44,7 @@ export async function behaviourOfArtifact(
       ...(size > 0 ? { artifactBytes: size } : {}),
     });
   } finally {
+    await predictor?.close();
     model.dispose();
   }
 }

@@ -11,7 +11,8 @@ import { getNormalization, getSplit, loadFeatures } from "../features/mod.ts";
 import { buildModel, type ModelConfigInput, parseModelConfig } from "../models/mod.ts";
 import { defaultSignature, saveModelArtifact } from "../models/mod.ts";
 import { modelInputShape } from "../models/mod.ts";
-import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
+import { argmaxClasses } from "../models/mod.ts";
+import { predictImageSet, resolveRuntime } from "../inference/mod.ts";
 import { type Ctx } from "../workspace/mod.ts";
 import { type Json } from "../hashing/mod.ts";
 import { runStep } from "../steps/mod.ts";
@@ -89,6 +90,8 @@ export async function trainCandidate(
   const engine = await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
   const trainImages = opts.limit ? Math.min(opts.limit, dataset.train.count) : dataset.train.count;
   const replicas = resolveReplicas("auto", engine.backend, trainImages);
+  // Evaluation runs on the inference runtime (FMNIST_INFER_RUNTIME), as the service does.
+  const runtime = await resolveRuntime(ctx.settings.inferRuntime, { log: ctx.log });
   const inputs = {
     version: CANDIDATE_STEP_VERSION,
     dataset: dataset.version,
@@ -98,7 +101,11 @@ export async function trainCandidate(
     backend: engine.backend,
     // Per-replica BatchNorm statistics make results depend (slightly) on the replica count.
     replicas,
-    evaluation: { resamples: opts.resamples ?? 1000, ciMethod: opts.ciMethod ?? "percentile" },
+    evaluation: {
+      resamples: opts.resamples ?? 1000,
+      ciMethod: opts.ciMethod ?? "percentile",
+      runtime: runtime.kind,
+    },
   } as unknown as Json;
   const res = await runStep<CandidateResult>(ctx, {
     name: `train.${opts.experiment}`,
@@ -121,7 +128,11 @@ export async function trainCandidate(
           engine: {
             name: "tfjs",
             backend: engine.backend,
-            versions: { ...engine.versions, threads: String(engine.threads) },
+            versions: {
+              ...engine.versions,
+              threads: String(engine.threads),
+              evaluation: `${runtime.name} ${runtime.version}`,
+            },
           },
         },
       }, async (run) => {
@@ -143,7 +154,8 @@ export async function trainCandidate(
               opts.onEpochEnd?.(epoch, metrics);
             },
           });
-          const probs = predictProbabilities(net, dataset.test, { normalization });
+          const evalOpts = { normalization, runtime, threads: ctx.settings.threads };
+          const probs = await predictImageSet(net, dataset.test, evalOpts);
           const pred = argmaxClasses(probs);
           const report = classificationReport(
             pred,
@@ -152,9 +164,9 @@ export async function trainCandidate(
             probs.probs,
           );
           // Temperature scaling, fitted on the validation split, travels in the signature.
-          const valProbs = predictProbabilities(net, dataset.train, {
+          const valProbs = await predictImageSet(net, dataset.train, {
+            ...evalOpts,
             indices: valIdx,
-            normalization,
           });
           const valLabels = Array.from(valIdx, (i) => dataset.train.labels[i]);
           const fit = fitTemperature(valProbs.probs, valProbs.classes, valLabels);

@@ -2,6 +2,11 @@
  * The ONNX export of a registered model version: exported from its stored tfjs artifact, checked
  * against it on the whole test split of its dataset (max |Δp| ≤ 1e-5, identical arg-max), stored
  * content-addressed and attached to the version. An export that fails the check is not attached.
+ *
+ * The artifact is saved after evaluation has fitted its temperature `T` (it is in the artifact's
+ * signature, so in its sha256), and the export is made from the artifact: the graph computes
+ * `softmax(logits / T)` for that very `T`, and the check compares it with tfjs's probabilities
+ * scaled by the same `T` — the probabilities the service serves.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/mod.ts";
@@ -45,6 +50,9 @@ export async function onnxMetadataFor(
     normalization: manifest.signature.normalization,
     sourceArtifact: extra.sha256,
     ...(typeof arch === "string" ? { arch } : {}),
+    ...(manifest.signature.temperature === undefined
+      ? {}
+      : { temperature: manifest.signature.temperature }),
   };
 }
 
@@ -58,9 +66,11 @@ export async function exportChecked(
   meta: OnnxMetadata,
   test: ImageSet,
 ): Promise<CheckedOnnx> {
-  const bytes = exportOnnx(model, meta);
+  // The graph and the check use the signature's temperature, whatever `meta` says.
+  const bytes = exportOnnx(model, { ...meta, temperature: manifest.signature.temperature });
   const equivalence = await checkOnnxEquivalence(model, bytes, test, {
     normalization: manifest.signature.normalization,
+    temperature: manifest.signature.temperature,
   });
   if (!equivalence.ok) {
     throw new OnnxEquivalenceError(

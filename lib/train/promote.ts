@@ -7,7 +7,8 @@
  */
 import { loadDataset } from "../data/mod.ts";
 import { loadModelArtifact } from "../models/mod.ts";
-import { argmaxClasses, predictProbabilities } from "../models/mod.ts";
+import { argmaxClasses } from "../models/mod.ts";
+import { predictImageSet, resolveRuntime } from "../inference/mod.ts";
 import type { Ctx } from "../workspace/mod.ts";
 import {
   CHAMPION,
@@ -49,8 +50,10 @@ async function testPredictions(
   try {
     const pred = Uint8Array.from(
       argmaxClasses(
-        predictProbabilities(model, dataset.test, {
+        await predictImageSet(model, dataset.test, {
           normalization: manifest.signature.normalization,
+          runtime: await resolveRuntime(ctx.settings.inferRuntime, { log: ctx.log }),
+          threads: ctx.settings.threads,
         }),
       ),
     );

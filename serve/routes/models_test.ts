@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { parseSettings } from "../../lib/config/mod.ts";
 import { type Dataset, ingest, loadDataset } from "../../lib/data/mod.ts";
-import { initEngine } from "../../lib/engine/mod.ts";
+import { engineInfo, initEngine } from "../../lib/engine/mod.ts";
 import { featuresStep } from "../../lib/features/mod.ts";
 import {
   createInference,
@@ -18,12 +18,18 @@ import {
   preprocessGray,
   resolveRuntime,
 } from "../../lib/inference/mod.ts";
-import { onnxMetadata } from "../../lib/models/mod.ts";
+import {
+  gatherNormalized,
+  onnxMetadata,
+  OnnxSession,
+  onnxTemperature,
+  readArtifactManifest,
+} from "../../lib/models/mod.ts";
 import { garmentCutoutPng, garmentPhotoJpeg } from "../../lib/inference/photos_testing.ts";
 import { registerSeededModel } from "../../lib/inference/testing.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { type Ctx, openContext } from "../../lib/workspace/mod.ts";
-import { setAlias } from "../../lib/registry/mod.ts";
+import { getModelVersion, setAlias } from "../../lib/registry/mod.ts";
 import { RECIPES, registerCandidate, trainCandidate } from "../../lib/train/mod.ts";
 import { createApp } from "../app.ts";
 import { type RunningServer, startServer } from "../server.ts";
@@ -402,17 +408,26 @@ test("runtime: ONNX Runtime (main thread and workers) answers as tfjs; readyz, /
       assert.equal(ready.runtime.kind, "onnx");
       assert.equal(ready.runtime.name, "onnxruntime-node");
       assert.ok(ready.loaded.length >= 2);
-      for (const l of ready.loaded) assert.equal(l.runtime.version, ort.version);
+      for (const l of ready.loaded) {
+        assert.equal(l.runtime.version, ort.version);
+        // Main thread: ORT's default (one per core); in workers, one thread per session.
+        const main = s === servers[0];
+        assert.equal(l.runtime.threads, main ? navigator.hardwareConcurrency : 1);
+        assert.equal(l.runtime.workers, main ? 0 : 1);
+      }
       const list = await (await fetch(s.url + "/v1/models")).json();
       const m = list.models.find((x: { name: string }) => x.name === "fmnist");
       assert.deepEqual(m.loaded.map((l: { runtime: { kind: string } }) => l.runtime.kind), [
         "onnx",
         "onnx",
       ]);
+      for (const l of m.loaded) assert.ok(l.runtime.threads >= 1 && l.runtime.workers >= 0);
     }
     // The tfjs service reports tfjs.
     const tfReady = await (await fetch(server.url + "/readyz")).json();
     assert.equal(tfReady.runtime.kind, "tfjs");
+    // The engine reports ONNX Runtime beside tfjs once it is loaded.
+    assert.equal(engineInfo().onnxRuntime?.version, ort.version);
     const detail = await (await fetch(server.url + "/v1/models/fmnist")).json();
     assert.equal(detail.versions[0].runtime?.kind ?? "tfjs", "tfjs");
 
@@ -426,6 +441,27 @@ test("runtime: ONNX Runtime (main thread and workers) answers as tfjs; readyz, /
     assert.equal(detail.versions[0].onnx_sha256, sha);
     assert.equal(onnxMetadata(bytes).model_version, "1");
     assert.equal(onnxMetadata(bytes).model_name, "fmnist");
+    // It computes what the service serves for v1: the temperature fitted at evaluation is in
+    // the graph (a bare ORT session on the file, normalized as its metadata says).
+    const { signature } = await readArtifactManifest(
+      ctx.store,
+      (await getModelVersion(ctx, "fmnist", 1)).sha256,
+    );
+    assert.ok(signature.temperature !== undefined && signature.temperature !== 1);
+    assert.equal(onnxTemperature(bytes), signature.temperature);
+    const probe = Array.from({ length: 64 }, (_, i) => i * 13);
+    const served = (await predictJson("/v1/models/fmnist/versions/1/predict", probe.map(flat)))
+      .predictions.flatMap((p) => p.probabilities);
+    const session = await OnnxSession.create(bytes, { threads: 1 });
+    try {
+      const norm = JSON.parse(onnxMetadata(bytes).normalization);
+      const got = await session.run(gatherNormalized(data.test, probe, norm), probe.length);
+      let maxDiff = 0;
+      got.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - served[i]))));
+      assert.ok(maxDiff <= 1e-5, `model.onnx vs served: max |Δp| ${maxDiff}`);
+    } finally {
+      await session.release();
+    }
     // v2 (registered directly, without an export) has none.
     const none = await fetch(server.url + "/v1/models/fmnist/versions/2/model.onnx");
     assert.equal(none.status, 404);

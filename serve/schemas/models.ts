@@ -39,8 +39,10 @@ function predictJsonSchema(maxInstances: number = DEFAULT_MAX_INSTANCES) {
   const strict = instancesBodySchema(maxInstances);
   return z
     .object({
+      // Each instance is checked once, by the strict check below (a fast loop); an element
+      // schema of z.array(z.unknown()) made zod copy every pixel of every request first.
       instances: z
-        .array(z.array(z.unknown()))
+        .array(z.unknown().openapi({ type: "array", items: {} }))
         .min(1, "send at least one instance")
         .max(maxInstances, `send at most ${maxInstances} instances per request`)
         .openapi({
@@ -105,6 +107,14 @@ export const RuntimeInfoSchema = z.object({
   name: z.string().openapi({ example: "onnxruntime-node" }),
   version: z.string().openapi({ example: "1.30.0" }),
   backend: z.string().openapi({ description: "tfjs backend, or the ORT execution provider" }),
+  threads: z.number().int().openapi({
+    description: "threads one copy computes with: an ORT session's intra-op threads, or tfjs's",
+    example: 2,
+  }),
+  workers: z.number().int().openapi({
+    description: "worker threads each holding a copy (0: computed from the main thread)",
+    example: 0,
+  }),
 }).openapi("RuntimeInfo");
 
 /** Entry of `GET /v1/models`. */
