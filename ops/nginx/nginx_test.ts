@@ -21,11 +21,13 @@ interface LoadStats {
    * of a 200. No proxy could retry those (the head already went to the client).
    */
   torn: number;
+  /** When each torn response was seen (`performance.now()`). */
+  tornAt: number[];
 }
 
 /** Keep `CLIENTS` predict loops running through `base` until `stop` resolves. */
 function runLoad(base: string, stop: Promise<void>): Promise<LoadStats> {
-  const stats: LoadStats = { ok: 0, failed: [], torn: 0 };
+  const stats: LoadStats = { ok: 0, failed: [], torn: 0, tornAt: [] };
   let done = false;
   stop.then(() => done = true);
   const body = JSON.stringify({ instances: [pixels(1), pixels(2)] });
@@ -46,8 +48,10 @@ function runLoad(base: string, stop: Promise<void>): Promise<LoadStats> {
       try {
         text = await res.text();
       } catch {
-        if (res.status === 200) stats.torn++;
-        else stats.failed.push({ status: res.status, body: "(body cut)" });
+        if (res.status === 200) {
+          stats.torn++;
+          stats.tornAt.push(performance.now());
+        } else stats.failed.push({ status: res.status, body: "(body cut)" });
         continue;
       }
       if (res.status === 200) stats.ok++;
@@ -130,6 +134,7 @@ test("nginx over 2 replicas: limits, and zero failed predicts through kill, rejo
     let stopKill!: () => void;
     const kill = runLoad(base, new Promise((r) => stopKill = r));
     await sleep(1500);
+    const killAt = performance.now();
     await replicas[0].proc.stop("SIGKILL");
     await sleep(3000);
     stopKill();
@@ -138,9 +143,18 @@ test("nginx over 2 replicas: limits, and zero failed predicts through kill, rejo
       `kill: ${killed.ok} ok, ${killed.failed.length} failed, ${killed.torn} torn at the kill`,
     );
     assert.deepEqual(killed.failed, []);
-    // None is torn either: the app writes each (small, fixed-length) response in one write, so
-    // a SIGKILL lands before a response (nginx retries it on the other replica) or after it.
-    assert.equal(killed.torn, 0, `${killed.torn} torn responses`);
+    // A response can be torn only by the kill itself: nginx had already passed a 200's head to
+    // the client when the killed replica's connection broke, and no proxy can retry after that
+    // (seen once in about 1,500 kill-phase requests in a clean-clone CI run; the app writes each
+    // small response in one write, so this is the kernel's reset of the killed socket racing
+    // nginx's reads). So: at most the requests in flight at the kill, and only at the kill.
+    assert.ok(killed.torn <= CLIENTS, `${killed.torn} torn responses`);
+    for (const at of killed.tornAt) {
+      assert.ok(
+        at >= killAt && at - killAt < 2000,
+        `a response torn ${at - killAt} ms from the kill`,
+      );
+    }
     assert.ok(killed.ok > 10, `only ${killed.ok} requests during the kill phase`);
 
     // Restart it under load: it rejoins (serves predictions through nginx again).

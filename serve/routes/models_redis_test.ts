@@ -49,6 +49,33 @@ async function startRedis(): Promise<{ url: string; proc: Deno.ChildProcess }> {
   throw new Error("redis-server did not start within 10 s; is it installed (Debian redis-server)?");
 }
 
+/** Keys in the Redis at `url` (`DBSIZE`, spoken in RESP over a plain TCP connection). */
+async function redisKeys(url: string): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(url).port) });
+  try {
+    await conn.write(new TextEncoder().encode("*1\r\n$6\r\nDBSIZE\r\n"));
+    const buf = new Uint8Array(64);
+    const n = await conn.read(buf);
+    const reply = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    const m = /^:(\d+)\r\n/.exec(reply);
+    if (!m) throw new Error(`unexpected DBSIZE reply ${JSON.stringify(reply)}`);
+    return Number(m[1]);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Wait (up to 10 s) until the Redis at `url` holds at least one key. */
+async function untilStored(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await redisKeys(url)) < 1) {
+    if (Date.now() > deadline) {
+      throw new Error("the prediction was not cached in Redis within 10 s");
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function serve(redisUrl: string): { inf: Inference; server: RunningServer } {
   const inf = createInference(ctx, { redisUrl, processMetrics: false }, { log: silent });
   const app = createApp({ log: silent, datasets: createDatasetApi(ctx), inference: inf });
@@ -91,7 +118,9 @@ test("redis cache: a repeated input is a hit; Redis down → still 200, bypass c
     const first = await predict(server, 1);
     assert.equal(first.status, 200);
     const a = await first.json();
-    await new Promise((r) => setTimeout(r, 50)); // the cache write is not awaited by requests
+    // The cache write is not awaited by requests: wait until it has landed in Redis (a fixed
+    // 50 ms sleep was too short under CI load, and the second predict then missed).
+    await untilStored(redis.url);
     const second = await predict(server, 1);
     assert.equal(second.status, 200);
     assert.deepEqual(await second.json(), a);
