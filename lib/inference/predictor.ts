@@ -10,9 +10,9 @@ import type { ImageSet } from "../data/mod.ts";
 import {
   applyTemperature,
   exportOnnx,
-  gatherNormalized,
   inputTensor,
   modelInputShape,
+  normalizedBatches,
   ONNX_MAX_ABS_DIFF,
   OnnxSession,
   type Probabilities,
@@ -33,7 +33,7 @@ export interface Predictor {
   readonly classes: number;
   /**
    * Probabilities (`count × classes`, the temperature applied when one was given) for `count`
-   * normalized images packed in `inputs` (as {@link gatherNormalized} makes them).
+   * normalized images packed in `inputs` (as {@link normalizedBatches} draws them).
    */
   run(inputs: Float32Array, count: number): Promise<Float32Array>;
   /** Free the runtime's resources (not the tfjs model, which the caller owns). */
@@ -142,16 +142,9 @@ export async function predictImageSet(
   const p = await openPredictor(model, opts);
   try {
     const n = opts.indices ? opts.indices.length : set.count;
-    const bs = opts.batchSize ?? 512;
     const probs = new Float32Array(n * p.classes);
-    let buf: Float32Array = new Float32Array(bs * set.rows * set.cols);
-    for (let start = 0; start < n; start += bs) {
-      const end = Math.min(n, start + bs);
-      const idx = opts.indices
-        ? Array.prototype.slice.call(opts.indices, start, end) as number[]
-        : Array.from({ length: end - start }, (_, i) => start + i);
-      buf = gatherNormalized(set, idx, opts.normalization, buf);
-      probs.set(await p.run(buf, end - start), start * p.classes);
+    for (const b of normalizedBatches(set, opts)) {
+      probs.set(await p.run(b.pixels, b.size), b.start * p.classes);
     }
     return { count: n, classes: p.classes, probs, runtime: p.runtime };
   } finally {

@@ -23,7 +23,7 @@ export {
 } from "./artifact.ts";
 export type { ArtifactManifest, ArtifactRef, Signature } from "./artifact.ts";
 export { gatherNormalized, inputTensor, modelInputShape } from "./input.ts";
-export { argmaxClasses, predictProbabilities } from "./predict.ts";
+export { argmaxClasses, normalizedBatches, predictProbabilities } from "./predict.ts";
 export { applyTemperature } from "./temperature.ts";
 export type { Probabilities } from "./predict.ts";
 export { fitKnn, knnConfigSchema } from "./knn.ts";

@@ -29,22 +29,49 @@ export function predictProbabilities(
 ): Probabilities {
   const shape = modelInputShape(model);
   const n = opts.indices ? opts.indices.length : set.count;
-  const bs = opts.batchSize ?? 512;
   const classes = (model.outputs[0].shape[1] as number) ?? 10;
   const probs = new Float32Array(n * classes);
-  const size = set.rows * set.cols;
-  let buf: Float32Array = new Float32Array(bs * size);
+  for (const b of normalizedBatches(set, opts)) {
+    const out = tf.tidy(() => model.predict(inputTensor(b.pixels, b.size, shape)) as tf.Tensor);
+    probs.set(out.dataSync() as Float32Array, b.start * classes);
+    out.dispose();
+  }
+  return { count: n, classes, probs };
+}
+
+/** One batch drawn by {@link normalizedBatches}. */
+export interface NormalizedBatch {
+  /** Position of its first image among the images drawn (its first output row). */
+  start: number;
+  /** Images in it. */
+  size: number;
+  /** Their normalized pixels (a buffer reused by the next batch). */
+  pixels: Float32Array;
+}
+
+/**
+ * The images at `indices` of `set` (all when omitted), normalized, in batches of `batchSize`
+ * (default 512). One buffer serves every batch: read a batch before drawing the next.
+ */
+export function* normalizedBatches(
+  set: ImageSet,
+  opts: {
+    indices?: ArrayLike<number>;
+    normalization: Signature["normalization"];
+    batchSize?: number;
+  },
+): Generator<NormalizedBatch> {
+  const n = opts.indices ? opts.indices.length : set.count;
+  const bs = opts.batchSize ?? 512;
+  let buf: Float32Array = new Float32Array(bs * set.rows * set.cols);
   for (let start = 0; start < n; start += bs) {
     const end = Math.min(n, start + bs);
     const idx = opts.indices
       ? Array.prototype.slice.call(opts.indices, start, end) as number[]
       : Array.from({ length: end - start }, (_, i) => start + i);
     buf = gatherNormalized(set, idx, opts.normalization, buf);
-    const out = tf.tidy(() => model.predict(inputTensor(buf, end - start, shape)) as tf.Tensor);
-    probs.set(out.dataSync() as Float32Array, start * classes);
-    out.dispose();
+    yield { start, size: end - start, pixels: buf };
   }
-  return { count: n, classes, probs };
 }
 
 /** Arg-max class of each row of `p`. */
