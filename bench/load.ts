@@ -12,7 +12,8 @@ import { z } from "zod";
 import { commandMain, defineCommand, type Output } from "../lib/cli/mod.ts";
 import { loadSettings } from "../lib/config/mod.ts";
 import { type AppReplica, seedState, startApp } from "../ops/stack_testing.ts";
-import { freePort, requireBinary } from "../ops/testing.ts";
+import { freePort } from "../ops/testing.ts";
+import { requireBinary } from "../lib/doctor/mod.ts";
 
 const schema = z.object({
   scenario: z.enum(["smoke", "steady", "spike", "soak"]).default("steady").meta({

@@ -16,29 +16,7 @@ export function repoPath(rel: string): string {
   return fileURLToPath(new URL(`../${rel}`, import.meta.url));
 }
 
-const PACKAGES: Record<string, string> = {
-  prometheus: "prometheus",
-  promtool: "prometheus",
-  "prometheus-alertmanager": "prometheus-alertmanager",
-  amtool: "prometheus-alertmanager",
-  nginx: "nginx",
-  locust: "python3-locust",
-};
-
-/** Path of an executable on PATH (plus /usr/sbin for nginx), or an error naming its package. */
-export function requireBinary(name: string): string {
-  const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/usr/bin"];
-  for (const d of dirs) {
-    if (!d) continue;
-    try {
-      const p = `${d}/${name}`;
-      if (Deno.statSync(p).isFile) return p;
-    } catch { /* not here */ }
-  }
-  throw new Error(
-    `${name} not found: install it with \`apt-get install -y ${PACKAGES[name] ?? name}\``,
-  );
-}
+export { requireBinary } from "../lib/doctor/mod.ts";
 
 /** Run a program to completion; returns exit code and decoded output. */
 export async function runProgram(

@@ -20,7 +20,7 @@ import {
 } from "../lib/cli/mod.ts";
 import { statePaths } from "../lib/config/mod.ts";
 import { RegistryInputError, RegistryNotFoundError } from "../lib/registry/mod.ts";
-import { requireBinary } from "../ops/testing.ts";
+import { requireBinary } from "../lib/doctor/mod.ts";
 
 const SERVICE = fileURLToPath(new URL("../serve/main.ts", import.meta.url));
 const LOCUSTFILE = fileURLToPath(new URL("../bench/load/experiment.py", import.meta.url));

@@ -11,5 +11,6 @@ export {
   checkStateDir,
 } from "./checks.ts";
 export type { Check } from "./checks.ts";
+export { requireBinary } from "./binaries.ts";
 export { doctorExitCode, formatDoctor, PINNED_DENO, runDoctor } from "./report.ts";
 export type { DoctorOptions } from "./report.ts";
