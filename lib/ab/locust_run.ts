@@ -12,6 +12,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { ImageSet } from "../data/mod.ts";
+import { captureOutput } from "./service_process.ts";
 
 /** Options of {@link runLocustExperiment}. */
 export const locustRunOptionsSchema = z.strictObject({
@@ -197,12 +198,8 @@ export async function runLocustExperiment(
     stderr: "piped",
   }).spawn();
   const started = performance.now();
-  let log = "";
-  const keep = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) log = (log + dec.decode(chunk, { stream: true })).slice(-262144);
-  };
-  const pumped = Promise.all([keep(child.stdout), keep(child.stderr)]);
+  const captured = captureOutput(child, 262144);
+  const pumped = captured.done;
   const state: { exit: Deno.CommandStatus | null } = { exit: null };
   const status = child.status.then((s) => (state.exit = s));
   const looks: ExperimentLook[] = [];
@@ -247,13 +244,15 @@ export async function runLocustExperiment(
       clearTimeout(timer);
     }
     await pumped;
-    await Deno.writeTextFile(logFile, log);
+    await Deno.writeTextFile(logFile, captured.text());
   }
   const durationMs = performance.now() - started;
   const exit = state.exit as Deno.CommandStatus | null;
   const exitCode = exit?.code ?? -1;
   if (stoppedBy === "max_duration" && durationMs < o.maxDurationS * 1000) {
-    throw new Error(`locust exited (code ${exitCode}) before the time limit:\n${log.slice(-3000)}`);
+    throw new Error(
+      `locust exited (code ${exitCode}) before the time limit:\n${captured.text().slice(-3000)}`,
+    );
   }
   let totals: z.infer<typeof totalsSchema>;
   try {
@@ -261,7 +260,7 @@ export async function runLocustExperiment(
   } catch (err) {
     throw new Error(
       `locust left no request counts in ${totalsFile} (${(err as Error).message}):\n` +
-        log.slice(-3000),
+        captured.text().slice(-3000),
     );
   }
   const decided = await ok(

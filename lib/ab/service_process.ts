@@ -42,6 +42,23 @@ export function freeLoopbackPort(): number {
  * Start the service and wait until it is ready.
  * @throws Error with the tail of its output when it exits or is not ready in time.
  */
+/**
+ * Collect a child's stdout and stderr (by arrival, keeping the last `maxChars`); `done` settles
+ * when both streams end.
+ */
+export function captureOutput(
+  child: Deno.ChildProcess,
+  maxChars: number,
+): { text: () => string; done: Promise<void> } {
+  let out = "";
+  const keep = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) out = (out + dec.decode(chunk, { stream: true })).slice(-maxChars);
+  };
+  const done = Promise.all([keep(child.stdout), keep(child.stderr)]).then(() => {});
+  return { text: () => out, done };
+}
+
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ServiceProcess> {
   const port = freeLoopbackPort();
   const child = new Deno.Command(Deno.execPath(), {
@@ -51,12 +68,8 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let out = "";
-  const keep = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) out = (out + dec.decode(chunk, { stream: true })).slice(-65536);
-  };
-  const pumped = Promise.all([keep(child.stdout), keep(child.stderr)]);
+  const captured = captureOutput(child, 65536);
+  const pumped = captured.done;
   const state: { exited: Deno.CommandStatus | null } = { exited: null };
   const status = child.status.then((s) => (state.exited = s));
   const url = `http://127.0.0.1:${port}`;
@@ -74,7 +87,7 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
       try {
         const s = await status;
         await pumped;
-        if (opts.logFile) await Deno.writeTextFile(opts.logFile, out, { append: true });
+        if (opts.logFile) await Deno.writeTextFile(opts.logFile, captured.text(), { append: true });
         return s;
       } finally {
         clearTimeout(timer);
@@ -85,7 +98,9 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     if (state.exited) {
       await pumped;
       throw new Error(
-        `the service exited (code ${state.exited.code}) before it was ready:\n${out.slice(-3000)}`,
+        `the service exited (code ${state.exited.code}) before it was ready:\n${
+          captured.text().slice(-3000)
+        }`,
       );
     }
     try {
@@ -95,9 +110,9 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
       await stop(2000);
-      throw new Error(`the service was not ready in time:\n${out.slice(-3000)}`);
+      throw new Error(`the service was not ready in time:\n${captured.text().slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, port, pid: child.pid, output: () => out, stop };
+  return { url, port, pid: child.pid, output: captured.text, stop };
 }
