@@ -1,7 +1,7 @@
 /**
  * Adam in one pass per parameter on the wasm heap: tfjs's `AdamOptimizer` spends ~10 small
  * element-wise kernels per variable per step (~80 kernel calls for M1); here each variable's
- * moments are updated in place and its new value written in one loop over heap views, with the
+ * moments and new value are written in one loop over heap views, with the
  * same state layout (`getWeights` / `setWeights`, checkpoints) as `tf.train.adam`. Other backends
  * use the stock update.
  */
@@ -56,20 +56,27 @@ export class FusedAdam extends tf.AdamOptimizer {
       };
       const m = st.accumulatedFirstMoment[i]!.variable;
       const v = st.accumulatedSecondMoment[i]!.variable;
-      // The new value goes to a fresh tensor (a caller may hold the old one); the moments are
-      // ours and are updated in place. Views are taken after the allocation.
-      const outInfo = backend.makeOutput(value.shape, "float32");
-      const out = tf.engine().makeTensorFromTensorInfo(outInfo);
+      // Every output goes to a fresh tensor: a caller may hold the old value, and the wasm
+      // `Identity` shares buffers (kernels/alias.ts), so nothing is updated in place. Views are
+      // taken after the allocations.
+      const fresh = () =>
+        tf.engine().makeTensorFromTensorInfo(backend.makeOutput(value.shape, "float32"));
+      const out = fresh(), mOut = fresh(), vOut = fresh();
       const mv = heap(backend, m), vv = heap(backend, v), gv = heap(backend, grad);
       const xv = heap(backend, value), ov = heap(backend, out);
+      const mo = heap(backend, mOut), vo = heap(backend, vOut);
       for (let k = 0; k < ov.length; k++) {
         const g = gv[k];
         const mk = b1 * mv[k] + (1 - b1) * g;
         const vk = b2 * vv[k] + (1 - b2) * g * g;
-        mv[k] = mk;
-        vv[k] = vk;
+        mo[k] = mk;
+        vo[k] = vk;
         ov[k] = xv[k] - lr * ((mk / c1) / (Math.sqrt(vk / c2) + eps));
       }
+      m.assign(mOut);
+      v.assign(vOut);
+      mOut.dispose();
+      vOut.dispose();
       value.assign(out);
       out.dispose();
     });

@@ -81,3 +81,26 @@ test("FusedAdam resumes from tf.train.adam's weights", async () => {
   stock.dispose();
   tf.dispose(a.vars);
 });
+
+test("FusedAdam never writes into a buffer a clone may share (wasm Identity aliases)", async () => {
+  const opt = new FusedAdam(0.01);
+  const { vars, grads } = setup(5, "alias");
+  const step = (k: number) => {
+    const g = grads(k);
+    opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: g[i] })));
+    tf.dispose(g);
+  };
+  step(1);
+  const held = (await opt.getWeights()).slice(1).map((w) => tf.clone(w.tensor));
+  const heldValues = vars.map((v) => tf.clone(v));
+  const before = held.map((t) => t.dataSync().slice());
+  const valuesBefore = heldValues.map((t) => t.dataSync().slice());
+  step(2);
+  held.forEach((t, i) => assert.deepEqual(t.dataSync(), before[i], `moment ${i} changed`));
+  heldValues.forEach((t, i) => assert.deepEqual(t.dataSync(), valuesBefore[i], `value ${i}`));
+  // …and the optimiser did move on.
+  const after = (await opt.getWeights()).slice(1).map((w) => w.tensor.dataSync());
+  assert.notDeepEqual(after[0], before[0]);
+  tf.dispose([...held, ...heldValues, ...vars]);
+  opt.dispose();
+});

@@ -5,6 +5,7 @@ import {
   registerKernel,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
+import { aliasKernels } from "./alias.ts";
 import { conv2DBackpropFilterDilatedKernel, convGradKernels } from "./conv_grads.ts";
 import { linearKernels } from "./linear.ts";
 import { poolGradKernels } from "./pool_grads.ts";
@@ -32,6 +33,8 @@ const STOCK_USED = [
   "PadV2",
   "StridedSlice",
   "Tile",
+  "Identity",
+  "Cast",
 ];
 
 /** Every kernel config the engine registers for `wasm`. */
@@ -40,6 +43,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   ...poolGradKernels,
   ...linearKernels,
   ...tileKernels,
+  ...aliasKernels,
 ];
 
 /** Kernels the stock 4.22 wasm backend lacks entirely (training cannot run without them). */
