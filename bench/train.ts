@@ -1,6 +1,6 @@
 /**
- * `deno task bench:train` — trains model M1 (the same architecture and parameter count on both
- * sides, asserted) for one epoch on the real Fashion-MNIST data with our engine (`trainModel`)
+ * `deno task bench:train` — trains model M1, or with `--model default` the default recipe's model
+ * (the same architecture and parameter count on both sides, asserted) for one epoch on the real Fashion-MNIST data with our engine (`trainModel`)
  * and with the PyTorch peer (bench/peers/train_torch.py, Debian's torch) in the same run, at
  * each thread count of --threads (default 1 and every core: ours trains with one replica whose
  * oneDNN uses that many threads on the native backend, or one single-threaded wasm replica per
@@ -49,6 +49,7 @@ import {
   buildModel,
   gatherNormalized,
   inputTensor,
+  type ModelConfigInput,
   predictProbabilities,
 } from "../lib/models/mod.ts";
 import { RECIPES, trainModel } from "../lib/train/mod.ts";
@@ -76,6 +77,9 @@ const flagsSchema = z.object({
   }),
   "peer-threads": z.coerce.number().int().min(1).max(256).default(navigator.hardwareConcurrency)
     .meta({ description: "torch threads of the time-to-target peer (default: every core)" }),
+  model: z.enum(["m1", "default"]).default("m1").meta({
+    description: "model of the throughput runs: M1, or the default recipe's model (both sides)",
+  }),
   recipe: z.enum(["default"]).optional().meta({
     description: "time-to-target with the pipeline's recipe instead of one-epoch throughput",
   }),
@@ -153,6 +157,26 @@ async function loadSet(dir: string, prefix: "train" | "t10k", limit: number): Pr
 }
 
 const NORM = { scale: 1 / 255, mean: 0, std: 1 };
+
+/** The throughput runs' model config (`--model`): M1, or the default recipe's model. */
+function benchModel(flags: Flags): ModelConfigInput {
+  return flags.model === "m1" ? { arch: "m1", seed: 42 } : { ...RECIPES.default.model, seed: 42 };
+}
+
+/**
+ * Trainable parameters (what torch's `parameters()` counts: BatchNorm's moving statistics are
+ * buffers there, weights in tfjs's `countParams`).
+ */
+function trainableParams(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** How the throughput tables name the model. */
+function benchModelName(flags: Flags): string {
+  if (flags.model === "m1") return "M1";
+  const m = RECIPES.default.model as { arch: string; filters?: number[]; dense?: number };
+  return `the default recipe's ${m.arch} (filters ${m.filters?.join("/")}, dense ${m.dense})`;
+}
 
 function fmtProfile(title: string, rows: KernelTime[], top = 12): string {
   const total = rows.reduce((s, r) => s + r.ms, 0);
@@ -402,7 +426,7 @@ async function oursOnce(
   test: ImageSet,
   replicas: number,
 ): Promise<Sample & { replicas: number }> {
-  const model = buildModel({ arch: "m1", seed: 42 });
+  const model = buildModel(benchModel(flags));
   try {
     const res = await trainModel({
       model,
@@ -419,7 +443,7 @@ async function oursOnce(
       infer_img_s: test.count / evalRes.seconds,
       test_accuracy: evalRes.accuracy,
       final_loss: res.history.at(-1)?.loss ?? NaN,
-      params: model.countParams(),
+      params: trainableParams(model),
     };
   } finally {
     model.dispose();
@@ -507,8 +531,8 @@ async function throughput(flags: Flags, dir: string, version: string) {
   const ours = new Map<number, ConfigResult>();
   const peer = new Map<number, ConfigResult>();
   const errors: string[] = [];
-  const oursParams = buildModel({ arch: "m1", seed: 42 });
-  const params = oursParams.countParams();
+  const oursParams = buildModel(benchModel(flags));
+  const params = trainableParams(oursParams);
   oursParams.dispose();
   // On the native backend oneDNN computes with its own OpenMP threads: "t threads" is one replica
   // whose oneDNN uses t threads (training and inference), not t single-threaded wasm replicas
@@ -557,7 +581,10 @@ async function throughput(flags: Flags, dir: string, version: string) {
           );
         } else if (flags.peer) {
           const r = peerThroughputSchema.parse(
-            await runPeer({ ...flags, peerThreads: t }, dir),
+            await runPeer({ ...flags, peerThreads: t }, dir, [
+              "--model-json",
+              JSON.stringify(benchModel(flags)),
+            ]),
           );
           const cfg = peer.get(t)!;
           cfg.version = r.version;
@@ -576,7 +603,7 @@ async function throughput(flags: Flags, dir: string, version: string) {
   for (const c of configs) {
     for (const s of c.samples) {
       if (s.params !== params) {
-        errors.push(`${c.engine} M1 has ${s.params} parameters, ours has ${params}`);
+        errors.push(`${c.engine} model has ${s.params} parameters, ours has ${params}`);
       }
       if (!(s.test_accuracy > MIN_ACCURACY)) {
         errors.push(`${c.engine} (${c.threads} threads) test accuracy ${s.test_accuracy}`);
@@ -584,7 +611,10 @@ async function throughput(flags: Flags, dir: string, version: string) {
     }
   }
   console.log(
-    `\nM1 (${params} parameters on both sides), ${train.count} train images × ${flags.epochs} ` +
+    `\n${
+      benchModelName(flags)
+    } (${params} trainable parameters on both sides), ${train.count} train ` +
+      `images × ${flags.epochs} ` +
       `epoch(s); ${flags.repeats} interleaved repeats per configuration; median [min–max]`,
   );
   console.log(
@@ -647,7 +677,9 @@ async function throughput(flags: Flags, dir: string, version: string) {
   if (errors.length) {
     throw new Error(`bench:train: run INVALID:\n  ${[...new Set(errors)].join("\n  ")}`);
   }
-  const prof = flags.profile ? await profiles("m1", train, flags.batch) : [];
+  const prof = flags.profile && flags.model === "m1"
+    ? await profiles("m1", train, flags.batch)
+    : [];
   if (prof.length) console.log(`\n${prof.join("\n\n")}`);
   return { params, results: configs, ratios };
 }
@@ -744,7 +776,7 @@ async function bench(flags: Flags): Promise<void> {
       `deno ${info.versions.deno}); cores ${navigator.hardwareConcurrency}; ` +
       (flags.recipe
         ? `recipe ${flags.recipe}, target ${flags.target}`
-        : `M1, batch ${flags.batch}, epochs ${flags.epochs}`) +
+        : `${benchModelName(flags)}, batch ${flags.batch}, epochs ${flags.epochs}`) +
       (flags.limit ? `, first ${flags.limit} train images` : ""),
   );
   const report = flags.profileOnly
@@ -762,7 +794,8 @@ async function bench(flags: Flags): Promise<void> {
 
 export const command = defineCommand({
   name: "bench:train",
-  summary: "Training throughput (M1, images/s) or time-to-target of a recipe (--recipe): ours " +
+  summary:
+    "Training throughput (M1 or the default model, images/s) or time-to-target of a recipe (--recipe): ours " +
     "vs PyTorch on the same data, interleaved, --repeats times.",
   schema: flagsSchema,
   run: ({ flags }) => bench(toFlags(flags)),

@@ -143,6 +143,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="train on the first N images (0 = all)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--model-json", help="throughput runs: this model config instead of M1 "
+                    "(lib/models/architectures.ts; m1 or bn_cnn)")
     ap.add_argument("--recipe-json", help="run a recipe (JSON of lib/train/recipes.ts) to --target")
     ap.add_argument("--target", type=float, default=0.92)
     a = ap.parse_args()
@@ -161,7 +163,14 @@ def main():
         xtr, ytr = xtr[: a.limit], ytr[: a.limit]
     if a.recipe_json:
         return run_recipe(a, xtr, ytr, xte, yte)
-    model = m1()
+    spec = json.loads(a.model_json) if a.model_json else {"arch": "m1"}
+    if spec["arch"] == "m1":
+        model = m1()
+    elif spec["arch"] == "bn_cnn":
+        model = bn_cnn(spec.get("filters", [32, 64]), spec.get("dense", 128),
+                       spec.get("dropout", 0.5))
+    else:
+        sys.exit(f"train_torch.py: --model-json: arch {spec['arch']} is not mirrored here")
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 

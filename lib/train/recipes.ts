@@ -24,14 +24,17 @@ export type RecipeName = z.infer<typeof recipeNameSchema>;
 /** The built-in recipes. */
 export const RECIPES: Record<RecipeName, Recipe> = {
   default: {
-    description: "BatchNorm CNN, one-cycle Adam, light augmentation: the main pipeline's model",
-    model: { arch: "bn_cnn", filters: [32, 64], dense: 128, dropout: 0.3, seed: 42 },
+    description:
+      "BatchNorm CNN (dense 256), one-cycle Adam, label smoothing, horizontal flips: the main " +
+      "pipeline's model (≥ 93 % in under 5 minutes on 2 cores with the native engine)",
+    model: { arch: "bn_cnn", filters: [32, 64], dense: 256, dropout: 0.3, seed: 42 },
     train: {
       epochs: 10,
       batchSize: 128,
       learningRate: 3e-3,
       schedule: { kind: "one_cycle", pctStart: 0.2 },
-      augment: { shift: 1, hflip: 0.5 },
+      labelSmoothing: 0.1,
+      augment: { shift: 0, hflip: 0.5 },
       seed: 42,
     },
   },
