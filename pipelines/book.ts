@@ -6,6 +6,7 @@ import { z } from "zod";
 import { publishBook } from "../lib/docs/mod.ts";
 import { commandMain, defineCommand, nonEmpty, stateDirFlag } from "../lib/cli/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
+import { DEFAULT_CELL_TIMEOUT_S } from "../lib/notebooks/mod.ts";
 
 /** The book command. */
 export const command = defineCommand({
@@ -32,7 +33,7 @@ export const command = defineCommand({
       description: "where the HTML book goes (default <state>/book/html)",
       arg: "DIR",
     }),
-    "cell-timeout": z.coerce.number().positive().max(3600).default(300).meta({
+    "cell-timeout": z.coerce.number().positive().max(3600).default(DEFAULT_CELL_TIMEOUT_S).meta({
       description: "seconds one cell may run",
       arg: "S",
     }),

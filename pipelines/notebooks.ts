@@ -14,6 +14,7 @@ import { type CommandGroup, commandMain, defineCommand, type Output } from "../l
 import { createLogger } from "../lib/log/mod.ts";
 import {
   clearOutputs,
+  DEFAULT_CELL_TIMEOUT_S,
   ensureJupyterDirs,
   jupyterEnv,
   listNotebooks,
@@ -37,7 +38,7 @@ const runSchema = z.object({
   small: z.boolean().default(false).meta({ description: "small settings (FMNIST_NB_SMALL=1)" }),
   "no-html": z.boolean().default(false).meta({ description: "do not export HTML" }),
   "no-typecheck": z.boolean().default(false).meta({ description: "skip the type-check" }),
-  "cell-timeout": z.coerce.number().positive().max(3600).default(300).meta({
+  "cell-timeout": z.coerce.number().positive().max(3600).default(DEFAULT_CELL_TIMEOUT_S).meta({
     description: "seconds a cell may run",
     arg: "S",
   }),

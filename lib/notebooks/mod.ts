@@ -29,6 +29,7 @@ export type { Cell, HygieneProblem, Notebook } from "./ipynb.ts";
 export { cellAt, notebookToTs, typeCheckNotebook } from "./typecheck.ts";
 export type { CellSpan, ExportedNotebook, TypeCheckResult } from "./typecheck.ts";
 export {
+  DEFAULT_CELL_TIMEOUT_S,
   notebookOutputs,
   NotebookRunError,
   reportError,

@@ -82,6 +82,12 @@ export class NotebookRunError extends Error {
   }
 }
 
+/**
+ * Seconds one cell may run unless told otherwise: a hang detector, not a budget — at full settings
+ * one cell trains the default recipe (about 4–5 minutes on 2 cores), so a slower machine needs room.
+ */
+export const DEFAULT_CELL_TIMEOUT_S = 1800;
+
 /** Options of {@link runNotebook}. */
 export interface RunNotebookOptions {
   /** State dir: Jupyter's directories live under it, and the kernel gets it as FMNIST_STATE_DIR. */
@@ -92,7 +98,7 @@ export interface RunNotebookOptions {
   html?: boolean;
   /** Extra environment for the kernel, e.g. `{ FMNIST_NB_SMALL: "1" }`. */
   env?: Record<string, string>;
-  /** Seconds one cell may run (default 300). */
+  /** Seconds one cell may run (default {@link DEFAULT_CELL_TIMEOUT_S}). */
   cellTimeoutS?: number;
   /** Seconds iopub must stay quiet after a cell went idle (default 0.5). */
   quietS?: number;
@@ -190,7 +196,7 @@ export async function runNotebook(
     "--failed-output",
     out.failed,
     "--cell-timeout",
-    String(opts.cellTimeoutS ?? 300),
+    String(opts.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S),
     "--quiet",
     String(opts.quietS ?? 0.5),
   ];
