@@ -21,7 +21,8 @@ import { initEngine } from "../lib/engine/mod.ts";
 import { loadSettings, parseSettings } from "../lib/config/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/workspace/mod.ts";
-import { freePort, waitFor, wrk, type WrkResult } from "./serve.ts";
+import { waitFor, wrk, type WrkResult } from "./serve.ts";
+import { freeLoopbackPort } from "../lib/config/mod.ts";
 
 const MAIN = fileURLToPath(new URL("../serve/main.ts", import.meta.url));
 
@@ -92,7 +93,7 @@ async function bench(flags: z.infer<typeof flagsSchema>): Promise<void> {
     for (let round = 0; round < f.rounds; round++) {
       const order: ("off" | "on")[] = round % 2 ? ["on", "off"] : ["off", "on"];
       for (const mode of order) {
-        const port = freePort();
+        const port = freeLoopbackPort();
         const proc = new Deno.Command(Deno.execPath(), {
           args: ["run", "-A", MAIN],
           env: {

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { commandMain, defineCommand, type Output } from "../lib/cli/mod.ts";
 import { loadSettings } from "../lib/config/mod.ts";
 import { type AppReplica, seedState, startApp } from "../ops/stack_testing.ts";
-import { freePort } from "../ops/testing.ts";
+import { freeLoopbackPort } from "../lib/config/mod.ts";
 import { requireBinary } from "../lib/doctor/mod.ts";
 
 const schema = z.object({
@@ -187,7 +187,7 @@ async function load(f: z.infer<typeof schema>, out: Output): Promise<number> {
     if (!host) {
       seeded = await seedState();
       feedbackKey = crypto.randomUUID();
-      app = await startApp(seeded, freePort(), {
+      app = await startApp(seeded, freeLoopbackPort(), {
         LOG_LEVEL: "warn",
         FMNIST_FEEDBACK_KEY: feedbackKey,
       });

@@ -21,7 +21,13 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { atomicWriteFile, loadSettings, parseSettings, statePaths } from "../lib/config/mod.ts";
+import {
+  atomicWriteFile,
+  freeLoopbackPort,
+  loadSettings,
+  parseSettings,
+  statePaths,
+} from "../lib/config/mod.ts";
 import { gunzip, readIdx } from "../lib/data/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
@@ -80,14 +86,6 @@ const LOADS: Load[] = [
   { key: "c128_1img", connections: 128, images: 1 },
   { key: "c32_32img", connections: 32, images: 32 },
 ];
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** Poll `url` until it answers 2xx (or the process exits / time runs out). */
 export async function waitFor(
@@ -297,7 +295,7 @@ async function bench(f: Flags): Promise<number | void> {
       const cp = await new Deno.Command("cp", { args: ["-a", join(work, "state"), state] })
         .output();
       if (cp.code !== 0) throw new Error(`cannot copy the bench workspace to ${state}`);
-      const port = freePort();
+      const port = freeLoopbackPort();
       const proc = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", MAIN],
         env: {
@@ -346,7 +344,7 @@ async function bench(f: Flags): Promise<number | void> {
       },
     ];
     for (const p of peers) {
-      const port = freePort();
+      const port = freeLoopbackPort();
       const proc = new Deno.Command("/usr/bin/python3", {
         args: [PEER, "--weights", join(work, "weights.json"), "--port", String(port), ...p.args],
         stdout: "null",

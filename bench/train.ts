@@ -168,7 +168,7 @@ function benchModel(flags: Flags): ModelConfigInput {
  * buffers there, weights in tfjs's `countParams`).
  */
 function trainableParams(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  return model.trainableWeights.reduce((n, w) => n + w.read().size, 0);
 }
 
 /** How the throughput tables name the model. */

@@ -18,7 +18,8 @@ import {
   startWebhook,
 } from "./stack_testing.ts";
 import { CONTRACT_METRICS, dashboardFiles, panelQueries } from "./grafana/dashboards.ts";
-import { freePort, waitFor } from "./testing.ts";
+import { waitFor } from "./testing.ts";
+import { freeLoopbackPort } from "../lib/config/mod.ts";
 
 /**
  * Series that exist only after a failure (a labelled counter appears on its first increment):
@@ -41,7 +42,7 @@ test("a stopped replica reaches the webhook as FmnistServiceDown, then resolves"
   const stateDir = await copyState(seeded);
   const hook = startWebhook();
   const am = await startAlertmanager(hook.url);
-  const port = freePort();
+  const port = freeLoopbackPort();
   let app = await startApp(stateDir, port);
   const prom = await startPrometheus({
     targets: [`127.0.0.1:${port}`],

@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runLoad } from "../bench/load.ts";
 import { seedState, startApp } from "./stack_testing.ts";
-import { freePort } from "./testing.ts";
+import { freeLoopbackPort } from "../lib/config/mod.ts";
 
 test("load smoke: Locust drives every task against the service with zero failures", async () => {
   const seeded = await seedState();
   const out = await Deno.makeTempDir({ prefix: "fmnist-ops-load-" });
   const feedbackKey = crypto.randomUUID();
-  const app = await startApp(seeded, freePort(), {
+  const app = await startApp(seeded, freeLoopbackPort(), {
     LOG_LEVEL: "warn",
     FMNIST_FEEDBACK_KEY: feedbackKey,
   });

@@ -5,20 +5,12 @@
  * records what Alertmanager sends.
  */
 import { parse, stringify } from "yaml";
-import { parseSettings } from "../lib/config/mod.ts";
+import { freeLoopbackPort, parseSettings } from "../lib/config/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/workspace/mod.ts";
-import {
-  freePort,
-  httpStatus,
-  opsPath,
-  Proc,
-  repoPath,
-  requireBinary,
-  waitFor,
-} from "./testing.ts";
+import { httpStatus, opsPath, Proc, repoPath, requireBinary, waitFor } from "./testing.ts";
 
 /**
  * A fresh state dir (PGlite + local object store) with a seeded, untrained CNN registered as
@@ -164,7 +156,7 @@ export async function startAlertmanager(webhookUrl: string): Promise<{
     for (const w of rcv.webhook_configs ?? []) w.url = webhookUrl;
   }
   Deno.writeTextFileSync(`${dir}/alertmanager.yml`, stringify(conf));
-  const port = freePort();
+  const port = freeLoopbackPort();
   const proc = new Proc("alertmanager", requireBinary("prometheus-alertmanager"), [
     `--config.file=${dir}/alertmanager.yml`,
     `--storage.path=${dir}/data`,
@@ -192,7 +184,7 @@ export async function startPrometheus(opts: {
   const dir = await Deno.makeTempDir({ prefix: "fmnist-ops-prom-" });
   const conf = parse(Deno.readTextFileSync(opsPath("prometheus/prometheus.yml")));
   conf.global = { ...conf.global, scrape_interval: "1s", evaluation_interval: "1s" };
-  const port = freePort();
+  const port = freeLoopbackPort();
   conf.alerting.alertmanagers = [{
     static_configs: [{ targets: [new URL(opts.alertmanagerUrl).host] }],
   }];

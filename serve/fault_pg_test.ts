@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { pixels, startServing } from "./serving_testing.ts";
+import { freeLoopbackPort } from "../lib/config/mod.ts";
 
 function pgBin(): string | null {
   try {
@@ -44,13 +45,6 @@ async function run(cmd: string, args: string[]): Promise<void> {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** A throwaway Postgres cluster that can be stopped and started again. */
 async function throwawayPostgres() {
   const bin = pgBin()!;
@@ -72,7 +66,7 @@ async function throwawayPostgres() {
     "-U",
     "postgres",
   ]);
-  const port = freePort();
+  const port = freeLoopbackPort();
   const pgCtl = (...a: string[]) =>
     run("runuser", ["-u", "postgres", "--", `${bin}/pg_ctl`, "-D", data, ...a]);
   const start = () =>

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freeLoopbackPort } from "../lib/config/mod.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function readUntil(
   reader: ReadableStreamDefaultReader<string>,
@@ -36,7 +30,7 @@ async function readUntil(
 test("deno task serve: listens on PORT, serves, exits 0 on SIGTERM after draining", async () => {
   // A fresh embedded database migrates before listening: allow for a loaded CI machine.
   const stateDir = await Deno.makeTempDir({ prefix: "fmnist-serve-main-" });
-  const port = freePort();
+  const port = freeLoopbackPort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN],
     env: { FMNIST_STATE_DIR: stateDir, PORT: String(port), LOG_LEVEL: "info" },

@@ -85,7 +85,7 @@ export type {
   ServiceDecision,
   StopReason,
 } from "./locust_run.ts";
-export { freeLoopbackPort, startServiceProcess } from "./service_process.ts";
+export { startServiceProcess } from "./service_process.ts";
 export type { ServiceProcess, ServiceProcessOptions } from "./service_process.ts";
 export { simulateExperiments, simulationOptionsSchema } from "./simulate.ts";
 export type { PowerRow, SimulationOptionsInput, SimulationResult } from "./simulate.ts";

@@ -6,6 +6,7 @@
  * prediction logs are flushed, the workspace is closed). Its output is kept (last 64 KiB) for
  * error messages and written to `logFile` when given.
  */
+import { freeLoopbackPort } from "../config/mod.ts";
 
 /** A running service process. */
 export interface ServiceProcess {
@@ -28,14 +29,6 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
   /** Append the service's output here when it stops. */
   logFile?: string;
-}
-
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freeLoopbackPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /**

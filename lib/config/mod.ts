@@ -6,3 +6,4 @@ export type { StatePaths } from "./state.ts";
 export { atomicWriteFile, syncDir } from "./atomic.ts";
 export { zodErrorText } from "./zod_errors.ts";
 export type { ZodErrorTextOptions } from "./zod_errors.ts";
+export { freeLoopbackPort } from "./ports.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseSettings } from "../config/mod.ts";
+import { freeLoopbackPort, parseSettings } from "../config/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { registerSeededModel } from "../inference/testing.ts";
 import { createLogger } from "../log/mod.ts";
@@ -17,13 +17,6 @@ import {
 
 const silent = createLogger({}, { level: "error", sink: () => {} });
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 test("checkDeno: the pinned version is ok, an older one fails, a newer one warns", () => {
   assert.equal(checkDeno("2.9.6", "2.9.6").status, "ok");
   const old = checkDeno("2.9.6", "2.7.1");
@@ -34,12 +27,15 @@ test("checkDeno: the pinned version is ok, an older one fails, a newer one warns
 
 test("checkRedis / checkPrometheus: unset is skipped, unreachable fails with a hint, up is ok", async () => {
   assert.equal((await checkRedis(undefined)).status, "skip");
-  const redis = await checkRedis(`redis://127.0.0.1:${freePort()}`, 500);
+  const redis = await checkRedis(`redis://127.0.0.1:${freeLoopbackPort()}`, 500);
   assert.equal(redis.status, "fail");
   assert.match(redis.hint ?? "", /REDIS_URL/);
 
   assert.equal((await checkPrometheus(undefined)).status, "skip");
-  assert.equal((await checkPrometheus(`http://127.0.0.1:${freePort()}`, 500)).status, "fail");
+  assert.equal(
+    (await checkPrometheus(`http://127.0.0.1:${freeLoopbackPort()}`, 500)).status,
+    "fail",
+  );
   let ready = 503;
   const ac = new AbortController();
   const server = Deno.serve(
@@ -102,7 +98,7 @@ test("runDoctor: a workspace that cannot open fails the database check and skips
     const settings = parseSettings({
       FMNIST_STATE_DIR: stateDir,
       FMNIST_BACKEND: "wasm",
-      DATABASE_URL: `postgres://x:y@127.0.0.1:${freePort()}/none`,
+      DATABASE_URL: `postgres://x:y@127.0.0.1:${freeLoopbackPort()}/none`,
     });
     const checks = await runDoctor(settings, { error: new Error("connect ECONNREFUSED") });
     const db = checks.find((c) => c.name === "database")!;

@@ -1,6 +1,6 @@
 /** Test helpers of the automation stage (not exported from `mod.ts`). */
 import { join } from "node:path";
-import { parseSettings } from "../config/mod.ts";
+import { freeLoopbackPort, parseSettings } from "../config/mod.ts";
 import type { Db } from "../db/mod.ts";
 import { openPostgres } from "../db/mod.ts";
 import { testDatabaseUrl } from "../db/testing.ts";
@@ -45,13 +45,6 @@ export function metricValue(text: string, series: string): number {
   return NaN;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** A Redis for a test: `FMNIST_TEST_REDIS_URL`, else a `redis-server` started on a free port. */
 export interface TestRedis {
   url: string;
@@ -69,7 +62,7 @@ export async function testRedis(): Promise<TestRedis> {
   if (Deno.env.get("CI")) {
     throw new Error("FMNIST_TEST_REDIS_URL is not set in CI (.ci/services.sh starts Redis)");
   }
-  const port = freePort();
+  const port = freeLoopbackPort();
   const proc = new Deno.Command("redis-server", {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
     stdout: "null",

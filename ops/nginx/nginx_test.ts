@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type AppReplica, copyState, pixels, seedState, startApp } from "../stack_testing.ts";
-import { freePort, httpStatus, Proc, requireBinary, waitFor } from "../testing.ts";
+import { httpStatus, Proc, requireBinary, waitFor } from "../testing.ts";
+import { freeLoopbackPort } from "../../lib/config/mod.ts";
 import { renderNginxConf } from "./conf.ts";
 
 /** Concurrent clients of the load loop. */
@@ -73,11 +74,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test("nginx over 2 replicas: limits, and zero failed predicts through kill, rejoin and rolling restart", async () => {
   const seeded = await seedState();
   const dirs = [await copyState(seeded), await copyState(seeded)];
-  const ports = [freePort(), freePort()];
+  const ports = [freeLoopbackPort(), freeLoopbackPort()];
   const replicas = await Promise.all(dirs.map((d, i) => startApp(d, ports[i])));
   const work = await Deno.makeTempDir({ prefix: "fmnist-ops-nginx-" });
   await Deno.chmod(work, 0o777);
-  const port = freePort();
+  const port = freeLoopbackPort();
   Deno.writeTextFileSync(
     `${work}/nginx.conf`,
     renderNginxConf({

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { parseSettings } from "../../lib/config/mod.ts";
+import { freeLoopbackPort, parseSettings } from "../../lib/config/mod.ts";
 import { initEngine } from "../../lib/engine/mod.ts";
 import { createInference, type Inference } from "../../lib/inference/mod.ts";
 import { registerSeededModel } from "../../lib/inference/testing.ts";
@@ -21,15 +21,8 @@ const silent = createLogger({}, { level: "error", sink: () => {} });
 let stateDir: string;
 let ctx: Ctx;
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function startRedis(): Promise<{ url: string; proc: Deno.ChildProcess }> {
-  const port = freePort();
+  const port = freeLoopbackPort();
   const proc = new Deno.Command("redis-server", {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
     stdout: "null",
