@@ -1,6 +1,7 @@
 /**
  * `deno task bench:train` — trains model M1, or with `--model default` the default recipe's model
- * (the same architecture and parameter count on both sides, asserted) for one epoch on the real Fashion-MNIST data with our engine (`trainModel`)
+ * (the same architecture and trainable-parameter count on both sides, asserted), for one epoch on
+ * the real Fashion-MNIST data with our engine (`trainModel`)
  * and with the PyTorch peer (bench/peers/train_torch.py, Debian's torch) in the same run, at
  * each thread count of --threads (default 1 and every core: ours trains with one replica whose
  * oneDNN uses that many threads on the native backend, or one single-threaded wasm replica per
@@ -794,8 +795,8 @@ async function bench(flags: Flags): Promise<void> {
 
 export const command = defineCommand({
   name: "bench:train",
-  summary:
-    "Training throughput (M1 or the default model, images/s) or time-to-target of a recipe (--recipe): ours " +
+  summary: "Training throughput (M1 or the default model, images/s) or time-to-target of a " +
+    "recipe (--recipe): ours " +
     "vs PyTorch on the same data, interleaved, --repeats times.",
   schema: flagsSchema,
   run: ({ flags }) => bench(toFlags(flags)),
