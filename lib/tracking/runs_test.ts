@@ -180,8 +180,12 @@ withCtx("batched metric logging stores every point across insert chunks", async 
 withCtx("the heartbeat timer advances heartbeat_at while the run lives", async (ctx) => {
   const run = await startRun(ctx, { experiment: "hb", heartbeatMs: 30 });
   const first = (await getRun(ctx, run.id)).heartbeatAt;
-  await new Promise((r) => setTimeout(r, 150));
-  const later = (await getRun(ctx, run.id)).heartbeatAt;
+  // Poll (a fixed sleep is a race on a loaded machine): a timer that never fires fails after 5 s.
+  let later = first;
+  for (const deadline = Date.now() + 5_000; later <= first && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 30));
+    later = (await getRun(ctx, run.id)).heartbeatAt;
+  }
   assert.ok(later > first, `heartbeat did not advance: ${first} -> ${later}`);
   await run.finish(); // also stops the timer (the test would leak an interval otherwise)
 });
