@@ -112,7 +112,7 @@ test("closed loop: shifted traffic → drift event → retrain on a worker → g
     const tEvent = Date.now();
     const trigger = await until("the loop's decision", async () => {
       const t = await listTriggers(s.ctx);
-      return t.length ? t[0] : null;
+      return t.length && t[0].decision !== "pending" ? t[0] : null; // pending: being decided
     }, 60_000);
     const tTrigger = Date.now();
     assert.equal(trigger.driftEventId, event.id);

@@ -9,6 +9,8 @@
  * never trigger twice for it) with the decision: `started` (and the run id), or the guard rail
  * that held it back: `kill_switch` (setting on), `max_concurrent` (that many retrain runs are
  * queued or running), `cooldown` (a triggered retrain started less than the cool-down ago).
+ * While a scheduler decides, the row reads `pending`; a claim left `pending` for longer than
+ * {@link STALE_CLAIM_SECONDS} (its scheduler died mid-decision) is taken over by the next pass.
  */
 import type { Ctx } from "../workspace/mod.ts";
 import type { Json } from "../hashing/mod.ts";
@@ -18,11 +20,15 @@ import type { AutomationSettings } from "./settings.ts";
 
 const CURSOR = "drift_events";
 
+/** Seconds after which a `pending` claim is considered abandoned and is decided again. */
+export const STALE_CLAIM_SECONDS = 300;
+
 /** One trigger decision. */
 export interface TriggerDecision {
   driftEventId: number;
   model: string;
-  decision: "started" | "kill_switch" | "cooldown" | "max_concurrent";
+  /** `pending` only while a scheduler is deciding (never returned by {@link processDriftEvents}). */
+  decision: "pending" | "started" | "kill_switch" | "cooldown" | "max_concurrent";
   runId: string | null;
   detail: Json;
 }
@@ -38,7 +44,9 @@ async function readCursor(ctx: Ctx): Promise<number> {
 async function guardRail(
   ctx: Ctx,
   settings: AutomationSettings,
-): Promise<{ decision: TriggerDecision["decision"]; detail: Record<string, Json> }> {
+): Promise<
+  { decision: Exclude<TriggerDecision["decision"], "pending">; detail: Record<string, Json> }
+> {
   if (settings.killSwitch) {
     return { decision: "kill_switch", detail: { setting: "FMNIST_AUTOMATION_KILL_SWITCH=on" } };
   }
@@ -89,13 +97,17 @@ export async function processDriftEvents(
   const out: TriggerDecision[] = [];
   for (const e of events) {
     const id = Number(e.id);
+    // Claim the event (unique per event); a claim abandoned mid-decision is taken over.
     const claimed = await ctx.db.query(
       `INSERT INTO automation_triggers (drift_event_id, model, decision, detail)
-       VALUES ($1, $2, 'kill_switch', '{}'::jsonb) ON CONFLICT (drift_event_id) DO NOTHING
+       VALUES ($1, $2, 'pending', '{}'::jsonb)
+       ON CONFLICT (drift_event_id) DO UPDATE SET at = now()
+         WHERE automation_triggers.decision = 'pending'
+           AND automation_triggers.at < now() - make_interval(secs => $3)
        RETURNING id`,
-      [id, settings.model],
+      [id, settings.model, STALE_CLAIM_SECONDS],
     );
-    if (!claimed.length) continue; // another scheduler took it
+    if (!claimed.length) continue; // another scheduler took it (or is deciding it now)
     const g = await guardRail(ctx, settings);
     const detail: Record<string, Json> = {
       ...g.detail,

@@ -2,7 +2,8 @@
  * The closed loop's guard rails on recorded drift events: the kill switch starts nothing, at most
  * `maxConcurrentTrainings` retrain runs are active, a second event within the cool-down is held
  * back, and every event is decided once (a second pass, as another scheduler would run it, finds
- * nothing new). The submitted run is recorded as triggered by its drift event.
+ * nothing new). The submitted run is recorded as triggered by its drift event. While a decision is
+ * being made the event reads `pending`, and a claim abandoned mid-decision is taken over.
  */
 import assert from "node:assert/strict";
 import { forEachDb } from "../db/testing.ts";
@@ -18,6 +19,7 @@ import {
   listTriggers,
   parseDagParams,
   processDriftEvents,
+  STALE_CLAIM_SECONDS,
   type SubmitOptions,
 } from "./mod.ts";
 import { withCtx } from "./testing.ts";
@@ -108,6 +110,63 @@ forEachDb(
       assert.equal(Number(runs[0].n), 1);
       assert.ok(DAGS.retrain.steps.some((s) => s.name === "register"));
       assert.ok(parseDagParams({}).alpha > 0);
+    });
+  },
+);
+
+/** An engine whose submit waits until released, recording what the triggers read meanwhile. */
+class SlowEngine extends QueueOnlyEngine {
+  seen: string[] = [];
+  override async submit(dag: DagDefinition, params: DagParams, opts: SubmitOptions) {
+    this.seen = (await listTriggers(this.ctx)).map((t) => t.decision);
+    return await super.submit(dag, params, opts);
+  }
+}
+
+forEachDb(
+  "closed loop: an event reads pending while its run is submitted; an abandoned claim is taken over",
+  async (db) => {
+    await withCtx(db, async (ctx) => {
+      await ctx.db.query(`INSERT INTO registry_models (name) VALUES ('fmnist')`);
+      await ctx.db.query(
+        `INSERT INTO registry_versions (model, version, artifact_key, sha256, size, created_by)
+         VALUES ('fmnist', 1, 'models/x', 'x', 1, 'test')`,
+      );
+      const settings = automationSettings({ FMNIST_RETRAIN_COOLDOWN_S: "0" });
+      const engine = new SlowEngine(ctx);
+      const e1 = await driftEvent(ctx);
+      const [d1] = await processDriftEvents(ctx, engine, settings);
+      // Mid-decision the row said `pending` (it used to say `kill_switch` until decided).
+      assert.deepEqual(engine.seen, ["pending"]);
+      assert.deepEqual([d1.driftEventId, d1.decision], [e1, "started"]);
+      await ctx.db.query(`UPDATE dag_runs SET status = 'completed' WHERE id = $1`, [d1.runId]);
+
+      // Two events claimed by a scheduler that then died (the cursor never moved past them):
+      // the fresh claim is another scheduler deciding now and is left alone; the stale one is
+      // decided by this pass.
+      const fresh = await driftEvent(ctx);
+      const stale = await driftEvent(ctx);
+      await ctx.db.query(
+        `INSERT INTO automation_triggers (drift_event_id, model, decision, detail, at)
+         VALUES ($1, 'fmnist', 'pending', '{}'::jsonb, now()),
+                ($2, 'fmnist', 'pending', '{}'::jsonb, now() - make_interval(secs => $3))`,
+        [fresh, stale, STALE_CLAIM_SECONDS + 60],
+      );
+      const d = await processDriftEvents(ctx, engine, settings);
+      assert.deepEqual(d.map((x) => [x.driftEventId, x.decision]), [[stale, "started"]]);
+      const rows = await listTriggers(ctx);
+      const by = new Map(rows.map((t) => [t.driftEventId, t]));
+      assert.equal(by.get(fresh)?.decision, "pending");
+      assert.equal(by.get(stale)?.decision, "started");
+      assert.equal(
+        (await getRun(ctx.db, by.get(stale)!.runId!)).triggeredBy,
+        `drift event ${stale}`,
+      );
+      // Decided events are never taken over, however old.
+      await ctx.db.query(`UPDATE automation_triggers SET at = now() - interval '1 day'`);
+      await ctx.db.query(`DELETE FROM automation_cursors`);
+      const again = await processDriftEvents(ctx, engine, settings);
+      assert.deepEqual(again.map((x) => x.driftEventId), [fresh]);
     });
   },
 );

@@ -55,7 +55,7 @@ export type { Engine, RetryPolicy, SubmitOptions } from "./engine.ts";
 export { BullmqEngine, queueNames, redisConnection, startStepWorker } from "./bullmq.ts";
 export { SCHEDULES, startScheduler } from "./scheduler.ts";
 export type { Scheduler } from "./scheduler.ts";
-export { listTriggers, processDriftEvents } from "./loop.ts";
+export { listTriggers, processDriftEvents, STALE_CLAIM_SECONDS } from "./loop.ts";
 export type { TriggerDecision } from "./loop.ts";
 export { createAutomationMetrics } from "./metrics.ts";
 export type { AutomationMetrics } from "./metrics.ts";
