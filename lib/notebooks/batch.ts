@@ -8,7 +8,7 @@ import { atomicWriteFile } from "../config/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { describeHygiene, notebookHygiene, readNotebook } from "./ipynb.ts";
 import { type NotebookRun, runNotebook } from "./run.ts";
-import { typeCheckNotebook } from "./typecheck.ts";
+import { typeCheckNotebooks, type TypeCheckResult } from "./typecheck.ts";
 
 /** The notebooks (`*.ipynb`) of `dir`, sorted; `only` keeps those whose file name or stem matches. */
 export async function listNotebooks(dir: string, only: readonly string[] = []): Promise<string[]> {
@@ -74,28 +74,34 @@ export async function runNotebooks(opts: NotebookBatchOptions): Promise<Notebook
   const paths = await listNotebooks(opts.notebooksDir, opts.only);
   const runs: NotebookRun[] = [];
   const failures: NotebookFailure[] = [];
-  for (const [i, path] of paths.entries()) {
-    const name = basename(path);
-    const progress = `${i + 1}/${paths.length}`;
-    const nlog = log.child({ notebook: name });
+  // Hygiene for all, then one type-check run for the clean ones (the lib graph is checked once).
+  const clean: string[] = [];
+  for (const path of paths) {
     const problem = describeHygiene(path, notebookHygiene(await readNotebook(path)));
     if (problem) {
-      failures.push({ notebook: name, stage: "hygiene", message: problem });
-      nlog.error("notebook not clean", { progress, problem });
+      failures.push({ notebook: basename(path), stage: "hygiene", message: problem });
+      log.child({ notebook: basename(path) }).error("notebook not clean", { problem });
+    } else clean.push(path);
+  }
+  const typeChecked = new Map<string, TypeCheckResult>();
+  if ((opts.typecheck ?? true) && clean.length > 0) {
+    log.info("type-checking", { notebooks: clean.length });
+    const results = await typeCheckNotebooks(clean, { outDir: join(outDir, "check") });
+    for (const r of results) typeChecked.set(r.notebook, r);
+  }
+  for (const [i, path] of clean.entries()) {
+    const name = basename(path);
+    const progress = `${i + 1}/${clean.length}`;
+    const nlog = log.child({ notebook: name });
+    const tc = typeChecked.get(path);
+    if (tc && !tc.ok) {
+      failures.push({
+        notebook: name,
+        stage: "typecheck",
+        message: `${name} does not type-check (exported to ${tc.file}):\n${tc.diagnostics}`,
+      });
+      nlog.error("type check failed", { progress, file: tc.file });
       continue;
-    }
-    if (opts.typecheck ?? true) {
-      nlog.info("type-checking", { progress });
-      const tc = await typeCheckNotebook(path, { outDir: join(outDir, "check") });
-      if (!tc.ok) {
-        failures.push({
-          notebook: name,
-          stage: "typecheck",
-          message: `${name} does not type-check (exported to ${tc.file}):\n${tc.diagnostics}`,
-        });
-        nlog.error("type check failed", { progress, file: tc.file });
-        continue;
-      }
     }
     if (!(opts.execute ?? true)) continue;
     nlog.info("executing", { progress });

@@ -26,7 +26,7 @@ export {
   serializeNotebook,
 } from "./ipynb.ts";
 export type { Cell, HygieneProblem, Notebook } from "./ipynb.ts";
-export { cellAt, notebookToTs, typeCheckNotebook } from "./typecheck.ts";
+export { cellAt, notebookToTs, typeCheckNotebook, typeCheckNotebooks } from "./typecheck.ts";
 export type { CellSpan, ExportedNotebook, TypeCheckResult } from "./typecheck.ts";
 export {
   DEFAULT_CELL_TIMEOUT_S,

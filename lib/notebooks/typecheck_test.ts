@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { join } from "node:path";
-import { cellAt, notebookToTs, REPO_ROOT, serializeNotebook, typeCheckNotebook } from "./mod.ts";
+import {
+  cellAt,
+  notebookToTs,
+  REPO_ROOT,
+  serializeNotebook,
+  typeCheckNotebook,
+  typeCheckNotebooks,
+} from "./mod.ts";
 import { codeCell, makeNotebook, markdownCell } from "./testing.ts";
 
 test("notebookToTs keeps cell order, resolves relative imports and maps lines to cells", () => {
@@ -59,6 +66,41 @@ test("typeCheckNotebook passes typed cells and reports errors with their cell", 
     assert.equal(badRes.ok, false);
     assert.match(badRes.diagnostics, /TS2322/);
     assert.match(badRes.diagnostics, /\[cell 2, line 2\]/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+test("typeCheckNotebooks checks several in one run; a failure is reported on its own notebook", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fmnist-nbcheck-" });
+  try {
+    const opts = { outDir: join(dir, "check"), kernelCwd: join(REPO_ROOT, "notebooks") };
+    // The same top-level name in two notebooks: each is its own module, so no clash.
+    const a = makeNotebook([codeCell("const x: number = 1;\nx")]);
+    const b = makeNotebook([codeCell('const x: string = "b";\nx')]);
+    const bad = makeNotebook([
+      markdownCell("m"),
+      codeCell("const y: number = 1;\nconst z: string = y;"),
+    ]);
+    const paths = ["a", "b", "bad"].map((n) => join(dir, `${n}.ipynb`));
+    for (const [i, nb] of [a, b, bad].entries()) {
+      await Deno.writeTextFile(paths[i], serializeNotebook(nb));
+    }
+    const good = await typeCheckNotebooks(paths.slice(0, 2), opts);
+    assert.deepEqual(good.map((r) => [r.notebook, r.ok, r.diagnostics]), [
+      [paths[0], true, ""],
+      [paths[1], true, ""],
+    ]);
+    const all = await typeCheckNotebooks(paths, opts);
+    assert.deepEqual(all.map((r) => r.ok), [true, true, false]);
+    assert.match(all[2].diagnostics, /TS2322/);
+    assert.match(all[2].diagnostics, /\[cell 1, line 2\]/);
+    assert.equal(all[2].file, join(dir, "check", "bad.ts"));
+    await assert.rejects(
+      typeCheckNotebooks([paths[0], join(dir, "other", "a.ipynb")], opts),
+      /share a file name/,
+    );
+    assert.deepEqual(await typeCheckNotebooks([], opts), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
