@@ -84,9 +84,9 @@ forEachDb("predlog: size-triggered and time-triggered flushes write every field"
   });
   try {
     w.record([rec("a", 0), rec("a", 1), rec("a", 2), rec("a", 3, { arm: "b", cached: true })]);
-    await waitFor("size flush", async () => (await count(db)) === 4, 2000);
+    await waitFor("size flush", async () => (await count(db)) === 4);
     w.record([rec("b", 0)]); // below batch size: the timer flushes it
-    await waitFor("timed flush", async () => (await count(db)) === 5, 2000);
+    await waitFor("timed flush", async () => (await count(db)) === 5);
     const [row] = await db.query<Record<string, unknown>>(
       `SELECT * FROM prediction_logs WHERE request_id = 'a' AND idx = 3`,
     );
