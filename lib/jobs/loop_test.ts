@@ -39,6 +39,15 @@ class QueueOnlyEngine implements Engine {
   }
 }
 
+/** The served version the drift events refer to (the loop reads nothing else of it). */
+async function servedVersion(ctx: Ctx): Promise<void> {
+  await ctx.db.query(`INSERT INTO registry_models (name) VALUES ('fmnist')`);
+  await ctx.db.query(
+    `INSERT INTO registry_versions (model, version, artifact_key, sha256, size, created_by)
+     VALUES ('fmnist', 1, 'models/x', 'x', 1, 'test')`,
+  );
+}
+
 async function driftEvent(ctx: Ctx): Promise<number> {
   const rows = await ctx.db.query<{ id: string | number }>(
     `INSERT INTO drift_events (model, version, origin, window_size, detectors, report)
@@ -51,12 +60,7 @@ forEachDb(
   "closed loop: kill switch, max concurrent trainings and cool-down hold triggers back",
   async (db) => {
     await withCtx(db, async (ctx) => {
-      // The served version the drift events refer to (the loop reads nothing else of it).
-      await ctx.db.query(`INSERT INTO registry_models (name) VALUES ('fmnist')`);
-      await ctx.db.query(
-        `INSERT INTO registry_versions (model, version, artifact_key, sha256, size, created_by)
-         VALUES ('fmnist', 1, 'models/x', 'x', 1, 'test')`,
-      );
+      await servedVersion(ctx);
       const engine = new QueueOnlyEngine(ctx);
 
       const e1 = await driftEvent(ctx);
@@ -127,11 +131,7 @@ forEachDb(
   "closed loop: an event reads pending while its run is submitted; an abandoned claim is taken over",
   async (db) => {
     await withCtx(db, async (ctx) => {
-      await ctx.db.query(`INSERT INTO registry_models (name) VALUES ('fmnist')`);
-      await ctx.db.query(
-        `INSERT INTO registry_versions (model, version, artifact_key, sha256, size, created_by)
-         VALUES ('fmnist', 1, 'models/x', 'x', 1, 'test')`,
-      );
+      await servedVersion(ctx);
       const settings = automationSettings({ FMNIST_RETRAIN_COOLDOWN_S: "0" });
       const engine = new SlowEngine(ctx);
       const e1 = await driftEvent(ctx);
