@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { metricValue } from "./routes/metrics_testing.ts";
 import { pixels, startServing } from "./serving_testing.ts";
 
 const pgUrl = Deno.env.get("FMNIST_TEST_DATABASE_URL");
@@ -48,8 +49,7 @@ test("service on the CI's Postgres and Redis: predict, cache, log, feedback", {
       assert.equal(out.model.version, 1);
       ids.push(res.headers.get("x-request-id")!);
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      const line = metrics.split("\n").find((l) => l.startsWith("fmnist_cache_hits_total"));
-      hits = line ? Number(line.split(" ").at(-1)) : 0;
+      hits = metricValue(metrics, "fmnist_cache_hits_total", { backend: "redis" });
     }
 
     await s.logs.flush();

@@ -45,9 +45,10 @@ async function startRedis(): Promise<{ url: string; proc: Deno.ChildProcess }> {
 /**
  * Wait (up to 10 s) until `/readyz` reports the cache connected, as a load balancer waits for
  * readiness before sending traffic (the models check is left out: this test loads the model on
- * its first request instead of warming it at start-up). The Redis client connects in the background and fails commands fast until it has (no offline
- * queue), so a request sent straight after start-up bypasses the cache: under CI load the first
- * predict used to beat the connection ("Stream isn't writeable"), and the test failed.
+ * its first request instead of warming it at start-up). The Redis client connects in the
+ * background and fails commands fast until it has (no offline queue), so a request sent straight
+ * after start-up bypasses the cache: under CI load the first predict used to beat the connection
+ * ("Stream isn't writeable"), and the test failed.
  */
 async function untilCacheReady(server: RunningServer): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -129,6 +130,7 @@ test("redis cache: a repeated input is a hit; Redis down → still 200, bypass c
     const a = await first.json();
     let text = await untilHit(server, 1, a);
     assert.equal(metricValue(text, "fmnist_cache_hits_total", { backend: "redis" }), 1);
+    assert.equal((await (await fetch(`${server.url}/readyz`)).json()).checks.cache.ok, true);
 
     redis.proc.kill("SIGKILL");
     await redis.proc.status;
