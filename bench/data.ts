@@ -43,6 +43,7 @@ import {
   tableSuite,
   type ValidationResult,
 } from "../lib/validate/mod.ts";
+import { median } from "./stats.ts";
 
 const STAGES = ["ingest", "validate", "features"] as const;
 type Stage = typeof STAGES[number];
@@ -134,12 +135,6 @@ function featuresOurs(ds: Dataset, seed: number): FeaturesOut {
     norm: normalizationStats(ds.train),
     valCount: split.val.length,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function runPeer(dir: string, repeat: number, seed: number): Promise<PeerOutput> {

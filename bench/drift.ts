@@ -23,6 +23,7 @@ import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/workspace/mod.ts";
 import { waitFor, wrk, type WrkResult } from "./serve.ts";
 import { freeLoopbackPort } from "../lib/config/mod.ts";
+import { median } from "./stats.ts";
 
 const MAIN = fileURLToPath(new URL("../serve/main.ts", import.meta.url));
 
@@ -48,11 +49,6 @@ const flagsSchema = z.object({
       "seconds of load before measuring (the detector's one-time setup and first evaluation)",
   }),
 });
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function bench(flags: z.infer<typeof flagsSchema>): Promise<void> {
   const f = { ...flags, wrkThreads: flags["wrk-threads"], maxRate: flags["max-rate"] };

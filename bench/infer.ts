@@ -27,6 +27,7 @@ import {
   serializeModel,
 } from "../lib/models/mod.ts";
 import { CommandError, commandMain, defineCommand, UsageError } from "../lib/cli/mod.ts";
+import { summarize } from "./stats.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PEER = join(ROOT, "bench/peers/infer_torch.py");
@@ -207,11 +208,6 @@ function exportWeights(model: tf.LayersModel) {
   }));
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function bench(f: Flags): Promise<number | void> {
   if (f.child) {
     if (!f.work) throw new UsageError("--child needs --work");
@@ -302,10 +298,7 @@ async function bench(f: Flags): Promise<number | void> {
     if (!(maxDiff <= 1e-4)) throw new Error(`outputs disagree: max |Δp| ${maxDiff}`);
     console.log(`outputs agree across all runtimes: max |Δp| ${maxDiff.toExponential(2)}\n`);
 
-    const stat = (k: string, b: number) => {
-      const xs = runs[k].map((m) => m.rates[b]);
-      return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
-    };
+    const stat = (k: string, b: number) => summarize(runs[k].map((m) => m.rates[b]));
     const summary: Record<string, Record<string, ReturnType<typeof stat>>> = {};
     console.log(
       `${"runtime".padEnd(12)} ${"thr".padStart(3)} ` +

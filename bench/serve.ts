@@ -36,6 +36,7 @@ import { createLogger } from "../lib/log/mod.ts";
 import { openContext } from "../lib/workspace/mod.ts";
 import { registerModelVersion, setAlias } from "../lib/registry/mod.ts";
 import { CommandError, commandMain, defineCommand } from "../lib/cli/mod.ts";
+import { median } from "./stats.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PEER = join(ROOT, "bench/peers/serve_fastapi.py");
@@ -418,10 +419,6 @@ async function bench(f: Flags): Promise<number | void> {
     }
 
     // 6. Medians, spread, validity, ratios.
-    const med = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    };
     type Row = {
       req_s: number;
       req_s_min: number;
@@ -446,11 +443,11 @@ async function bench(f: Flags): Promise<number | void> {
         const xs = runs[l.key][s.key];
         const errors = xs.reduce((n, x) => n + x.errors + x.non2xx, 0);
         const row: Row = {
-          req_s: med(xs.map((x) => x.req_s)),
+          req_s: median(xs.map((x) => x.req_s)),
           req_s_min: Math.min(...xs.map((x) => x.req_s)),
           req_s_max: Math.max(...xs.map((x) => x.req_s)),
-          p50_ms: med(xs.map((x) => x.p50_ms)),
-          p99_ms: med(xs.map((x) => x.p99_ms)),
+          p50_ms: median(xs.map((x) => x.p50_ms)),
+          p99_ms: median(xs.map((x) => x.p99_ms)),
           p99_ms_max: Math.max(...xs.map((x) => x.p99_ms)),
           errors,
           // Any error or non-2xx answer, or a run that completed nothing, invalidates it.

@@ -54,6 +54,7 @@ import {
   predictProbabilities,
 } from "../lib/models/mod.ts";
 import { RECIPES, trainModel } from "../lib/train/mod.ts";
+import { fmtStat, spreadPct, summarize } from "./stats.ts";
 
 const replicasSchema = z.union([z.literal("auto"), z.coerce.number().int().min(1).max(16)]);
 
@@ -406,14 +407,6 @@ interface ConfigResult {
   samples: Sample[];
 }
 
-/** Median, min and max of a list. */
-function summarize(values: number[]): { median: number; min: number; max: number } {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1] };
-}
-
 /** How one of our throughput configurations is described: oneDNN threads, or wasm replicas. */
 function oursLabel(threads: number, native: boolean): string {
   if (native) return `1 replica, oneDNN ${threads} thread${threads > 1 ? "s" : ""}`;
@@ -514,16 +507,6 @@ function threadCounts(flags: Flags): number[] {
 
 /** Chance level is 0.1; a side below this after training did not learn, so the run is invalid. */
 const MIN_ACCURACY = 0.2;
-
-function fmtStat(values: number[], digits = 0): string {
-  const s = summarize(values);
-  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`;
-}
-
-function spreadPct(values: number[]): string {
-  const s = summarize(values);
-  return `±${((100 * (s.max - s.min)) / 2 / s.median).toFixed(1)}%`;
-}
 
 async function throughput(flags: Flags, dir: string, version: string) {
   const train = await loadSet(dir, "train", flags.limit);
