@@ -95,7 +95,7 @@ export const command = defineCommand({
       "drift",
       `${name}-${ref}-${new Date().toISOString().replace(/[:.]/g, "-")}`,
     );
-    await initEngine(ctx.settings);
+    await initEngine(ctx.settings, ctx.log);
     const r = await checkDrift(ctx, {
       model: name,
       ref,

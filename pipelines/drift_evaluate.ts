@@ -80,7 +80,7 @@ export const command = defineCommand({
   run: async ({ flags: f, open, out }) => {
     const ctx = await open();
     const { name, ref } = f.model;
-    await initEngine(ctx.settings);
+    await initEngine(ctx.settings, ctx.log);
     const m = await loadDriftModel(ctx, name, ref);
     try {
       const { profile } = await ensureProfile(ctx, m, { seed: f.seed, maxReference: f.reference });

@@ -36,7 +36,7 @@ async function exportModel(
   const mv = await getModelVersion(ctx, name, ref);
   let attached = false;
   if (!mv.onnxSha256) {
-    await initEngine(ctx.settings);
+    await initEngine(ctx.settings, ctx.log);
     await attachVersionOnnx(ctx, { name, version: mv.version });
     attached = true;
   }

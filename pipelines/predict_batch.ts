@@ -80,7 +80,7 @@ async function run(ctx: Ctx, flags: Flags, env: Record<string, string | undefine
       2,
     );
   }
-  await initEngine(ctx.settings);
+  await initEngine(ctx.settings, ctx.log);
   let runtime;
   try {
     runtime = await inferRuntimeFromEnv(env, ctx.log);

@@ -97,7 +97,7 @@ export const command = defineCommand({
       "real-validation",
       `${name}-${ref}-${new Date().toISOString().replace(/[:.]/g, "-")}`,
     );
-    await initEngine(ctx.settings);
+    await initEngine(ctx.settings, ctx.log);
     const { report: r, jsonPath, htmlPath } = await validateReal(ctx, {
       model: name,
       ref,

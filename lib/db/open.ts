@@ -1,6 +1,6 @@
 /** Opening the workspace database from settings, migrated and ready. */
 import { type Settings, statePaths } from "../config/mod.ts";
-import { log } from "../log/mod.ts";
+import { log as defaultLog, type Logger } from "../log/mod.ts";
 import { migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
@@ -9,9 +9,11 @@ import type { Db } from "./types.ts";
 /**
  * The workspace database: Postgres when `settings.databaseUrl` is set, else PGlite under the
  * state dir (`<stateDir>/pglite`, single-process). Pending migrations are applied first.
+ * `log` gets the "database migrated" line (a workspace passes its own, so a command's log level
+ * holds).
  * @throws DbLockedError when another process holds the PGlite directory; MigrationError.
  */
-export async function openDb(settings: Settings): Promise<Db> {
+export async function openDb(settings: Settings, log: Logger = defaultLog): Promise<Db> {
   const db = settings.databaseUrl
     ? openPostgres(settings.databaseUrl)
     : await openPglite(statePaths(settings.stateDir).pglite);

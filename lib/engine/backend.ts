@@ -10,7 +10,7 @@ import { setThreadsCount, version_wasm } from "@tensorflow/tfjs-backend-wasm";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { log } from "../log/mod.ts";
+import { log as defaultLog, type Logger } from "../log/mod.ts";
 import {
   activeWasmKernelSet,
   registerNativeKernels,
@@ -142,7 +142,11 @@ function wasmThreads(): number {
   return b.wasm?.tfjs?.getThreadsCount() ?? 1;
 }
 
-async function select(req: BackendRequest, threads: number): Promise<EngineInfo> {
+async function select(
+  req: BackendRequest,
+  threads: number,
+  log: Logger,
+): Promise<EngineInfo> {
   const notes: string[] = [];
   tf.env().set("PROD", true); // no NaN checks / debug validation in hot loops
   let backend: string | null = null;
@@ -229,9 +233,13 @@ async function select(req: BackendRequest, threads: number): Promise<EngineInfo>
  * Choose, initialise and prepare the tfjs backend. Idempotent: calling again with the same
  * request returns the same info; a different request switches backend. Registers the engine's
  * wasm kernels once.
+ * `log` gets the "engine ready" line (a workspace passes its own, so a command's log level holds).
  * @throws Error when an explicitly requested backend is unavailable (`auto` falls back).
  */
-export function initEngine(settings: EngineSettings = {}): Promise<EngineInfo> {
+export function initEngine(
+  settings: EngineSettings = {},
+  log: Logger = defaultLog,
+): Promise<EngineInfo> {
   const parsed = engineSettingsSchema.safeParse(settings);
   if (!parsed.success) {
     throw new Error(
@@ -244,7 +252,7 @@ export function initEngine(settings: EngineSettings = {}): Promise<EngineInfo> {
   const key = `${backend}/${threads}`;
   if (pending && pendingKey === key) return pending;
   pendingKey = key;
-  pending = select(backend, threads).then((info) => (current = info));
+  pending = select(backend, threads, log).then((info) => (current = info));
   pending.catch(() => {
     pending = null;
     pendingKey = "";

@@ -64,7 +64,10 @@ export async function knnBaseline(
 ): Promise<BaselineResult> {
   const cfg = knnConfigSchema.parse(opts.config ?? {});
   const dataset = await loadDataset(ctx, opts.dataset);
-  const engine = await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
+  const engine = await initEngine(
+    { backend: ctx.settings.backend, threads: ctx.settings.threads },
+    ctx.log,
+  );
   const inputs = {
     version: 1,
     dataset: dataset.version,

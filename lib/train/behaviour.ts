@@ -18,7 +18,10 @@ export async function behaviourOfArtifact(
   datasetVersion: string,
   opts: Partial<BehaviourOptions> = {},
 ): Promise<BehaviourResult> {
-  await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
+  await initEngine(
+    { backend: ctx.settings.backend, threads: ctx.settings.threads },
+    ctx.log,
+  );
   const ds = await loadDataset(ctx, datasetVersion);
   const { model, manifest } = await loadModelArtifact(ctx.store, sha256);
   let predictor: Predictor | undefined;

@@ -87,7 +87,10 @@ export async function trainCandidate(
   const model = parseModelConfig(opts.model);
   const train = parseTrainConfig(opts.train);
   const dataset = await loadDataset(ctx, opts.dataset);
-  const engine = await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
+  const engine = await initEngine(
+    { backend: ctx.settings.backend, threads: ctx.settings.threads },
+    ctx.log,
+  );
   const trainImages = opts.limit ? Math.min(opts.limit, dataset.train.count) : dataset.train.count;
   const replicas = resolveReplicas("auto", engine.backend, trainImages);
   // Evaluation runs on the inference runtime (FMNIST_INFER_RUNTIME), as the service does.

@@ -142,7 +142,10 @@ export function createCnnObjective(ctx: Ctx, options: CnnObjectiveOptions = {}):
       throw err;
     });
     const data = await prepared;
-    await initEngine({ backend: ctx.settings.backend, threads: ctx.settings.threads });
+    await initEngine(
+      { backend: ctx.settings.backend, threads: ctx.settings.threads },
+      ctx.log,
+    );
     const model = buildModel({
       arch: opts.arch,
       dense: p.dense,

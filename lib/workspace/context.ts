@@ -46,7 +46,7 @@ export async function openContext(settings: Settings, opts: ContextOptions = {})
   const store = openStore(settings);
   let db: Db;
   try {
-    db = await openDb(settings);
+    db = await openDb(settings, log);
   } catch (err) {
     await store.close();
     throw err;
