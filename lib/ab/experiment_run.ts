@@ -154,7 +154,7 @@ async function prepare(
     const ds = await loadDataset(ctx, (await ingest(ctx)).version);
     let control: number, treatment: number;
     if (o.setup === "centroid") {
-      await initEngine(settings);
+      await initEngine(settings, ctx.log);
       control = await registerCentroidModel(ctx, o.model, ds.train, 20, "champion");
       treatment = await registerCentroidModel(ctx, o.model, ds.train, 2000);
     } else {

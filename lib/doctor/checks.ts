@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import type { Settings } from "../config/mod.ts";
 import { loadMigrations, type Queryable } from "../db/mod.ts";
 import { initEngine } from "../engine/mod.ts";
+import type { Logger } from "../log/mod.ts";
 import { OFFICIAL_FILES, resolveSource } from "../data/mod.ts";
 import { openStore } from "../storage/mod.ts";
 import { listModels } from "../registry/mod.ts";
@@ -41,10 +42,13 @@ export function checkDeno(pinned: string, actual: string = Deno.version.deno): C
   };
 }
 
-/** Which compute backend tfjs chose, and why the preferred ones were skipped. */
-export async function checkBackend(settings: Settings): Promise<Check> {
+/**
+ * Which compute backend tfjs chose, and why the preferred ones were skipped. `log` (the
+ * workspace's, when one is open) gets the engine's "ready" line.
+ */
+export async function checkBackend(settings: Settings, log?: Logger): Promise<Check> {
   try {
-    const info = await initEngine(settings);
+    const info = await initEngine(settings, log);
     const why = info.notes.length ? `; skipped: ${info.notes.join("; ")}` : "";
     return {
       name: "backend",

@@ -38,7 +38,7 @@ export async function runDoctor(
 ): Promise<Check[]> {
   const checks: Check[] = [
     checkDeno(opts.pinnedDeno ?? PINNED_DENO),
-    await checkBackend(settings),
+    await checkBackend(settings, "error" in ctx ? undefined : ctx.log),
     await checkDataset(settings),
     await checkStateDir(settings),
   ];
