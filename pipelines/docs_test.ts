@@ -7,60 +7,56 @@
  * checker walks the built site.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { test } from "node:test";
-import { chromium, type Page } from "playwright-core";
-// @ts-types="@types/pngjs"
-import { PNG } from "pngjs";
+import type { Page } from "playwright-core";
 import { parseSettings } from "../lib/config/mod.ts";
 import { checkLinks, listFiles, serveSite } from "../lib/docs/mod.ts";
 import { initEngine } from "../lib/engine/mod.ts";
 import { registerSeededModel } from "../lib/inference/testing.ts";
+import {
+  chromiumSkipReason,
+  distinctColours,
+  launchChromium,
+} from "../lib/report/browser_testing.ts";
 import { openContext } from "../lib/workspace/mod.ts";
 import { main } from "./docs.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
-const TOOLS = [
-  CHROMIUM,
-  "/usr/bin/mkdocs",
-  "/usr/bin/dot",
-  "/usr/bin/sphinx-build",
-  "/usr/bin/pandoc",
-  "/usr/share/datasets/fashion-mnist",
-];
+const skip = chromiumSkipReason(
+  [
+    "/usr/bin/mkdocs",
+    "/usr/bin/dot",
+    "/usr/bin/sphinx-build",
+    "/usr/bin/pandoc",
+    "/usr/share/datasets/fashion-mnist",
+  ],
+  "chromium mkdocs mkdocs-material graphviz python3-sphinx python3-sphinx-book-theme " +
+    "python3-myst-parser python3-nbsphinx pandoc dataset-fashion-mnist",
+);
 
-function skipReason(): string | false {
-  const missing = TOOLS.filter((p) => {
-    try {
-      Deno.statSync(p);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  return missing.length
-    ? `missing ${
-      missing.join(", ")
-    }: apt-get install -y chromium mkdocs mkdocs-material graphviz ` +
-      "python3-sphinx python3-sphinx-book-theme python3-myst-parser python3-nbsphinx pandoc " +
-      "dataset-fashion-mnist"
-    : false;
+/** Plotly figures in a built page's HTML as written on disk. */
+async function figuresOnDisk(site: string, path: string): Promise<number> {
+  const html = await Deno.readTextFile(join(site, path));
+  return html.match(/class="fmnist-plot"/g)?.length ?? 0;
 }
 
-/** Distinct colours of a screenshot (a blank page has one or two). */
-function colours(png: Uint8Array): number {
-  const img = PNG.sync.read(Buffer.from(png));
-  const set = new Set<number>();
-  for (let i = 0; i < img.data.length; i += 4) {
-    set.add((img.data[i] << 16) | (img.data[i + 1] << 8) | img.data[i + 2]);
-  }
-  return set.size;
-}
-
-async function assertFiguresDrawn(page: Page, path: string): Promise<number> {
+/**
+ * Every figure of the page on disk is in the browser's DOM and drew; `problems` (console errors,
+ * failed requests) are part of the message, since they are the likely cause. Returns the count.
+ */
+async function assertFiguresDrawn(
+  page: Page,
+  path: string,
+  expected: number,
+  problems: readonly string[],
+): Promise<number> {
   const plots = await page.locator(".fmnist-plot").count();
+  assert.equal(
+    plots,
+    expected,
+    `${path}: ${plots} of the ${expected} plotly figure(s) of the built page are in the DOM; ` +
+      `problems so far: ${JSON.stringify(problems)}`,
+  );
   if (plots === 0) return 0;
   await page.waitForFunction(
     () =>
@@ -69,12 +65,27 @@ async function assertFiguresDrawn(page: Page, path: string): Promise<number> {
       ),
     null,
     { timeout: 30_000 },
-  ).catch(() => assert.fail(`${path}: not every plotly figure drew (SVG paths missing)`));
+  ).catch(() =>
+    assert.fail(
+      `${path}: not every plotly figure drew (SVG paths missing); problems so far: ${
+        JSON.stringify(problems)
+      }`,
+    )
+  );
   return plots;
 }
 
+/** Plotly outputs of an executed notebook (what its book page must show). */
+async function plotlyOutputs(notebook: string): Promise<number> {
+  const nb = JSON.parse(await Deno.readTextFile(notebook)) as {
+    cells: { outputs?: { data?: Record<string, unknown> }[] }[];
+  };
+  return nb.cells.flatMap((c) => c.outputs ?? [])
+    .filter((o) => o.data?.["application/vnd.plotly.v1+json"] !== undefined).length;
+}
+
 test("deno task docs builds the site at small settings; every page reads cleanly offline", {
-  skip: skipReason(),
+  skip,
   timeout: 900_000,
 }, async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "fmnist-docs-test-" });
@@ -126,7 +137,7 @@ test("deno task docs builds the site at small settings; every page reads cleanly
     assert.match(runbooks, /id="fmnistdriftdetected"/, "runbook_url anchors exist");
 
     const server = await serveSite(out);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];
@@ -156,9 +167,15 @@ test("deno task docs builds the site at small settings; every page reads cleanly
       let figures = 0, diagrams = 0;
       for (const p of pages) {
         current = p;
-        // networkidle: nothing of this page is still loading when the next one is opened.
-        await page.goto(`${server.url}/${p}`, { waitUntil: "networkidle" });
-        figures += await assertFiguresDrawn(page, p);
+        // `load`: the document is parsed and its scripts have run. Playwright's `networkidle` is
+        // not that: it is 500 ms without a request in flight, which a page spends parsing
+        // plotly.js and drawing its figures on a loaded machine, so it can fire before `load`
+        // (seen: 0 of 5 figures in the DOM). Then networkidle: nothing of this page is still
+        // loading when the next one is opened.
+        const res = await page.goto(`${server.url}/${p}`, { waitUntil: "load" });
+        await page.waitForLoadState("networkidle");
+        assert.equal(res?.status(), 200, `${p}: answered ${res?.status()}; ${problems}`);
+        figures += await assertFiguresDrawn(page, p, await figuresOnDisk(out, p), problems);
         const svgs = await page.locator('img[src$=".svg"]').evaluateAll((imgs) =>
           imgs.map((i) => [(i as HTMLImageElement).src, (i as HTMLImageElement).naturalWidth])
         );
@@ -169,7 +186,16 @@ test("deno task docs builds the site at small settings; every page reads cleanly
           assert.ok(await page.locator(".opblock").count() > 10, "Swagger UI lists the routes");
         }
       }
-      assert.ok(figures >= 1, `${figures} plotly figure(s) drawn in the book`);
+      const notebookFigures = await plotlyOutputs(
+        join(stateDir, "notebooks", "01_data_exploration.ipynb"),
+      );
+      assert.ok(notebookFigures >= 5, `${notebookFigures} plotly outputs in the executed notebook`);
+      assert.equal(
+        await figuresOnDisk(out, "book/01_data_exploration.html"),
+        notebookFigures,
+        "the book page shows every figure of the executed notebook",
+      );
+      assert.ok(figures >= notebookFigures, `${figures} plotly figure(s) drawn in the site`);
       assert.ok(diagrams >= 4, `${diagrams} diagrams rendered`);
 
       current = "search";
@@ -193,9 +219,9 @@ test("deno task docs builds the site at small settings; every page reads cleanly
       for (const p of ["index.html", "book/01_data_exploration.html", "models/fmnist-v1.html"]) {
         current = p;
         await page.goto(`${server.url}/${p}`, { waitUntil: "load" });
-        await assertFiguresDrawn(page, p);
-        const n = colours(await page.screenshot());
-        assert.ok(n > 50, `${p}: screenshot has only ${n} distinct colours`);
+        await assertFiguresDrawn(page, p, await figuresOnDisk(out, p), problems);
+        const { colours } = distinctColours(await page.screenshot());
+        assert.ok(colours > 50, `${p}: screenshot has only ${colours} distinct colours`);
       }
       assert.deepEqual(problems, [], "no console errors, failed or external requests");
     } finally {

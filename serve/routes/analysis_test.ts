@@ -4,29 +4,20 @@
  * seeded model versions, filters that change the grid, and an attribution overlay that renders.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
-// @ts-types="@types/pngjs"
-import { PNG } from "pngjs";
 import { ingest } from "../../lib/data/mod.ts";
+import {
+  chromiumSkipReason,
+  distinctColours,
+  launchChromium,
+} from "../../lib/report/browser_testing.ts";
 import { type Serving, startServing } from "../serving_testing.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
-
-function skipReason(): string | false {
-  try {
-    Deno.statSync(CHROMIUM);
-    Deno.statSync("/usr/share/datasets/fashion-mnist");
-    return false;
-  } catch {
-    return `${CHROMIUM} or the Debian dataset is missing: apt-get install -y chromium dataset-fashion-mnist`;
-  }
-}
-
 let s: Serving;
-const skip = skipReason();
+const skip = chromiumSkipReason(
+  ["/usr/share/datasets/fashion-mnist"],
+  "chromium dataset-fashion-mnist",
+);
 
 before(async () => {
   if (skip) return;
@@ -41,7 +32,7 @@ test("analysis: grid, class and disagreement filters, attribution overlay, scree
 }, async () => {
   const html = await (await fetch(`${s.url}/analysis`)).text();
   assert.doesNotMatch(html, /https?:\/\//, "no external URLs");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
@@ -86,12 +77,8 @@ test("analysis: grid, class and disagreement filters, attribution overlay, scree
     assert.equal(width, 224);
     assert.match(await page.locator("#explained").textContent() ?? "", /gradcam for class/);
 
-    const shot = PNG.sync.read(Buffer.from(await page.screenshot({ fullPage: true })));
-    const colours = new Set<number>();
-    for (let i = 0; i < shot.data.length; i += 4) {
-      colours.add((shot.data[i] << 16) | (shot.data[i + 1] << 8) | shot.data[i + 2]);
-    }
-    assert.ok(colours.size > 100, `only ${colours.size} distinct colours`);
+    const { colours } = distinctColours(await page.screenshot({ fullPage: true }));
+    assert.ok(colours > 100, `only ${colours} distinct colours`);
     assert.deepEqual(errors, [], "no page errors");
     assert.deepEqual(external, [], "no requests leave the server");
   } finally {

@@ -6,34 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { PNG } from "pngjs";
-import { chromium } from "playwright-core";
 import { garmentPhotoJpeg } from "../../lib/inference/photos_testing.ts";
+import {
+  chromiumSkipReason,
+  distinctColours,
+  launchChromium,
+} from "../../lib/report/browser_testing.ts";
 import { type Serving, startServing } from "../serving_testing.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-function skipReason(): string | false {
-  try {
-    Deno.statSync(CHROMIUM);
-    return false;
-  } catch {
-    return `${CHROMIUM} is missing: apt-get install -y chromium`;
-  }
-}
-
 let s: Serving;
-const skip = skipReason();
+const skip = chromiumSkipReason();
 
 before(async () => {
   if (!skip) s = await startServing();
@@ -58,7 +40,7 @@ test("demo: draw and upload in headless Chromium → 10-bar plotly chart, real s
   skip,
   timeout: 120_000,
 }, async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const browser = await launchChromium();
   const dir = await Deno.makeTempDir({ prefix: "fmnist-demo-" });
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
@@ -102,13 +84,9 @@ test("demo: draw and upload in headless Chromium → 10-bar plotly chart, real s
 
     const shot = await page.screenshot({ fullPage: true });
     await Deno.writeFile(`${Deno.env.get("FMNIST_DEMO_SCREENSHOT") ?? `${dir}/demo.png`}`, shot);
-    const png = PNG.sync.read(Buffer.from(shot));
+    const png = distinctColours(shot);
     assert.ok(png.width >= 1000 && png.height >= 600, `${png.width}×${png.height}`);
-    const colours = new Set<number>();
-    for (let i = 0; i < png.data.length; i += 4) {
-      colours.add((png.data[i] << 16) | (png.data[i + 1] << 8) | png.data[i + 2]);
-    }
-    assert.ok(colours.size > 200, `only ${colours.size} distinct colours`);
+    assert.ok(png.colours > 200, `only ${png.colours} distinct colours`);
     assert.deepEqual(errors, [], "no page errors");
     assert.deepEqual(external, [], "no requests leave the server");
   } finally {

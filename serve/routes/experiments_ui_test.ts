@@ -7,26 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { chromiumSkipReason, launchChromium } from "../../lib/report/browser_testing.ts";
 import { type RunHandle, startRun } from "../../lib/tracking/mod.ts";
 import { type Serving, startServing } from "../serving_testing.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
-
-function skipReason(): string | false {
-  try {
-    Deno.statSync(CHROMIUM);
-    return false;
-  } catch {
-    return `${CHROMIUM} is missing: apt-get install -y chromium`;
-  }
-}
 
 let s: Serving;
 let live: RunHandle;
 const ids: Record<string, string> = {};
-const skip = skipReason();
+const skip = chromiumSkipReason();
 
 async function logged(
   name: string,
@@ -131,7 +120,7 @@ test("experiments UI: runs, filters, live run page, artifacts, compare, registry
 }, async () => {
   const html = await (await fetch(`${s.url}/ui`)).text();
   assert.doesNotMatch(html, /https?:\/\//, "no external URLs");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     const problems: string[] = [];
