@@ -350,7 +350,7 @@ export class DriftMonitor {
       w.terminate();
     };
     const backend = tf.getBackend() === "cpu" ? "cpu" : "wasm";
-    w.postMessage({ type: "init", backend } satisfies ToLiveWorker);
+    w.postMessage({ type: "init", backend, logLevel: this.#log.level } satisfies ToLiveWorker);
     this.#worker = w;
     return w;
   }

@@ -6,13 +6,15 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../engine/mod.ts";
+import { createLogger, type Level } from "../log/mod.ts";
 import { deserializeModel, type Signature } from "../models/mod.ts";
 import { detectDrift, type DetectOptionsInput, type DriftReport } from "./detect.ts";
 import { type Profile, viewBatch } from "./profile.ts";
 
 /** Messages to the worker. */
 export type ToLiveWorker =
-  | { type: "init"; backend: "wasm" | "cpu" }
+  /** `logLevel`: the monitor's; the worker's own lines (e.g. "engine ready") obey it too. */
+  | { type: "init"; backend: "wasm" | "cpu"; logLevel: Level }
   | {
     type: "setup";
     key: string;
@@ -50,7 +52,10 @@ let chain: Promise<void> = Promise.resolve();
 
 async function handle(msg: ToLiveWorker): Promise<void> {
   if (msg.type === "init") {
-    await initEngine({ backend: msg.backend });
+    await initEngine(
+      { backend: msg.backend },
+      createLogger({ worker: "drift" }, { level: msg.logLevel }),
+    );
     return;
   }
   if (msg.type === "setup") {

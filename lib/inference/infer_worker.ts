@@ -7,6 +7,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { memory } from "@tensorflow/tfjs";
 import { initEngine } from "../engine/mod.ts";
+import { createLogger } from "../log/mod.ts";
 import { deserializeModel, OnnxSession } from "../models/mod.ts";
 import { forwardBatch, forwardOnnx } from "./forward.ts";
 import { IMAGE_PIXELS } from "./instances.ts";
@@ -49,7 +50,10 @@ function held(key: string): Held {
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case "init": {
-      const info = await initEngine({ backend: msg.backend });
+      const info = await initEngine(
+        { backend: msg.backend },
+        createLogger({ worker: "inference" }, { level: msg.logLevel }),
+      );
       ready = true;
       scope.postMessage({ type: "ready", backend: info.backend });
       return;

@@ -4,6 +4,7 @@
  * a protocol mismatch fails with a clear error instead of wrong probabilities.
  */
 import { z } from "zod";
+import { levelSchema } from "../log/mod.ts";
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, "expected a Float32Array");
 const u8 = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected a Uint8Array");
@@ -43,7 +44,12 @@ export type WorkerModel = z.infer<typeof workerModelSchema>;
 /** Main → worker. */
 export const toWorkerSchema = z.discriminatedUnion("type", [
   /** Start the worker's own engine on `backend` (`wasm`, `cpu`). */
-  z.object({ type: z.literal("init"), backend: z.enum(["wasm", "cpu"]) }),
+  z.object({
+    type: z.literal("init"),
+    backend: z.enum(["wasm", "cpu"]),
+    /** The pool's log level: the worker's own lines (e.g. "engine ready") obey it too. */
+    logLevel: levelSchema,
+  }),
   /** Load a model under `key` (the artifact sha256). */
   z.object({
     type: z.literal("load"),

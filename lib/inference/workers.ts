@@ -406,7 +406,7 @@ export class InferenceWorkers {
           batch: false,
         });
       });
-      this.#post(s, { type: "init", backend: this.#opts.backend });
+      this.#post(s, { type: "init", backend: this.#opts.backend, logLevel: this.#opts.log.level });
       await init;
       for (;;) {
         const missing = [...this.#models].filter(([key]) => !s.loaded.has(key));

@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import { parseSettings } from "../config/mod.ts";
 import { initEngine } from "../engine/mod.ts";
 import { createLogger } from "../log/mod.ts";
+import { childLogRecords } from "../log/testing.ts";
 import { type Ctx, openContext } from "../workspace/mod.ts";
 import { setAlias } from "../registry/mod.ts";
 import { InferenceUnavailableError, ModelLoadError } from "./errors.ts";
@@ -313,4 +314,24 @@ test("workers: counts from settings and the environment", () => {
     () => new InferenceWorkers({ workers: 0, backend: "wasm", log: silent }),
     /workers must be an integer in 1\.\.64/,
   );
+});
+
+test("an inference worker logs at its pool's level: quiet at warn, 'engine ready' at info", async () => {
+  const mod = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+  const script = (level: string) => `
+import { createLogger } from ${mod("../log/mod.ts")};
+import { InferenceWorkers } from ${mod("./workers.ts")};
+const workers = new InferenceWorkers({
+  workers: 1,
+  backend: "wasm",
+  log: createLogger({}, { level: ${JSON.stringify(level)} }),
+});
+await workers.ready();
+workers.close();
+`;
+  const quiet = await childLogRecords(script("warn"));
+  assert.deepEqual(quiet.map((r) => r.msg), [], "nothing below warn from the worker");
+  const ready = (await childLogRecords(script("info"))).filter((r) => r.msg === "engine ready");
+  assert.equal(ready.length, 1);
+  assert.equal(ready[0].worker, "inference");
 });

@@ -48,3 +48,10 @@ test("pretty lines are one human line per event, not JSON", () => {
   );
   assert.ok(lines.every((l) => !l.includes("\n")));
 });
+
+test("a logger reports its level; children keep it", () => {
+  const warn = createLogger({}, { level: "warn", sink: () => {} });
+  assert.equal(warn.level, "warn");
+  assert.equal(warn.child({ step: "x" }).level, "warn");
+  assert.equal(createLogger({}, { level: "debug", sink: () => {} }).child({}).level, "debug");
+});

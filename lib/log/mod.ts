@@ -8,9 +8,13 @@
  */
 import { pino } from "pino";
 import { prettyFactory } from "pino-pretty";
+import { z } from "zod";
+
+/** Log levels in increasing severity, as a schema (worker messages carry their parent's). */
+export const levelSchema = z.enum(["debug", "info", "warn", "error"]);
 
 /** Log levels in increasing severity. */
-export type Level = "debug" | "info" | "warn" | "error";
+export type Level = z.infer<typeof levelSchema>;
 
 /** Output formats: one JSON object per line, or pino-pretty's human lines. */
 export type LogFormat = "json" | "pretty";
@@ -26,6 +30,11 @@ export interface Logger {
   error(msg: string, fields?: Fields): void;
   /** A logger whose lines all carry `fields`. */
   child(fields: Fields): Logger;
+  /**
+   * The minimum level written. A worker thread's logger takes it from the logger of the code that
+   * started the worker, so a command quiet at a terminal (`warn`) is quiet in its workers too.
+   */
+  readonly level: Level;
 }
 
 function env(name: string): string | undefined {
@@ -37,9 +46,8 @@ function env(name: string): string | undefined {
 }
 
 function envLevel(): Level {
-  const v = env("LOG_LEVEL");
-  if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
-  return "info";
+  const v = levelSchema.safeParse(env("LOG_LEVEL"));
+  return v.success ? v.data : "info";
 }
 
 function stdoutIsTerminal(): boolean {
@@ -155,6 +163,7 @@ function wrap(p: pino.Logger): Logger {
     warn: at("warn"),
     error: at("error"),
     child: (fields) => lazyChild(p, fields),
+    level: p.level as Level,
   };
 }
 
@@ -175,6 +184,7 @@ function lazyChild(p: pino.Logger, fields: Fields): Logger {
     warn: at("warn"),
     error: at("error"),
     child: (more) => lazyChild(p, { ...fields, ...more }),
+    level: p.level as Level,
   };
 }
 

@@ -400,6 +400,7 @@ async function startReplicas(t: Trainer, classWeights: Float32Array | null): Pro
     learningRate: t.cfg.learningRate,
     workers: t.replicas - 1,
     backend: tf.getBackend(),
+    logLevel: t.opts.log?.level,
     loss: t.lossSpec,
     classWeights,
   });

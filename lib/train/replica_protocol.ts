@@ -4,6 +4,7 @@
  * instead of corrupting weights.
  */
 import { z } from "zod";
+import { levelSchema } from "../log/mod.ts";
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, "expected a Float32Array");
 const i32 = z.custom<Int32Array>((v) => v instanceof Int32Array, "expected an Int32Array");
@@ -22,6 +23,8 @@ export const toReplicaSchema = z.discriminatedUnion("type", [
     type: z.literal("init"),
     /** Backend request for the worker's engine (`wasm`, `cpu`, …). */
     backend: z.string(),
+    /** The training loop's log level: the worker's lines (e.g. "engine ready") obey it too. */
+    logLevel: levelSchema,
     modelTopology: z.record(z.string(), z.unknown()),
     weightSpecs: z.array(z.object({ name: z.string(), shape: z.array(z.number()) }).passthrough()),
     weights: u8,

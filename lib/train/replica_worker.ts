@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { FusedAdam, initEngine } from "../engine/mod.ts";
+import { createLogger } from "../log/mod.ts";
 import { deserializeModel, setDropoutStep } from "../models/mod.ts";
 import { backendRequestSchema } from "../engine/mod.ts";
 import type { FromReplica, ToReplica } from "./replica_protocol.ts";
@@ -45,7 +46,10 @@ async function handle(msg: ToReplica): Promise<void> {
           })`,
         );
       }
-      await initEngine({ backend: backend.data });
+      await initEngine(
+        { backend: backend.data },
+        createLogger({ worker: "replica" }, { level: msg.logLevel }),
+      );
       const model = await deserializeModel(
         msg.modelTopology,
         msg.weightSpecs as unknown as tf.io.WeightsManifestEntry[],

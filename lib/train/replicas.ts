@@ -8,6 +8,7 @@
  * are per replica (like DDP without SyncBN); replica 0's are the ones saved and evaluated.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Level } from "../log/mod.ts";
 import { serializeModel } from "../models/mod.ts";
 import { type FromReplica, fromReplicaSchema, type ToReplica } from "./replica_protocol.ts";
 import { flattenTensors, type LossSpec } from "./step.ts";
@@ -49,6 +50,8 @@ export interface ReplicaPoolOptions {
   workers: number;
   /** Backend request for the workers' engines. */
   backend: string;
+  /** Level of the workers' own log lines (default `warn`): the training loop's logger's. */
+  logLevel?: Level;
   loss: LossSpec;
   classWeights: Float32Array | null;
 }
@@ -174,6 +177,7 @@ export class ReplicaPool {
         const reply = await w.init({
           type: "init",
           backend: opts.backend,
+          logLevel: opts.logLevel ?? "warn",
           modelTopology: ser.modelTopology,
           weightSpecs: ser.weightSpecs.map((s) => ({ ...s })),
           weights: ser.weights,

@@ -8,6 +8,7 @@ import { FsObjectStore } from "../storage/mod.ts";
 import { trainModel } from "./loop.ts";
 import { ReplicaPool, resolveReplicas } from "./replicas.ts";
 import { flattenTensors, shardGradients, unflattenTensors } from "./step.ts";
+import { childLogRecords } from "../log/testing.ts";
 import { shardRanges } from "./batch.ts";
 
 const NORM = { scale: 1 / 255, mean: 0, std: 1 };
@@ -180,4 +181,32 @@ test("a replica that cannot start or fails mid-run surfaces as a clear error", a
     optimizer.dispose();
     model.dispose();
   }
+});
+
+test("a replica worker logs at the training loop's level: quiet at warn, 'engine ready' at info", async () => {
+  const mod = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+  const script = (level: string) => `
+import { FusedAdam, initEngine } from ${mod("../engine/mod.ts")};
+import { buildModel } from ${mod("../models/architectures.ts")};
+import { createLogger } from ${mod("../log/mod.ts")};
+import { ReplicaPool } from ${mod("./replicas.ts")};
+await initEngine({ backend: "wasm" }, createLogger({}, { level: "error" }));
+const pool = await ReplicaPool.start({
+  model: buildModel({ arch: "m1", seed: 1 }),
+  optimizer: new FusedAdam(1e-3),
+  learningRate: 1e-3,
+  workers: 1,
+  backend: "wasm",
+  logLevel: ${JSON.stringify(level)},
+  loss: { classes: 10, labelSmoothing: 0 },
+  classWeights: null,
+});
+pool.terminate();
+`;
+  const quiet = await childLogRecords(script("warn"));
+  assert.deepEqual(quiet.map((r) => r.msg), [], "nothing below warn from the worker");
+  const chatty = await childLogRecords(script("info"));
+  const ready = chatty.filter((r) => r.msg === "engine ready");
+  assert.equal(ready.length, 1, JSON.stringify(chatty));
+  assert.equal(ready[0].worker, "replica");
 });
