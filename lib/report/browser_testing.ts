@@ -9,14 +9,14 @@ import { type Browser, chromium } from "playwright-core";
 import { PNG } from "pngjs";
 
 /** Debian's Chromium (`apt-get install -y chromium`). */
-export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = "/usr/bin/chromium";
 
 /**
  * Headless, no sandbox (tests run as root), no GPU, and none of Chromium's own background
  * traffic (component updates, sync, QUIC probes): on a machine without internet those
  * connections are refused many at a time, which is noise at best.
  */
-export const CHROMIUM_ARGS: readonly string[] = [
+const CHROMIUM_ARGS: readonly string[] = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
